@@ -1,0 +1,130 @@
+import { deliveriesStore, DeliveryStatus } from '../db/stores/deliveries';
+import { deliveryAttemptsStore, DeliveryAttemptRow, AttemptTrigger } from '../db/stores/delivery-attempts';
+import { eventsStore } from '../db/stores/events';
+import { webhooksStore } from '../db/stores/webhooks';
+import { buildRequest, redactUrl } from '../destinations';
+import { toEventPayload } from '../services/event-payload';
+import { sendWebhookRequest, SendResult } from '../delivery/http-sender';
+import { attemptOutcomeSignal, webhookHealthWorkflowId } from '../workflows/messages';
+import { webhookHealthWorkflow } from '../workflows/health';
+import type { ActivityDeps } from '.';
+
+export interface AttemptInput {
+  deliveryId: string;
+  trigger: AttemptTrigger;
+  /** Workflow time of the attempt (epoch ms): the log and the failure-day rule use it. */
+  attemptedAt: number;
+  idempotencyKey: string;
+  /** The wait before the next scheduled attempt if this one fails; null when it is the last. */
+  retryDelayMs: number | null;
+  /** For a manual attempt during back-off: when the next scheduled one is due. */
+  nextAttemptAt: number | null;
+}
+
+export interface AttemptOutcome {
+  result: 'succeeded' | 'failed' | 'cancelled';
+  deliveryStatus: DeliveryStatus;
+  status: number | null;
+  error: string | null;
+  /** How long to wait before the next scheduled attempt; null when none follows. */
+  nextDelayMs: number | null;
+}
+
+export function createDeliveryActivities({ db, temporal, secretBox, logger, config }: ActivityDeps) {
+  async function cancel(deliveryId: string, reason: string): Promise<void> {
+    await db('deliveries')
+      .where({ id: deliveryId })
+      .whereIn('status', ['pending', 'retrying'])
+      .update({ status: 'cancelled', last_error: reason, next_attempt_at: null, completed_at: db.fn.now(), updated_at: db.fn.now() });
+  }
+
+  function outcomeOf(attempt: Pick<DeliveryAttemptRow, 'succeeded' | 'response_status' | 'error' | 'retry_after_ms'>, input: AttemptInput): AttemptOutcome {
+    if (attempt.succeeded) return { result: 'succeeded', deliveryStatus: 'succeeded', status: attempt.response_status, error: null, nextDelayMs: null };
+    const nextDelayMs = input.trigger === 'manual' || input.retryDelayMs === null ? null : Math.max(input.retryDelayMs, attempt.retry_after_ms ?? 0);
+    const last = input.trigger === 'scheduled' && input.retryDelayMs === null;
+    return { result: 'failed', deliveryStatus: last ? 'failed' : 'retrying', status: attempt.response_status, error: attempt.error, nextDelayMs };
+  }
+
+  return {
+    /**
+     * One attempt: checks the webhook is still live, sends, records the attempt and the delivery's new
+     * status in one transaction, moves the webhook's status, and reports the outcome to its health workflow.
+     */
+    async attemptDelivery(input: AttemptInput): Promise<AttemptOutcome> {
+      const recorded = await deliveryAttemptsStore.findByIdempotencyKey(db, input.idempotencyKey);
+      if (recorded) return outcomeOf(recorded, input); // retried after a crash: never send twice for one step
+
+      const delivery = await deliveriesStore.getAny(db, input.deliveryId);
+      if (!delivery) throw new Error(`Delivery ${input.deliveryId} not found`);
+      const webhook = await webhooksStore.getAny(db, delivery.webhook_id);
+      if (!webhook || webhook.deleted_at || webhook.status === 'disabled') {
+        const reason = !webhook || webhook.deleted_at ? 'Webhook deleted' : 'Webhook disabled';
+        await cancel(delivery.id, reason);
+        return { result: 'cancelled', deliveryStatus: 'cancelled', status: null, error: reason, nextDelayMs: null };
+      }
+      const event = await eventsStore.get(db, delivery.organization_id, delivery.event_id);
+      if (!event) throw new Error(`Event ${delivery.event_id} not found`);
+
+      const url = secretBox.open(webhook.target_ciphertext);
+      const request = buildRequest(webhook.destination, toEventPayload(event), { url, secret: secretBox.open(webhook.secret_ciphertext), deliveryId: delivery.id });
+      const sent: SendResult = await sendWebhookRequest(request, { policy: config.outbound, timeoutMs: config.attemptTimeoutMs });
+
+      const attemptRow = {
+        delivery_id: delivery.id,
+        idempotency_key: input.idempotencyKey,
+        trigger: input.trigger,
+        attempted_at: new Date(input.attemptedAt),
+        request_url: redactUrl(webhook.destination, url),
+        request_headers: request.headers,
+        request_body: request.body,
+        response_status: sent.status,
+        response_body: sent.responseExcerpt,
+        duration_ms: sent.durationMs,
+        error: sent.error,
+        succeeded: sent.succeeded,
+        retry_after_ms: sent.retryAfterMs,
+      };
+      const outcome = outcomeOf(attemptRow, input);
+      const nextAttemptAt =
+        outcome.deliveryStatus !== 'retrying' ? null : input.nextAttemptAt ?? input.attemptedAt + (outcome.nextDelayMs ?? 0);
+
+      await db.transaction(async (trx) => {
+        await trx('deliveries').where({ id: delivery.id }).forUpdate().first();
+        await deliveryAttemptsStore.insert(trx, attemptRow);
+        // A manual attempt that fails leaves a finished delivery as it was, and a waiting one waiting.
+        const finished = ['succeeded', 'failed', 'cancelled'].includes(delivery.status);
+        const status: DeliveryStatus = outcome.result === 'succeeded' ? 'succeeded' : input.trigger === 'manual' && finished ? delivery.status : outcome.deliveryStatus;
+        await trx('deliveries')
+          .where({ id: delivery.id })
+          .update({
+            status,
+            attempt_count: trx.raw('attempt_count + 1'),
+            last_response_status: sent.status,
+            last_error: sent.error,
+            next_attempt_at: status === 'retrying' && nextAttemptAt ? new Date(nextAttemptAt) : null,
+            completed_at: ['succeeded', 'failed'].includes(status) ? new Date(input.attemptedAt) : null,
+            updated_at: trx.fn.now(),
+          });
+        if (sent.succeeded) {
+          await webhooksStore.transition(trx, webhook.id, ['pending', 'inactive'], 'active', null);
+        } else if (delivery.event_type === 'ping') {
+          await webhooksStore.transition(trx, webhook.id, ['pending'], 'inactive', `Ping failed: ${sent.error}`);
+        }
+      });
+
+      await temporal.workflow.signalWithStart(webhookHealthWorkflow, {
+        workflowId: webhookHealthWorkflowId(webhook.id),
+        taskQueue: config.taskQueue,
+        args: [{ webhookId: webhook.id }],
+        signal: attemptOutcomeSignal,
+        signalArgs: [{ deliveryId: delivery.id, succeeded: sent.succeeded, at: input.attemptedAt, status: sent.status, error: sent.error }],
+      });
+      logger.debug({ deliveryId: delivery.id, status: sent.status, succeeded: sent.succeeded, durationMs: sent.durationMs }, 'delivery attempt');
+      return outcome;
+    },
+
+    async cancelDelivery({ deliveryId, reason }: { deliveryId: string; reason: string }): Promise<void> {
+      await cancel(deliveryId, reason);
+    },
+  };
+}

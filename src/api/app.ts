@@ -1,0 +1,94 @@
+import express, { NextFunction, Request, Response } from 'express';
+import rateLimit, { ipKeyGenerator } from 'express-rate-limit';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import type { Client } from '@temporalio/client';
+import client from 'prom-client';
+import { createAuthenticator, Principal } from './auth';
+import { RouteTable } from './route';
+import { problemMiddleware, sendProblem } from './problem';
+import { eventRoutes } from './routes/events';
+import { webhookRoutes } from './routes/webhooks';
+import { deliveryRoutes } from './routes/deliveries';
+import type { EventService } from '../services/events';
+import type { WebhookService } from '../services/webhooks';
+import type { DeliveryService } from '../services/deliveries';
+import type { Logger } from '../logger';
+
+export interface AppDeps {
+  db: Knex;
+  temporal: Client;
+  events: EventService;
+  webhooks: WebhookService;
+  deliveries: DeliveryService;
+  logger: Logger;
+  publicBaseUrl: string;
+  rateLimitPerMinute: number;
+  /** Extra routers (integrations) that register with the same route table. */
+  extraRoutes?: (table: RouteTable) => express.Router[];
+}
+
+const registry = new client.Registry();
+client.collectDefaultMetrics({ register: registry });
+const httpRequests = new client.Counter({ name: 'http_requests_total', help: 'API requests', labelNames: ['method', 'route', 'status'], registers: [registry] });
+
+export function createApp(deps: AppDeps) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  const table = new RouteTable(createAuthenticator(deps.db));
+
+  app.use((req, res, next) => {
+    res.on('finish', () => httpRequests.inc({ method: req.method, route: req.route?.path ?? 'unmatched', status: res.statusCode }));
+    next();
+  });
+  app.use(express.json({ limit: '256kb', type: () => true }));
+
+  // Per key (or per address without one): a runaway script slows down, the rest carry on.
+  const limiter = rateLimit({
+    windowMs: 60_000,
+    limit: deps.rateLimitPerMinute,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    keyGenerator: (req) =>
+      req.headers.authorization ? createHash('sha256').update(req.headers.authorization).digest('hex') : ipKeyGenerator(req.ip ?? '0.0.0.0'),
+    handler: (_req, res) => sendProblem(res, 429, 'rate-limited', 'Too many requests for this API key; slow down and retry after the Retry-After delay'),
+  });
+  app.use('/v1', limiter);
+
+  app.use(eventRoutes(table, deps.events));
+  app.use(webhookRoutes(table, deps.webhooks));
+  app.use(deliveryRoutes(table, deps.deliveries));
+  for (const router of deps.extraRoutes?.(table) ?? []) app.use(router);
+
+  const openapi = table.document(deps.publicBaseUrl);
+  app.get('/openapi.json', (_req, res) => void res.json(openapi));
+  app.get('/docs/assets/docs-init.js', docsInit);
+  app.use('/docs/assets', express.static(path.dirname(require.resolve('swagger-ui-dist/package.json'))));
+  app.get('/docs', (_req, res) => void res.type('html').send(DOCS_PAGE));
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', async (_req, res) => {
+    const checks = await Promise.allSettled([deps.db.raw('select 1'), deps.temporal.connection.workflowService.getSystemInfo({})]);
+    const [db, temporal] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : 'unavailable'));
+    res.status(db === 'ok' && temporal === 'ok' ? 200 : 503).json({ database: db, temporal });
+  });
+  app.get('/metrics', async (_req, res) => void res.type(registry.contentType).send(await registry.metrics()));
+
+  app.use((req: Request, res: Response) => sendProblem(res, 404, 'not-found', `No route for ${req.method} ${req.path}`));
+  app.use(problemMiddleware(deps.logger));
+  return { app, routes: table.routes, openapi };
+}
+
+export type { Principal };
+
+const DOCS_PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><title>CloudKeep Webhooks API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="ui"></div><script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/docs/assets/docs-init.js"></script></body></html>`;
+
+// Inline scripts would need a CSP exception; a tiny static initialiser keeps the page script-src 'self'.
+export function docsInit(_req: Request, res: Response, _next: NextFunction) {
+  res.type('js').send(`window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui' });`);
+}

@@ -1,0 +1,98 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import type { NextFunction, Request, Response, Router } from 'express';
+import { z } from 'zod';
+import { ValidationError } from '../errors';
+import { problem } from './schemas';
+import type { Principal } from './auth';
+
+export type Access = 'public' | 'admin' | 'service' | 'optional';
+
+interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+  method: 'get' | 'post' | 'patch' | 'delete';
+  /** Express syntax (`/v1/webhooks/:id`); the OpenAPI path is derived from it. */
+  path: string;
+  access: Access;
+  summary: string;
+  tags: string[];
+  params?: P;
+  query?: Q;
+  body?: B;
+  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+  handler: (input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; principal: Principal; req: Request; res: Response }) => Promise<unknown>;
+}
+
+/** Zod issues as `{field, message}`, the field a dotted path within its part of the request. */
+export function toFieldErrors(error: z.ZodError, location: string) {
+  return error.issues.map((issue) => {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+    return keys.map((key) => ({
+      field: [location, ...issue.path, ...(key ? [key] : [])].map(String).join('.'),
+      message: issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message,
+    }));
+  }).flat();
+}
+
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, location: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ValidationError(toFieldErrors(result.error, location));
+  return result.data;
+}
+
+/**
+ * A route is declared once: the same declaration validates its input, mounts its handler and
+ * describes it in the OpenAPI document, so the document cannot drift from the routes.
+ */
+export class RouteTable {
+  readonly registry = new OpenAPIRegistry();
+  readonly routes: { method: string; path: string; access: Access }[] = [];
+
+  constructor(private readonly authenticate: (req: Request, access: Access) => Promise<Principal>) {
+    this.registry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'Admin API key (ck_admin_…)' });
+    this.registry.registerComponent('securitySchemes', 'serviceToken', { type: 'http', scheme: 'bearer', description: 'Event-ingest service token (ck_svc_…)' });
+  }
+
+  add<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType>(router: Router, spec: RouteSpec<P, Q, B>, middleware: ((req: Request, res: Response, next: NextFunction) => void)[] = []): void {
+    this.routes.push({ method: spec.method, path: spec.path, access: spec.access });
+    const responses: Record<string, unknown> = {};
+    for (const [status, r] of Object.entries(spec.responses)) {
+      responses[status] = r.schema ? { description: r.description, content: { [r.contentType ?? 'application/json']: { schema: r.schema } } } : { description: r.description };
+    }
+    for (const status of ['400', '401', '403', '404', '422', '429']) {
+      responses[status] ??= { description: 'Error', content: { 'application/problem+json': { schema: problem } } };
+    }
+    this.registry.registerPath({
+      method: spec.method,
+      path: spec.path.replace(/:(\w+)/g, '{$1}'),
+      summary: spec.summary,
+      tags: spec.tags,
+      security: spec.access === 'admin' ? [{ apiKey: [] }] : spec.access === 'service' ? [{ serviceToken: [] }] : [],
+      request: {
+        ...(spec.params ? { params: spec.params as never } : {}),
+        ...(spec.query ? { query: spec.query as never } : {}),
+        ...(spec.body ? { body: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
+      },
+      responses: responses as never,
+    });
+
+    router[spec.method](spec.path, ...middleware, async (req: Request, res: Response) => {
+      const principal = await this.authenticate(req, spec.access);
+      const params = spec.params ? parseOrThrow(spec.params, req.params, 'path') : {};
+      const query = spec.query ? parseOrThrow(spec.query, req.query, 'query') : {};
+      const body = spec.body ? parseOrThrow(spec.body, req.body ?? {}, 'body') : undefined;
+      const result = await spec.handler({ params, query, body, principal, req, res } as never);
+      if (!res.headersSent) {
+        const [status] = Object.keys(spec.responses).map(Number).filter((s) => s < 300);
+        if (result === undefined) res.status(status ?? 204).end();
+        else res.status(status ?? 200).json(result);
+      }
+    });
+  }
+
+  document(serverUrl: string) {
+    return new OpenApiGeneratorV31(this.registry.definitions).generateDocument({
+      openapi: '3.1.0',
+      info: { title: 'CloudKeep Webhooks API', version: '1.0.0', description: 'Manage webhooks, ingest vault events and read the Delivery Log.' },
+      servers: [{ url: serverUrl }],
+    });
+  }
+}

@@ -1,0 +1,138 @@
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { EVENT_TYPES, SUBSCRIBABLE_EVENT_TYPES } from '../domain/events';
+import { DELIVERY_STATUSES } from '../db/stores/deliveries';
+
+extendZodWithOpenApi(z);
+
+/** One schema per body: it validates requests and generates the OpenAPI document. */
+export const MAX_URL_LENGTH = 2048;
+
+const url = z
+  .string()
+  .max(MAX_URL_LENGTH)
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'https:' || u.protocol === 'http:';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL')
+  .openapi({ example: 'https://example.com/hooks/cloudkeep' });
+
+const subscribableEvent = z.enum(SUBSCRIBABLE_EVENT_TYPES);
+const events = z.array(subscribableEvent).min(1, 'must name at least one event').max(SUBSCRIBABLE_EVENT_TYPES.length);
+const vaultIds = z.array(z.string().min(1).max(128)).min(1).max(100).nullable();
+const description = z.string().max(500);
+/** A given secret must be long enough to sign with: at least 24 characters, at most 128. */
+const secret = z.string().min(24).max(128).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
+export const createWebhookBody = z
+  .strictObject({
+    url,
+    destination: z.enum(['generic', 'slack', 'discord']).default('generic'),
+    events,
+    description: description.optional(),
+    vaultIds: vaultIds.optional(),
+    secret: secret.optional(),
+  })
+  .openapi('CreateWebhook');
+
+export const updateWebhookBody = z
+  .strictObject({ url: url.optional(), events: events.optional(), description: description.nullable().optional(), vaultIds: vaultIds.optional() })
+  .refine((b) => Object.keys(b).length > 0, 'must change at least one field')
+  .openapi('UpdateWebhook');
+
+export const rotateSecretBody = z.strictObject({ secret: secret.optional() }).openapi('RotateSecret');
+
+export const webhookHealth = z
+  .object({ consecutiveFailureDays: z.number().int(), failingSince: z.string().nullable(), lastError: z.string().nullable() })
+  .openapi('WebhookHealth');
+
+export const webhook = z
+  .object({
+    id: z.string().openapi({ example: 'wh_3kT9…' }),
+    destination: z.enum(['generic', 'slack', 'discord']),
+    url: z.string().describe('The target; Slack and Discord URLs are shown redacted'),
+    events: z.array(subscribableEvent),
+    vaultIds: z.array(z.string()).nullable(),
+    description: z.string().nullable(),
+    slackChannel: z.string().nullable(),
+    status: z.enum(['pending', 'active', 'inactive', 'disabled']),
+    statusReason: z.string().nullable(),
+    health: webhookHealth.nullable().optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    secret: z.string().optional().describe('Returned only by create and rotate-secret'),
+  })
+  .openapi('Webhook');
+
+export const webhookList = z.object({ data: z.array(webhook), nextCursor: z.string().nullable() }).openapi('WebhookList');
+
+export const listQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().max(200).optional(),
+});
+
+export const deliveryListQuery = listQuery
+  .extend({ status: z.enum(DELIVERY_STATUSES).optional(), event: z.enum(EVENT_TYPES).optional() })
+  .strict();
+
+export const idParam = z.strictObject({ id: z.string().min(1).max(128) });
+
+export const ingestEventBody = z
+  .strictObject({
+    id: z.string().regex(/^evt_[A-Za-z0-9_-]{1,100}$/, 'must look like evt_…').optional(),
+    event: z.enum(SUBSCRIBABLE_EVENT_TYPES),
+    timestamp: z.iso.datetime({ offset: true }).optional(),
+    data: z.record(z.string(), z.unknown()),
+  })
+  .openapi('IngestEvent');
+
+export const ingestEventResponse = z.object({ id: z.string(), deliveries: z.number().int(), duplicate: z.boolean() }).openapi('IngestEventResult');
+
+export const attempt = z
+  .object({
+    number: z.number().int(),
+    trigger: z.enum(['scheduled', 'manual']),
+    attemptedAt: z.string(),
+    request: z.object({ url: z.string(), headers: z.record(z.string(), z.string()), body: z.string() }),
+    response: z.object({ status: z.number().int().nullable(), body: z.string().nullable() }),
+    durationMs: z.number().int(),
+    error: z.string().nullable(),
+    succeeded: z.boolean(),
+    retryAfterMs: z.number().int().nullable(),
+  })
+  .openapi('DeliveryAttempt');
+
+export const delivery = z
+  .object({
+    id: z.string(),
+    webhookId: z.string(),
+    eventId: z.string(),
+    event: z.enum(EVENT_TYPES),
+    status: z.enum(DELIVERY_STATUSES),
+    attemptCount: z.number().int(),
+    lastResponseStatus: z.number().int().nullable(),
+    lastError: z.string().nullable(),
+    nextAttemptAt: z.string().nullable(),
+    createdAt: z.string(),
+    completedAt: z.string().nullable(),
+    temporalUrl: z.string().describe("The delivery workflow's page in the Temporal Web UI"),
+  })
+  .openapi('Delivery');
+
+export const deliveryDetail = delivery.extend({ payload: z.unknown(), attempts: z.array(attempt) }).openapi('DeliveryDetail');
+export const deliveryList = z.object({ data: z.array(delivery), nextCursor: z.string().nullable() }).openapi('DeliveryList');
+export const accepted = z.object({ deliveryId: z.string(), status: z.string() }).openapi('Accepted');
+
+export const problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })),
+  })
+  .openapi('Problem');

@@ -1,0 +1,24 @@
+import knexFactory, { Knex } from 'knex';
+import * as initialSchema from './migrations/001_initial_schema';
+
+/** A connection or a transaction: every store takes either, so services decide the transaction. */
+export type Db = Knex | Knex.Transaction;
+
+// Migrations are listed here rather than found on disk, so tsx, Jest and a bundle all load them alike.
+const migrations: Record<string, Knex.Migration> = {
+  '001_initial_schema': initialSchema,
+};
+
+const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name],
+};
+
+export function createDb(connectionString: string, pool = { min: 0, max: 10 }): Knex {
+  return knexFactory({ client: 'pg', connection: connectionString, pool });
+}
+
+export async function migrateLatest(db: Knex): Promise<void> {
+  await db.migrate.latest({ migrationSource });
+}

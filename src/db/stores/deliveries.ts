@@ -1,0 +1,58 @@
+import type { Db } from '../knex';
+
+export type DeliveryStatus = 'pending' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+export const DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'retrying', 'succeeded', 'failed', 'cancelled'];
+
+export interface DeliveryRow {
+  id: string;
+  organization_id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  status: DeliveryStatus;
+  attempt_count: number;
+  last_response_status: number | null;
+  last_error: string | null;
+  next_attempt_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  completed_at: Date | null;
+}
+
+export interface DeliveryFilter {
+  status?: DeliveryStatus;
+  eventType?: string;
+}
+
+export const deliveriesStore = {
+  async insertMany(db: Db, rows: Pick<DeliveryRow, 'id' | 'organization_id' | 'webhook_id' | 'event_id' | 'event_type' | 'status'>[]): Promise<void> {
+    if (rows.length) await db('deliveries').insert(rows);
+  },
+  async get(db: Db, organizationId: string, id: string): Promise<DeliveryRow | undefined> {
+    return db<DeliveryRow>('deliveries').where({ id, organization_id: organizationId }).first();
+  },
+  async getAny(db: Db, id: string): Promise<DeliveryRow | undefined> {
+    return db<DeliveryRow>('deliveries').where({ id }).first();
+  },
+  async listIdsForEvent(db: Db, organizationId: string, eventId: string): Promise<string[]> {
+    const rows = await db<DeliveryRow>('deliveries').where({ organization_id: organizationId, event_id: eventId }).select('id');
+    return rows.map((r) => r.id);
+  },
+  /** Deliveries of a webhook that may still attempt: the ones to stop when it is deleted or disabled. */
+  async listOpenIdsForWebhook(db: Db, webhookId: string): Promise<string[]> {
+    const rows = await db<DeliveryRow>('deliveries').where({ webhook_id: webhookId }).whereIn('status', ['pending', 'retrying']).select('id');
+    return rows.map((r) => r.id);
+  },
+  /** The Delivery Log: newest first, cursor on (created_at, id). */
+  async listForWebhook(db: Db, webhookId: string, filter: DeliveryFilter, limit: number, after?: { createdAt: Date; id: string }): Promise<DeliveryRow[]> {
+    const q = db<DeliveryRow>('deliveries').where({ webhook_id: webhookId });
+    if (filter.status) q.where({ status: filter.status });
+    if (filter.eventType) q.where({ event_type: filter.eventType });
+    if (after) q.whereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
+    return q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit);
+  },
+  async update(db: Db, id: string, changes: Partial<DeliveryRow>): Promise<DeliveryRow | undefined> {
+    const [row] = await db('deliveries').where({ id }).update({ ...changes, updated_at: db.fn.now() }).returning('*');
+    return row;
+  },
+};

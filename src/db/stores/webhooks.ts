@@ -1,0 +1,102 @@
+import type { Db } from '../knex';
+
+export type Destination = 'generic' | 'slack' | 'discord';
+export type WebhookStatus = 'pending' | 'active' | 'inactive' | 'disabled';
+
+export interface WebhookRow {
+  id: string;
+  organization_id: string;
+  destination: Destination;
+  display_url: string;
+  target_ciphertext: string;
+  secret_ciphertext: string;
+  events: string[];
+  vault_ids: string[] | null;
+  description: string | null;
+  slack_channel: string | null;
+  status: WebhookStatus;
+  status_reason: string | null;
+  status_changed_at: Date;
+  disabled_email_sent_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
+export type NewWebhookRow = Pick<
+  WebhookRow,
+  'id' | 'organization_id' | 'destination' | 'display_url' | 'target_ciphertext' | 'secret_ciphertext' | 'events' | 'vault_ids' | 'description' | 'slack_channel' | 'status'
+>;
+
+/** jsonb columns are written as JSON text: pg would send a JS array as a Postgres array. */
+function toColumns<T extends Partial<WebhookRow>>(row: T): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...row };
+  if (row.events !== undefined) out.events = JSON.stringify(row.events);
+  if (row.vault_ids !== undefined) out.vault_ids = row.vault_ids === null ? null : JSON.stringify(row.vault_ids);
+  return out;
+}
+
+const live = (db: Db) => db<WebhookRow>('webhooks').whereNull('deleted_at');
+
+export const webhooksStore = {
+  async insert(db: Db, row: NewWebhookRow): Promise<WebhookRow> {
+    const [created] = await db('webhooks').insert(toColumns(row)).returning('*');
+    return created;
+  },
+
+  /** A live webhook of the organization; another organization's id reads as absent. */
+  async get(db: Db, organizationId: string, id: string): Promise<WebhookRow | undefined> {
+    return live(db).where({ id, organization_id: organizationId }).first();
+  },
+
+  /** By id alone, deleted ones included: for workers acting on a delivery's own webhook. */
+  async getAny(db: Db, id: string): Promise<WebhookRow | undefined> {
+    return db<WebhookRow>('webhooks').where({ id }).first();
+  },
+
+  async getForUpdate(db: Db, organizationId: string, id: string): Promise<WebhookRow | undefined> {
+    return live(db).where({ id, organization_id: organizationId }).forUpdate().first();
+  },
+
+  /** Newest first; the cursor is the last row's (created_at, id). */
+  async list(db: Db, organizationId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<WebhookRow[]> {
+    const q = live(db).where({ organization_id: organizationId });
+    if (after) q.whereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
+    return q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit);
+  },
+
+  /** Webhooks that receive an event: subscribed, in the vault filter, and pending or active. */
+  async findSubscribers(db: Db, organizationId: string, eventType: string, vaultId: string | undefined): Promise<WebhookRow[]> {
+    const q = live(db)
+      .where({ organization_id: organizationId })
+      .whereIn('status', ['pending', 'active'])
+      .whereRaw('events @> ?::jsonb', [JSON.stringify([eventType])]);
+    if (vaultId === undefined) q.whereNull('vault_ids');
+    else q.where((w) => w.whereNull('vault_ids').orWhereRaw('vault_ids @> ?::jsonb', [JSON.stringify([vaultId])]));
+    return q;
+  },
+
+  async update(db: Db, id: string, changes: Partial<WebhookRow>): Promise<WebhookRow | undefined> {
+    const [row] = await db('webhooks')
+      .where({ id })
+      .update({ ...toColumns(changes), updated_at: db.fn.now() })
+      .returning('*');
+    return row;
+  },
+
+  /** Moves status only from one of `from`: a guarded transition, so concurrent outcomes cannot undo a disable. */
+  async transition(db: Db, id: string, from: WebhookStatus[], to: WebhookStatus, reason: string | null): Promise<WebhookRow | undefined> {
+    const [row] = await db('webhooks')
+      .where({ id })
+      .whereNull('deleted_at')
+      .whereIn('status', from)
+      .update({ status: to, status_reason: reason, status_changed_at: db.fn.now(), updated_at: db.fn.now() })
+      .returning('*');
+    return row;
+  },
+
+  async softDelete(db: Db, organizationId: string, id: string): Promise<WebhookRow | undefined> {
+    const [row] = await live(db).where({ id, organization_id: organizationId }).update({ deleted_at: db.fn.now() }).returning('*');
+    return row;
+  },
+};

@@ -1,0 +1,129 @@
+import http from 'node:http';
+import https from 'node:https';
+import { OutboundAddressError, OutboundPolicy, checkUrl, guardedLookup } from './address-guard';
+
+export const ATTEMPT_TIMEOUT_MS = 10_000;
+export const RESPONSE_EXCERPT_BYTES = 4096;
+
+export interface OutboundRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface SendResult {
+  /** HTTP status, or null when no response arrived (refused, timed out, blocked). */
+  status: number | null;
+  succeeded: boolean;
+  responseExcerpt: string | null;
+  durationMs: number;
+  error: string | null;
+  /** From a 429's or 503's Retry-After header. */
+  retryAfterMs: number | null;
+}
+
+export interface SendOptions {
+  policy: OutboundPolicy;
+  timeoutMs?: number;
+  maxResponseBytes?: number;
+  /** Wall clock for Retry-After dates; injectable for tests. */
+  now?: () => number;
+}
+
+/** Retry-After is either delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | undefined, now: number): number | null {
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+/**
+ * One POST: redirects are not followed (a 3xx is a failure), the whole exchange has one deadline,
+ * the address is checked when the socket connects, and at most `maxResponseBytes` of the answer are read.
+ */
+export function sendWebhookRequest(request: OutboundRequest, options: SendOptions): Promise<SendResult> {
+  const timeoutMs = options.timeoutMs ?? ATTEMPT_TIMEOUT_MS;
+  const maxBytes = options.maxResponseBytes ?? RESPONSE_EXCERPT_BYTES;
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const failure = (error: string): SendResult => ({ status: null, succeeded: false, responseExcerpt: null, durationMs: elapsed(), error, retryAfterMs: null });
+
+  let url: URL;
+  try {
+    url = checkUrl(request.url, options.policy);
+  } catch (err) {
+    return Promise.resolve(failure(describeError(err)));
+  }
+
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (result: SendResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
+    };
+    const transport = url.protocol === 'https:' ? https : http;
+    const req = transport.request(url, {
+      method: 'POST',
+      headers: { ...request.headers, 'Content-Length': Buffer.byteLength(request.body).toString() },
+      lookup: guardedLookup(options.policy),
+      agent: false, // a fresh connection per attempt: every connect is checked, nothing pooled across tenants
+    });
+    const timer = setTimeout(() => {
+      finish(failure(`Timed out after ${timeoutMs / 1000} s`));
+      req.destroy();
+    }, timeoutMs);
+
+    req.on('error', (err) => finish(failure(describeError(err))));
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      const done = () => {
+        const status = res.statusCode ?? 0;
+        const succeeded = status >= 200 && status < 300;
+        const excerpt = Buffer.concat(chunks).toString('utf8');
+        finish({
+          status,
+          succeeded,
+          responseExcerpt: excerpt,
+          durationMs: elapsed(),
+          error: succeeded ? null : status >= 300 && status < 400 ? `Redirect (${status}) not followed` : `HTTP ${status}`,
+          retryAfterMs: status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after'], (options.now ?? Date.now)()) : null,
+        });
+        res.destroy();
+      };
+      res.on('data', (chunk: Buffer) => {
+        if (kept < maxBytes) {
+          const slice = chunk.subarray(0, maxBytes - kept);
+          chunks.push(slice);
+          kept += slice.length;
+        }
+        // The excerpt is all we keep: stop reading rather than download a large answer.
+        if (kept >= maxBytes) done();
+      });
+      res.on('end', done);
+      res.on('error', done);
+    });
+    req.end(request.body);
+  });
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof OutboundAddressError) return `Blocked: ${err.message}`;
+  const e = err as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'ECONNREFUSED':
+      return 'Connection refused';
+    case 'ECONNRESET':
+      return 'Connection reset';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'Host not found';
+    case 'ERR_OUTBOUND_ADDRESS':
+      return `Blocked: ${e.message}`;
+    default:
+      return e.code ? `${e.code}: ${e.message}` : String(e.message ?? err);
+  }
+}

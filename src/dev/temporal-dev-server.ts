@@ -1,0 +1,54 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/messages';
+
+export interface DevServer {
+  address: string;
+  uiUrl: string;
+  stop: () => Promise<void>;
+}
+
+export async function waitForPort(port: number, deadlineMs: number, child?: ChildProcess): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    if (child && child.exitCode !== null) throw new Error(`The Temporal dev server exited with code ${child.exitCode}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port }, () => (socket.destroy(), resolve(true)));
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > until) throw new Error(`Nothing listened on 127.0.0.1:${port} within ${deadlineMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Runs `temporal server start-dev` on loopback with our search attributes registered. */
+export async function startTemporalDevServer(options: {
+  cliPath: string;
+  port: number;
+  uiPort: number | null;
+  dbFile?: string;
+  namespace?: string;
+  log?: (line: string) => void;
+}): Promise<DevServer> {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'error', '--namespace', options.namespace ?? 'default'];
+  if (options.uiPort) args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
+  else args.push('--headless');
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  for (const key of SEARCH_ATTRIBUTE_KEYS) args.push('--search-attribute', `${key.name}=Keyword`);
+
+  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+  child.stderr!.on('data', (d: Buffer) => options.log?.(d.toString().trim()));
+  await waitForPort(options.port, 60_000, child);
+  return {
+    address: `127.0.0.1:${options.port}`,
+    uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : '',
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => (clearTimeout(kill), resolve()));
+        child.kill('SIGTERM');
+      }),
+  };
+}

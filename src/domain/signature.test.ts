@@ -1,0 +1,27 @@
+import crypto from 'node:crypto';
+import { generateWebhookSecret, signBody } from './signature';
+
+// The spec's verifyWebhook, as written on the Webhooks page.
+function verifyWebhook(body: string, signature: string, secret: string): boolean {
+  const expected = 'sha256=' + crypto.createHmac('sha256', secret).update(body, 'utf-8').digest('hex');
+  return crypto.timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
+}
+
+describe('signBody', () => {
+  it('produces a signature the spec verifier accepts, and only for the exact body and secret', () => {
+    const secret = generateWebhookSecret();
+    const body = JSON.stringify({ id: 'evt_1', event: 'ping', timestamp: '2025-06-11T10:30:00Z', data: { note: 'é ✓' } });
+    const signature = signBody(body, secret);
+    expect(signature).toMatch(/^sha256=[0-9a-f]{64}$/);
+    expect(verifyWebhook(body, signature, secret)).toBe(true);
+    expect(verifyWebhook(body + ' ', signature, secret)).toBe(false);
+    expect(verifyWebhook(body, signature, generateWebhookSecret())).toBe(false);
+  });
+
+  it('generates whsec_ secrets from 32 random bytes', () => {
+    const a = generateWebhookSecret();
+    expect(a).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(a.slice(6), 'base64url')).toHaveLength(32);
+    expect(generateWebhookSecret()).not.toBe(a);
+  });
+});

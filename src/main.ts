@@ -1,0 +1,118 @@
+/**
+ * `npm start`: the whole system on embedded defaults — a Temporal dev server (Web UI included) and a
+ * real PostgreSQL unless TEMPORAL_ADDRESS / DATABASE_URL say otherwise, then the worker and the API.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigError, loadConfig } from './config';
+import { createDb, migrateLatest } from './db/knex';
+import { createLogger } from './logger';
+import { createMailer } from './mail/mailer';
+import { startEmbeddedPostgres } from './dev/postgres';
+import { ensureTemporalCli } from './dev/temporal-cli';
+import { startTemporalDevServer } from './dev/temporal-dev-server';
+import { ensureDevCredentials } from './dev/credentials';
+import { connectClient, connectWorker } from './temporal-connection';
+import { activityDeps, createServices, DEV_DATABASE, listen, loadSecretBox } from './runtime';
+import { createApp } from './api/app';
+import { createWorker } from './worker-factory';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const say = (line: string) => console.log(line);
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const stops: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err) => logger.error({ err: err.message }, 'shutdown step failed'));
+  };
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    say('\nStopping…');
+    stopAll().then(() => process.exit(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      say(`Starting PostgreSQL (embedded, data in ${path.join(config.dataDir, 'postgres')})…`);
+      const pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: config.postgresPort, log: (l) => logger.debug(l) });
+      stops.push(() => pg.stop());
+      await pg.createDatabase(DEV_DATABASE);
+      databaseUrl = pg.url(DEV_DATABASE);
+    }
+
+    let temporalAddress = config.temporal.address;
+    let uiUrl = config.temporal.uiUrl;
+    if (!temporalAddress) {
+      const cliPath = await ensureTemporalCli({ explicitPath: config.temporal.cliPath, log: say });
+      say(`Starting the Temporal dev server (${cliPath}, history in ${path.join(config.dataDir, 'temporal.db')})…`);
+      const server = await startTemporalDevServer({
+        cliPath,
+        port: config.temporal.devServerPort,
+        uiPort: config.temporal.devServerUiPort,
+        dbFile: path.join(config.dataDir, 'temporal.db'),
+        namespace: config.temporal.namespace,
+        log: (l) => logger.debug(l),
+      });
+      stops.push(() => server.stop());
+      temporalAddress = server.address;
+      uiUrl = server.uiUrl;
+    }
+    const temporalOptions = { ...config.temporal, address: temporalAddress, uiUrl };
+    const runtimeConfig = { ...config, temporal: temporalOptions };
+
+    const db = createDb(databaseUrl);
+    stops.push(() => db.destroy());
+    await migrateLatest(db);
+    const temporal = await connectClient(temporalOptions);
+    stops.push(() => temporal.connection.close());
+    const secretBox = loadSecretBox(config);
+    const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
+
+    const worker = await createWorker({
+      connection: await connectWorker(temporalOptions),
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      deps: activityDeps({ db, temporal, config: runtimeConfig, secretBox, mailer, logger }),
+    });
+    const workerRun = worker.run();
+    stops.push(async () => {
+      // The SDK also stops its workers on SIGINT/SIGTERM; shut down only if it has not begun.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun;
+    });
+
+    const services = createServices({ db, temporal, config: runtimeConfig, secretBox, logger });
+    const sweep = setInterval(() => services.dispatcher.sweep().catch((err) => logger.error({ err: err.message }, 'sweep failed')), 30_000);
+    stops.push(async () => clearInterval(sweep));
+    await services.dispatcher.sweep(0);
+
+    const { app } = createApp({ db, temporal, ...services, logger, publicBaseUrl: config.http.publicBaseUrl, rateLimitPerMinute: config.rateLimitPerMinute });
+    const server = await listen(app, config.http.host, config.http.port);
+    stops.push(() => new Promise((r) => server.close(r)));
+
+    const credentials = config.production ? null : await ensureDevCredentials(db, config.dataDir);
+    const base = config.http.publicBaseUrl;
+    say('');
+    say('CloudKeep Webhooks is running.');
+    say(`  API            ${base}`);
+    say(`  API docs       ${base}/docs   (OpenAPI: ${base}/openapi.json)`);
+    say(`  Temporal UI    ${uiUrl}`);
+    say(`  Temporal       ${temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`);
+    say(`  PostgreSQL     ${config.databaseUrl ? 'DATABASE_URL' : databaseUrl.replace(/:[^:@/]+@/, ':****@')}`);
+    say(`  Mail           ${mailer.describe()}`);
+    if (credentials) say(`  Credentials    ${credentials.file}${credentials.created ? ' (created now)' : ''}`);
+    say('Press Ctrl-C to stop.');
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.message : err);
+    await stopAll();
+    process.exit(1);
+  }
+}
+
+void main();

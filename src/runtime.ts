@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import type { Client } from '@temporalio/client';
+import type { Knex } from 'knex';
+import type { Worker } from '@temporalio/worker';
+import { Config, loadConfig } from './config';
+import { createDb, migrateLatest } from './db/knex';
+import { SecretBox } from './domain/secret-box';
+import { createLogger, Logger } from './logger';
+import { createMailer, Mailer } from './mail/mailer';
+import { connectClient, connectWorker } from './temporal-connection';
+import { EventDispatcher } from './services/dispatcher';
+import { EventService } from './services/events';
+import { WebhookService } from './services/webhooks';
+import { DeliveryService } from './services/deliveries';
+import { createApp } from './api/app';
+import { createWorker } from './worker-factory';
+import type { ActivityDeps } from './activities';
+
+export const DEV_DATABASE = 'cloudkeep_webhooks';
+
+/** The secret-encryption key: from the environment, or in development a key generated once under .data/. */
+export function loadSecretBox(config: Config): SecretBox {
+  if (config.secretEncryptionKey) return new SecretBox(config.secretEncryptionKey);
+  const file = path.join(config.dataDir, 'secret-encryption.key');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    fs.writeFileSync(file, SecretBox.generateKey() + '\n', { mode: 0o600 });
+  }
+  return new SecretBox(fs.readFileSync(file, 'utf8').trim());
+}
+
+export interface Services {
+  dispatcher: EventDispatcher;
+  events: EventService;
+  webhooks: WebhookService;
+  deliveries: DeliveryService;
+}
+
+export function createServices(o: { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; logger: Logger }): Services {
+  const { db, temporal, config, secretBox, logger } = o;
+  const taskQueue = config.temporal.taskQueue;
+  const dispatcher = new EventDispatcher(db, temporal, taskQueue, logger);
+  return {
+    dispatcher,
+    events: new EventService(db, dispatcher),
+    webhooks: new WebhookService({ db, temporal, taskQueue, secretBox, dispatcher, outbound: config.outbound, production: config.production }),
+    deliveries: new DeliveryService(db, temporal, taskQueue, { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace }),
+  };
+}
+
+export function activityDeps(o: { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; mailer: Mailer; logger: Logger }): ActivityDeps {
+  return {
+    db: o.db,
+    temporal: o.temporal,
+    secretBox: o.secretBox,
+    mailer: o.mailer,
+    logger: o.logger,
+    config: { taskQueue: o.config.temporal.taskQueue, outbound: o.config.outbound, publicBaseUrl: o.config.http.publicBaseUrl },
+  };
+}
+
+export function listen(app: import('express').Express, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+/** Starts the worker or the API alone (`npm run worker`, `npm run api`), by default against a running `npm start` stack. */
+export async function runStandalone(role: 'worker' | 'api'): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const databaseUrl = config.databaseUrl ?? `postgres://postgres:postgres@127.0.0.1:${config.postgresPort}/${DEV_DATABASE}`;
+  const temporalOptions = { ...config.temporal, address: config.temporal.address ?? `127.0.0.1:${config.temporal.devServerPort}` };
+  const db = createDb(databaseUrl);
+  await migrateLatest(db);
+  const temporal = await connectClient(temporalOptions);
+  const secretBox = loadSecretBox(config);
+  const closers: (() => Promise<unknown>)[] = [];
+
+  if (role === 'worker') {
+    const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
+    const worker: Worker = await createWorker({
+      connection: await connectWorker(temporalOptions),
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      deps: activityDeps({ db, temporal, config, secretBox, mailer, logger }),
+    });
+    const services = createServices({ db, temporal, config, secretBox, logger });
+    const sweep = setInterval(() => services.dispatcher.sweep().catch((err) => logger.error({ err: err.message }, 'sweep failed')), 30_000);
+    closers.push(async () => clearInterval(sweep));
+    const running = worker.run();
+    closers.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    });
+    logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+  } else {
+    const services = createServices({ db, temporal, config, secretBox, logger });
+    const { app } = createApp({ db, temporal, ...services, logger, publicBaseUrl: config.http.publicBaseUrl, rateLimitPerMinute: config.rateLimitPerMinute });
+    const server = await listen(app, config.http.host, config.http.port);
+    closers.push(() => new Promise((r) => server.close(r)));
+    logger.info(`API listening on ${config.http.publicBaseUrl}`);
+  }
+  const stop = async () => {
+    for (const close of closers.reverse()) await close();
+    await db.destroy();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

@@ -1,0 +1,67 @@
+import type { Client } from '@temporalio/client';
+import type { Knex } from 'knex';
+import { deliveriesStore, DeliveryFilter, DeliveryRow } from '../db/stores/deliveries';
+import { deliveryAttemptsStore, DeliveryAttemptRow } from '../db/stores/delivery-attempts';
+import { eventsStore } from '../db/stores/events';
+import { webhooksStore } from '../db/stores/webhooks';
+import type { EventPayload } from '../domain/events';
+import { ConflictError, NotFoundError } from '../errors';
+import { deliveryWorkflowId } from '../workflows/messages';
+import { DeliveryWorkflows } from './delivery-workflows';
+import { toEventPayload } from './event-payload';
+
+export interface DeliveryDetail {
+  delivery: DeliveryRow;
+  payload: EventPayload;
+  attempts: DeliveryAttemptRow[];
+}
+
+export class DeliveryService {
+  private readonly workflows: DeliveryWorkflows;
+
+  constructor(
+    private readonly db: Knex,
+    temporal: Client,
+    taskQueue: string,
+    private readonly temporalUi: { baseUrl: string; namespace: string },
+  ) {
+    this.workflows = new DeliveryWorkflows(temporal, taskQueue);
+  }
+
+  /** The delivery workflow's page in the Temporal Web UI. */
+  temporalUrl(deliveryId: string): string {
+    return `${this.temporalUi.baseUrl}/namespaces/${encodeURIComponent(this.temporalUi.namespace)}/workflows/${encodeURIComponent(deliveryWorkflowId(deliveryId))}`;
+  }
+
+  async listForWebhook(organizationId: string, webhookId: string, filter: DeliveryFilter, limit: number, after?: { createdAt: Date; id: string }) {
+    if (!(await webhooksStore.get(this.db, organizationId, webhookId))) throw new NotFoundError('Webhook');
+    return deliveriesStore.listForWebhook(this.db, webhookId, filter, limit, after);
+  }
+
+  async get(organizationId: string, id: string): Promise<DeliveryDetail> {
+    const delivery = await deliveriesStore.get(this.db, organizationId, id);
+    if (!delivery || !(await webhooksStore.get(this.db, organizationId, delivery.webhook_id))) throw new NotFoundError('Delivery');
+    const [event, attempts] = await Promise.all([eventsStore.get(this.db, organizationId, delivery.event_id), deliveryAttemptsStore.listForDelivery(this.db, id)]);
+    return { delivery, payload: toEventPayload(event!), attempts };
+  }
+
+  /**
+   * Re-delivers through the delivery's own workflow id: a waiting delivery attempts at once; a
+   * finished one starts a new run that re-sends the stored event, its attempts joining the same log.
+   */
+  async redeliver(organizationId: string, id: string, requestedBy: string): Promise<DeliveryRow> {
+    const { delivery, payload } = await this.get(organizationId, id);
+    const webhook = await webhooksStore.get(this.db, organizationId, delivery.webhook_id);
+    if (!webhook) throw new NotFoundError('Delivery');
+    if (webhook.status === 'disabled') throw new ConflictError('webhook', 'the webhook is disabled; re-enable it before redelivering');
+    const finished = ['succeeded', 'failed', 'cancelled'].includes(delivery.status);
+    const row = finished ? await deliveriesStore.update(this.db, id, { status: 'pending', completed_at: null, next_attempt_at: null }) : delivery;
+    const vaultId = typeof payload.data.vaultId === 'string' ? payload.data.vaultId : undefined;
+    await this.workflows.redeliver(
+      { deliveryId: id, webhookId: delivery.webhook_id, eventType: delivery.event_type, vaultId },
+      `${delivery.event_type} ${delivery.event_id} → webhook ${delivery.webhook_id} (redelivered)`,
+      requestedBy,
+    );
+    return row!;
+  }
+}

@@ -1,0 +1,79 @@
+import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { deliveryWorkflow } from '../workflows/delivery';
+import { webhookHealthWorkflow } from '../workflows/health';
+import {
+  DeliveryWorkflowInput,
+  deliveryWorkflowId,
+  redeliverSignal,
+  searchAttributes,
+  stopDeliverySignal,
+  webhookHealthWorkflowId,
+} from '../workflows/messages';
+
+/** Starting and steering delivery and health workflows: the one place that knows their ids and options. */
+export class DeliveryWorkflows {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  private options(input: DeliveryWorkflowInput, summary: string) {
+    return {
+      workflowId: deliveryWorkflowId(input.deliveryId),
+      taskQueue: this.taskQueue,
+      args: [input] as [DeliveryWorkflowInput],
+      typedSearchAttributes: [
+        { key: searchAttributes.webhookId, value: input.webhookId },
+        { key: searchAttributes.eventType, value: input.eventType },
+        { key: searchAttributes.deliveryStatus, value: 'pending' },
+        ...(input.vaultId ? [{ key: searchAttributes.vaultId, value: input.vaultId }] : []),
+      ],
+      // What an operator reads first in the Temporal UI's list and header.
+      staticSummary: summary,
+    };
+  }
+
+  /** Starts a delivery; a second start of the same delivery is a no-op. */
+  async start(input: DeliveryWorkflowInput, summary: string): Promise<void> {
+    try {
+      await this.client.workflow.start(deliveryWorkflow, this.options(input, summary));
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  /** Attempts at once if the delivery is waiting in back-off; starts a new run if it has finished. */
+  async redeliver(input: DeliveryWorkflowInput, summary: string, requestedBy: string): Promise<void> {
+    await this.client.workflow.signalWithStart(deliveryWorkflow, {
+      ...this.options(input, summary),
+      signal: redeliverSignal,
+      signalArgs: [{ requestedBy }],
+    });
+  }
+
+  /** Ends deliveries still waiting (their webhook was deleted or disabled). Finished ones are left alone. */
+  async stop(deliveryIds: string[], reason: string): Promise<void> {
+    await Promise.all(
+      deliveryIds.map((id) =>
+        this.client.workflow
+          .getHandle(deliveryWorkflowId(id))
+          .signal(stopDeliverySignal, { reason })
+          .catch(() => undefined), // already closed: nothing to stop
+      ),
+    );
+  }
+
+  async startHealth(webhookId: string): Promise<void> {
+    try {
+      await this.client.workflow.start(webhookHealthWorkflow, {
+        workflowId: webhookHealthWorkflowId(webhookId),
+        taskQueue: this.taskQueue,
+        args: [{ webhookId }],
+        typedSearchAttributes: [{ key: searchAttributes.webhookId, value: webhookId }],
+        staticSummary: `Health of webhook ${webhookId}: disables it after 3 consecutive failure days`,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+}

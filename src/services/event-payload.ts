@@ -1,0 +1,11 @@
+import type { EventPayload, EventType } from '../domain/events';
+import type { EventRow } from '../db/stores/events';
+
+/** ISO 8601 in UTC, without milliseconds when there are none (the spec's `2025-06-11T10:30:00Z`). */
+export function formatTimestamp(date: Date): string {
+  return date.toISOString().replace('.000Z', 'Z');
+}
+
+export function toEventPayload(event: Pick<EventRow, 'id' | 'type' | 'timestamp' | 'data'>): EventPayload {
+  return { id: event.id, event: event.type as EventType, timestamp: formatTimestamp(event.timestamp), data: event.data };
+}

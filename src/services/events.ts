@@ -1,0 +1,67 @@
+import type { Knex } from 'knex';
+import { deliveriesStore } from '../db/stores/deliveries';
+import { eventsStore } from '../db/stores/events';
+import { webhooksStore } from '../db/stores/webhooks';
+import { EventType, eventDataSchemas, findSecretValueField } from '../domain/events';
+import { newId } from '../domain/ids';
+import { UnprocessableError } from '../errors';
+import { parseOrThrow } from '../api/route';
+import type { EventDispatcher } from './dispatcher';
+
+export interface IngestInput {
+  id?: string;
+  event: EventType;
+  timestamp?: string;
+  data: Record<string, unknown>;
+}
+
+export interface IngestResult {
+  id: string;
+  deliveries: number;
+  duplicate: boolean;
+}
+
+/** Stores an event and one delivery per subscribed webhook in one transaction, then hands it to Temporal. */
+export class EventService {
+  constructor(
+    private readonly db: Knex,
+    private readonly dispatcher: EventDispatcher,
+  ) {}
+
+  /** Validates `data` for its event type; a secret value anywhere is refused outright (the spec's promise). */
+  validateData(event: EventType, data: Record<string, unknown>): Record<string, unknown> {
+    const valueField = findSecretValueField(data);
+    if (valueField) throw new UnprocessableError(valueField, 'webhook payloads never carry secret values; send metadata only');
+    parseOrThrow(eventDataSchemas[event], data, 'data');
+    return data;
+  }
+
+  async ingest(organizationId: string, input: IngestInput): Promise<IngestResult> {
+    const data = this.validateData(input.event, input.data);
+    const id = input.id ?? newId('evt');
+    const timestamp = input.timestamp ? new Date(input.timestamp) : new Date();
+    const vaultId = typeof data.vaultId === 'string' ? data.vaultId : undefined;
+
+    const { row, created } = await this.db.transaction(async (trx) => {
+      const subscribers = await webhooksStore.findSubscribers(trx, organizationId, input.event, vaultId);
+      const stored = await eventsStore.insertOnce(trx, { organization_id: organizationId, id, type: input.event, timestamp, data, delivery_count: subscribers.length });
+      if (stored.created) {
+        await deliveriesStore.insertMany(
+          trx,
+          subscribers.map((w) => ({ id: newId('dlv'), organization_id: organizationId, webhook_id: w.id, event_id: id, event_type: input.event, status: 'pending' as const })),
+        );
+      }
+      return stored;
+    });
+
+    // A duplicate id fans out once; if the first call never reached Temporal, this one finishes the job.
+    if (created || !row.dispatched_at) {
+      if (row.delivery_count > 0) {
+        await this.dispatcher.dispatchSoon(() => this.dispatcher.dispatchViaFanout(organizationId, id, row.type), { eventId: id });
+      } else {
+        await eventsStore.markDispatched(this.db, organizationId, id);
+      }
+    }
+    return { id, deliveries: row.delivery_count, duplicate: !created };
+  }
+}

@@ -1,0 +1,210 @@
+import type { Client } from '@temporalio/client';
+import type { Knex } from 'knex';
+import { deliveriesStore } from '../db/stores/deliveries';
+import { eventsStore } from '../db/stores/events';
+import { Destination, WebhookRow, webhooksStore } from '../db/stores/webhooks';
+import { checkUrl, OutboundAddressError, OutboundPolicy } from '../delivery/address-guard';
+import { redactUrl } from '../destinations';
+import { newId } from '../domain/ids';
+import { SecretBox } from '../domain/secret-box';
+import { generateWebhookSecret } from '../domain/signature';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { WebhookHealth, webhookDeletedSignal, webhookEnabledSignal, webhookHealthQuery, webhookHealthWorkflowId } from '../workflows/messages';
+import { webhookHealthWorkflow } from '../workflows/health';
+import { DeliveryWorkflows } from './delivery-workflows';
+import type { EventDispatcher } from './dispatcher';
+
+export interface CreateWebhookInput {
+  url: string;
+  destination: Destination;
+  events: string[];
+  description?: string;
+  vaultIds?: string[] | null;
+  secret?: string;
+  slackChannel?: string | null;
+}
+
+export interface UpdateWebhookInput {
+  url?: string;
+  events?: string[];
+  description?: string | null;
+  vaultIds?: string[] | null;
+}
+
+export interface WebhookServiceDeps {
+  db: Knex;
+  temporal: Client;
+  taskQueue: string;
+  secretBox: SecretBox;
+  dispatcher: EventDispatcher;
+  outbound: OutboundPolicy;
+  /** In production, Slack and Discord URLs must be on these hosts. */
+  production: boolean;
+}
+
+const DESTINATION_HOSTS: Partial<Record<Destination, string[]>> = {
+  slack: ['hooks.slack.com'],
+  discord: ['discord.com', 'discordapp.com', 'ptb.discord.com', 'canary.discord.com'],
+};
+
+export class WebhookService {
+  private readonly workflows: DeliveryWorkflows;
+
+  constructor(private readonly deps: WebhookServiceDeps) {
+    this.workflows = new DeliveryWorkflows(deps.temporal, deps.taskQueue);
+  }
+
+  /** Early, friendly refusal of a URL that could never be delivered to; the connect-time guard is the real one. */
+  private checkTarget(destination: Destination, url: string): void {
+    try {
+      const parsed = checkUrl(url, this.deps.outbound);
+      const hosts = DESTINATION_HOSTS[destination];
+      if (this.deps.production && hosts && !hosts.includes(parsed.hostname)) {
+        throw new ValidationError([{ field: 'body.url', message: `a ${destination} webhook URL must be on ${hosts.join(' or ')}` }]);
+      }
+    } catch (err) {
+      if (err instanceof OutboundAddressError) throw new ValidationError([{ field: 'body.url', message: err.message }]);
+      throw err;
+    }
+  }
+
+  async get(organizationId: string, id: string): Promise<WebhookRow> {
+    const row = await webhooksStore.get(this.deps.db, organizationId, id);
+    if (!row) throw new NotFoundError('Webhook');
+    return row;
+  }
+
+  async create(organizationId: string, input: CreateWebhookInput): Promise<{ webhook: WebhookRow; secret: string; pingDeliveryId: string }> {
+    this.checkTarget(input.destination, input.url);
+    const secret = input.secret ?? generateWebhookSecret();
+    const { db, secretBox } = this.deps;
+    const { webhook, ping } = await db.transaction(async (trx) => {
+      const webhook = await webhooksStore.insert(trx, {
+        id: newId('wh'),
+        organization_id: organizationId,
+        destination: input.destination,
+        display_url: redactUrl(input.destination, input.url),
+        target_ciphertext: secretBox.seal(input.url),
+        secret_ciphertext: secretBox.seal(secret),
+        events: input.events,
+        vault_ids: input.vaultIds ?? null,
+        description: input.description ?? null,
+        slack_channel: input.slackChannel ?? null,
+        status: 'pending',
+      });
+      return { webhook, ping: await this.createPing(trx, webhook) };
+    });
+    await this.deps.dispatcher.dispatchSoon(() => this.workflows.startHealth(webhook.id), { webhookId: webhook.id });
+    await this.dispatchPing(organizationId, ping);
+    return { webhook, secret, pingDeliveryId: ping.deliveryId };
+  }
+
+  async list(organizationId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<WebhookRow[]> {
+    return webhooksStore.list(this.deps.db, organizationId, limit, after);
+  }
+
+  /** A changed URL is verified again: back to `pending` and a new ping. */
+  async update(organizationId: string, id: string, input: UpdateWebhookInput): Promise<WebhookRow> {
+    const { db, secretBox } = this.deps;
+    let ping: { eventId: string; deliveryId: string } | null = null;
+    const updated = await db.transaction(async (trx) => {
+      const current = await webhooksStore.getForUpdate(trx, organizationId, id);
+      if (!current) throw new NotFoundError('Webhook');
+      const changes: Partial<WebhookRow> = {};
+      if (input.events) changes.events = input.events;
+      if (input.description !== undefined) changes.description = input.description;
+      if (input.vaultIds !== undefined) changes.vault_ids = input.vaultIds;
+      const urlChanged = input.url !== undefined && input.url !== secretBox.open(current.target_ciphertext);
+      if (urlChanged) {
+        this.checkTarget(current.destination, input.url!);
+        changes.target_ciphertext = secretBox.seal(input.url!);
+        changes.display_url = redactUrl(current.destination, input.url!);
+        if (current.status !== 'disabled') Object.assign(changes, { status: 'pending', status_reason: 'URL changed', status_changed_at: new Date() });
+      }
+      const row = (await webhooksStore.update(trx, id, changes))!;
+      if (urlChanged && row.status === 'pending') ping = await this.createPing(trx, row);
+      return row;
+    });
+    if (ping) await this.dispatchPing(organizationId, ping);
+    return updated;
+  }
+
+  /** Deletes the webhook, stops its waiting deliveries and ends its health workflow. */
+  async delete(organizationId: string, id: string): Promise<void> {
+    const row = await webhooksStore.softDelete(this.deps.db, organizationId, id);
+    if (!row) throw new NotFoundError('Webhook');
+    await this.workflows.stop(await deliveriesStore.listOpenIdsForWebhook(this.deps.db, id), 'Webhook deleted');
+    await this.deps.temporal.workflow.getHandle(webhookHealthWorkflowId(id)).signal(webhookDeletedSignal).catch(() => undefined);
+  }
+
+  /** Re-enables a disabled webhook: the health streak starts over and a ping checks the endpoint. */
+  async enable(organizationId: string, id: string): Promise<{ webhook: WebhookRow; pingDeliveryId: string }> {
+    const { db } = this.deps;
+    const { webhook, ping } = await db.transaction(async (trx) => {
+      const current = await webhooksStore.getForUpdate(trx, organizationId, id);
+      if (!current) throw new NotFoundError('Webhook');
+      if (current.status !== 'disabled') throw new ConflictError('status', `the webhook is ${current.status}, not disabled`);
+      const webhook = (await webhooksStore.update(trx, id, {
+        status: 'pending',
+        status_reason: 'Re-enabled by the owner',
+        status_changed_at: new Date(),
+        disabled_email_sent_at: null,
+      }))!;
+      return { webhook, ping: await this.createPing(trx, webhook) };
+    });
+    await this.deps.temporal.workflow.signalWithStart(webhookHealthWorkflow, {
+      workflowId: webhookHealthWorkflowId(id),
+      taskQueue: this.deps.taskQueue,
+      args: [{ webhookId: id }],
+      signal: webhookEnabledSignal,
+      signalArgs: [],
+    });
+    await this.dispatchPing(organizationId, ping);
+    return { webhook, pingDeliveryId: ping.deliveryId };
+  }
+
+  async rotateSecret(organizationId: string, id: string, given?: string): Promise<{ webhook: WebhookRow; secret: string }> {
+    await this.get(organizationId, id);
+    const secret = given ?? generateWebhookSecret();
+    const webhook = (await webhooksStore.update(this.deps.db, id, { secret_ciphertext: this.deps.secretBox.seal(secret) }))!;
+    return { webhook, secret };
+  }
+
+  /** The Test button: a ping delivery, whatever the webhook's status but disabled. */
+  async test(organizationId: string, id: string): Promise<string> {
+    const ping = await this.deps.db.transaction(async (trx) => {
+      const current = await webhooksStore.getForUpdate(trx, organizationId, id);
+      if (!current) throw new NotFoundError('Webhook');
+      if (current.status === 'disabled') throw new ConflictError('status', 'the webhook is disabled; re-enable it to send a test');
+      return this.createPing(trx, current);
+    });
+    await this.dispatchPing(organizationId, ping);
+    return ping.deliveryId;
+  }
+
+  /** The health workflow's view, or null when it cannot answer right now. */
+  async health(webhookId: string): Promise<WebhookHealth | null> {
+    const query = this.deps.temporal.workflow.getHandle(webhookHealthWorkflowId(webhookId)).query(webhookHealthQuery);
+    const timeout = new Promise<null>((resolve) => setTimeout(resolve, 3000, null).unref());
+    return Promise.race([query, timeout]).catch(() => null);
+  }
+
+  private async createPing(trx: Knex.Transaction, webhook: WebhookRow): Promise<{ eventId: string; deliveryId: string }> {
+    const eventId = newId('evt');
+    const deliveryId = newId('dlv');
+    await eventsStore.insertOnce(trx, {
+      organization_id: webhook.organization_id,
+      id: eventId,
+      type: 'ping',
+      timestamp: new Date(),
+      data: { webhookId: webhook.id, message: 'CloudKeep is checking that this endpoint is reachable.' },
+      delivery_count: 1,
+    });
+    await deliveriesStore.insertMany(trx, [{ id: deliveryId, organization_id: webhook.organization_id, webhook_id: webhook.id, event_id: eventId, event_type: 'ping', status: 'pending' }]);
+    return { eventId, deliveryId };
+  }
+
+  private async dispatchPing(organizationId: string, ping: { eventId: string; deliveryId: string }): Promise<void> {
+    await this.deps.dispatcher.dispatchSoon(() => this.deps.dispatcher.dispatchDirect(organizationId, ping.eventId), { eventId: ping.eventId });
+  }
+}

@@ -1,0 +1,87 @@
+import { condition, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  DeliveryProgress,
+  DeliveryWorkflowInput,
+  deliveryProgressQuery,
+  redeliverSignal,
+  searchAttributes,
+  stopDeliverySignal,
+} from './messages';
+import { SCHEDULED_ATTEMPTS, retryDelayAfter } from './schedule';
+
+// The activity's own retries cover infrastructure faults only (a worker crash, the database down).
+// An endpoint's answer never throws: it comes back as an outcome, and the back-off below is ours.
+const { attemptDelivery, cancelDelivery } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/**
+ * One delivery of one event to one webhook: an attempt, then durable timers of 1 m, 5 m, 30 m, 2 h
+ * and 12 h between retries. A `redeliver` signal attempts at once and the schedule carries on.
+ */
+export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<DeliveryProgress> {
+  const { runId } = workflowInfo();
+  const progress: DeliveryProgress = { status: 'pending', scheduledAttempts: 0, manualAttempts: 0, nextAttemptAt: null, lastError: null };
+  let redeliverRequested = false;
+  let stopReason: string | null = null;
+
+  setHandler(redeliverSignal, () => void (redeliverRequested = true));
+  setHandler(stopDeliverySignal, ({ reason }) => void (stopReason = reason));
+  setHandler(deliveryProgressQuery, () => progress);
+
+  const setStatus = (status: DeliveryProgress['status']) => {
+    progress.status = status;
+    upsertSearchAttributes([{ key: searchAttributes.deliveryStatus, value: status }]);
+  };
+  setStatus('pending');
+
+  const attempt = async (trigger: 'scheduled' | 'manual', retryDelayMs: number | null, nextAttemptAt: number | null) => {
+    // Any redeliver request received so far is answered by this attempt.
+    redeliverRequested = false;
+    const n = trigger === 'scheduled' ? ++progress.scheduledAttempts : ++progress.manualAttempts;
+    const outcome = await attemptDelivery({
+      deliveryId: input.deliveryId,
+      trigger,
+      attemptedAt: Date.now(),
+      idempotencyKey: `${runId}:${trigger}:${n}`,
+      retryDelayMs,
+      nextAttemptAt,
+    });
+    progress.lastError = outcome.error;
+    return outcome;
+  };
+
+  for (let index = 0; index < SCHEDULED_ATTEMPTS; index++) {
+    if (stopReason) break;
+    const outcome = await attempt('scheduled', retryDelayAfter(index), null);
+    if (outcome.result !== 'failed' || outcome.nextDelayMs === null) {
+      setStatus(outcome.deliveryStatus);
+      return progress;
+    }
+    setStatus('retrying');
+    const due = Date.now() + outcome.nextDelayMs;
+    progress.nextAttemptAt = new Date(due).toISOString();
+
+    // Wait out the back-off on a durable timer, attempting early whenever a redelivery is asked for.
+    while (!stopReason && Date.now() < due) {
+      const woken = await condition(() => redeliverRequested || stopReason !== null, due - Date.now());
+      if (!woken || stopReason) break;
+      const manual = await attempt('manual', null, due);
+      if (manual.result !== 'failed') {
+        setStatus(manual.deliveryStatus);
+        return progress;
+      }
+    }
+    progress.nextAttemptAt = null;
+  }
+
+  if (stopReason) {
+    await cancelDelivery({ deliveryId: input.deliveryId, reason: stopReason });
+    setStatus('cancelled');
+  } else {
+    setStatus('failed');
+  }
+  return progress;
+}

@@ -1,0 +1,85 @@
+/**
+ * The failure-day rule as pure functions over plain JSON state (workflow-safe, unit-tested).
+ * A failure day is a UTC calendar day with at least one failed attempt and no success; a success
+ * resets the streak and a day without attempts breaks it.
+ */
+export const DISABLE_AFTER_FAILURE_DAYS = 3;
+const DAY_MS = 86_400_000;
+
+export interface FailureDayState {
+  /** The UTC day (YYYY-MM-DD) whose attempts are being collected, or null when none are. */
+  openDay: string | null;
+  openDayFailed: boolean;
+  openDaySucceeded: boolean;
+  openDayFirstFailureAt: string | null;
+  /** Closed failure days in the current streak, and the last of them. */
+  streak: number;
+  lastFailureDay: string | null;
+  failingSince: string | null;
+  lastError: string | null;
+  lastFailureAt: string | null;
+}
+
+export const initialFailureDayState = (): FailureDayState => ({
+  openDay: null,
+  openDayFailed: false,
+  openDaySucceeded: false,
+  openDayFirstFailureAt: null,
+  streak: 0,
+  lastFailureDay: null,
+  failingSince: null,
+  lastError: null,
+  lastFailureAt: null,
+});
+
+export const utcDay = (epochMs: number): string => new Date(epochMs).toISOString().slice(0, 10);
+export const dayStart = (day: string): number => Date.parse(`${day}T00:00:00.000Z`);
+export const dayEnd = (day: string): number => dayStart(day) + DAY_MS;
+const previousDay = (day: string): string => utcDay(dayStart(day) - DAY_MS);
+
+/** Closes the open day; returns true when it made the streak reach the disable threshold. */
+export function closeOpenDay(s: FailureDayState): boolean {
+  const day = s.openDay;
+  if (!day) return false;
+  const failureDay = s.openDayFailed && !s.openDaySucceeded;
+  if (failureDay) {
+    const continues = s.lastFailureDay !== null && s.lastFailureDay === previousDay(day) && s.streak > 0;
+    s.streak = continues ? s.streak + 1 : 1;
+    if (!continues) s.failingSince = s.openDayFirstFailureAt;
+    s.lastFailureDay = day;
+  }
+  s.openDay = null;
+  s.openDayFailed = false;
+  s.openDaySucceeded = false;
+  s.openDayFirstFailureAt = null;
+  return failureDay && s.streak >= DISABLE_AFTER_FAILURE_DAYS;
+}
+
+/** Records one attempt outcome; returns true when closing an earlier open day reached the threshold. */
+export function recordOutcome(s: FailureDayState, outcome: { succeeded: boolean; at: number; error: string | null }): boolean {
+  const day = utcDay(outcome.at);
+  let reached = false;
+  // A late signal for a day already closed counts on the open one: the days only move forward.
+  if (s.openDay && day > s.openDay) reached = closeOpenDay(s);
+  if (!s.openDay) s.openDay = day > (s.lastFailureDay ?? '') ? day : utcDay(outcome.at);
+  if (outcome.succeeded) {
+    s.openDaySucceeded = true;
+    s.streak = 0;
+    s.lastFailureDay = null;
+    s.failingSince = null;
+  } else {
+    s.openDayFailed = true;
+    s.openDayFirstFailureAt ??= new Date(outcome.at).toISOString();
+    s.lastError = outcome.error;
+    s.lastFailureAt = new Date(outcome.at).toISOString();
+  }
+  return reached;
+}
+
+/** The streak as of `now`: a streak whose next day passed without attempts is already broken. */
+export function currentStreak(s: FailureDayState, now: number): number {
+  if (!s.lastFailureDay) return 0;
+  const next = utcDay(dayEnd(s.lastFailureDay));
+  const nextIsOver = now >= dayEnd(next);
+  return nextIsOver && s.openDay !== next ? 0 : s.streak;
+}

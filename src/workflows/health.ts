@@ -1,0 +1,90 @@
+import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  AttemptOutcomeSignal,
+  WebhookHealth,
+  attemptOutcomeSignal,
+  webhookDeletedSignal,
+  webhookEnabledSignal,
+  webhookHealthQuery,
+} from './messages';
+import { FailureDayState, closeOpenDay, currentStreak, dayEnd, initialFailureDayState, recordOutcome } from './failure-days';
+
+const { disableWebhook } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
+});
+// SMTP may be down for a while: keep retrying; the activity itself makes sure one email goes out.
+const { sendDisabledEmail } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});
+
+export interface WebhookHealthInput {
+  webhookId: string;
+  state?: FailureDayState & { disabled: boolean };
+  /** Outcomes received but not yet processed when the previous run continued as new. */
+  pending?: AttemptOutcomeSignal[];
+}
+
+/** Bounds one run's history: continue as new after this many outcomes even if not yet suggested. */
+const MAX_OUTCOMES_PER_RUN = 500;
+
+/**
+ * One per webhook, for its whole life: counts consecutive UTC failure days from attempt outcomes and,
+ * at the end of the third, disables the webhook and emails its owner once.
+ */
+export async function webhookHealthWorkflow(input: WebhookHealthInput): Promise<void> {
+  const state = input.state ?? { ...initialFailureDayState(), disabled: false };
+  const queue: AttemptOutcomeSignal[] = [...(input.pending ?? [])];
+  let enabled = false;
+  let deleted = false;
+  let processed = 0;
+
+  setHandler(attemptOutcomeSignal, (outcome) => void queue.push(outcome));
+  setHandler(webhookEnabledSignal, () => void (enabled = true));
+  setHandler(webhookDeletedSignal, () => void (deleted = true));
+  setHandler(webhookHealthQuery, (): WebhookHealth => ({
+    consecutiveFailureDays: currentStreak(state, Date.now()),
+    failingSince: state.failingSince,
+    lastError: state.lastError,
+    lastFailureAt: state.lastFailureAt,
+    disabled: state.disabled,
+  }));
+
+  const disable = async () => {
+    if (state.disabled) return;
+    state.disabled = true;
+    const reason = `Failing for ${state.streak} consecutive days`;
+    await disableWebhook({ webhookId: input.webhookId, reason });
+    await sendDisabledEmail({ webhookId: input.webhookId, failingSince: state.failingSince, lastError: state.lastError });
+  };
+
+  for (;;) {
+    const closesAt = state.openDay ? dayEnd(state.openDay) : null;
+    const wakeUp = () => queue.length > 0 || enabled || deleted || workflowInfo().continueAsNewSuggested;
+    // With a day open, wake at its end (UTC midnight) to close it; otherwise wait for the next outcome.
+    const woke = closesAt === null ? (await condition(wakeUp), true) : await condition(wakeUp, Math.max(closesAt - Date.now(), 1));
+    if (deleted) return;
+    if (enabled) {
+      // Re-enabled by the owner: the streak starts over and the rule applies afresh.
+      enabled = false;
+      Object.assign(state, initialFailureDayState(), { disabled: false });
+    }
+    while (queue.length) {
+      const outcome = queue.shift()!;
+      processed++;
+      if (recordOutcome(state, outcome)) await disable();
+    }
+    let dayClosed = false;
+    if (state.openDay && Date.now() >= dayEnd(state.openDay)) {
+      if (closeOpenDay(state)) await disable();
+      dayClosed = true;
+    }
+    // Continue as new at least daily, and sooner under heavy traffic, carrying only the small state.
+    if (!woke || dayClosed || processed >= MAX_OUTCOMES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      if (deleted) return;
+      return continueAsNew<typeof webhookHealthWorkflow>({ webhookId: input.webhookId, state, pending: queue.splice(0) });
+    }
+  }
+}

@@ -1,0 +1,4 @@
+// Every workflow the worker registers; the worker bundles this file.
+export { deliveryWorkflow } from './delivery';
+export { fanoutWorkflow } from './fanout';
+export { webhookHealthWorkflow } from './health';

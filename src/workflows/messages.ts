@@ -1,0 +1,68 @@
+/**
+ * Signals, queries and search attributes shared by workflows, activities and the API.
+ * Workflow-safe: no Node built-ins, nothing but @temporalio/workflow and plain types.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineSearchAttributeKey } from '@temporalio/common';
+
+export const searchAttributes = {
+  webhookId: defineSearchAttributeKey('WebhookId', 'KEYWORD'),
+  eventType: defineSearchAttributeKey('EventType', 'KEYWORD'),
+  deliveryStatus: defineSearchAttributeKey('DeliveryStatus', 'KEYWORD'),
+  vaultId: defineSearchAttributeKey('VaultId', 'KEYWORD'),
+};
+export const SEARCH_ATTRIBUTE_KEYS = Object.values(searchAttributes);
+
+// ---- deliveryWorkflow
+export interface DeliveryWorkflowInput {
+  deliveryId: string;
+  webhookId: string;
+  eventType: string;
+  vaultId?: string;
+}
+export type DeliveryState = 'pending' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+export interface DeliveryProgress {
+  status: DeliveryState;
+  scheduledAttempts: number;
+  manualAttempts: number;
+  nextAttemptAt: string | null;
+  lastError: string | null;
+}
+/** Attempt now; a finished delivery starts a new run through signalWithStart. */
+export const redeliverSignal = defineSignal<[{ requestedBy?: string }]>('redeliver');
+/** The webhook was deleted or disabled: end as cancelled without another attempt. */
+export const stopDeliverySignal = defineSignal<[{ reason: string }]>('stop');
+export const deliveryProgressQuery = defineQuery<DeliveryProgress>('progress');
+
+export const deliveryWorkflowId = (deliveryId: string) => `delivery:${deliveryId}`;
+
+// ---- fanoutWorkflow
+export interface FanoutWorkflowInput {
+  organizationId: string;
+  eventId: string;
+}
+export const fanoutWorkflowId = (organizationId: string, eventId: string) => `fanout:${organizationId}:${eventId}`;
+
+// ---- webhookHealthWorkflow
+export interface AttemptOutcomeSignal {
+  deliveryId: string;
+  succeeded: boolean;
+  /** Epoch ms of the attempt in workflow time. */
+  at: number;
+  status: number | null;
+  error: string | null;
+}
+export interface WebhookHealth {
+  consecutiveFailureDays: number;
+  failingSince: string | null;
+  lastError: string | null;
+  lastFailureAt: string | null;
+  disabled: boolean;
+}
+export const attemptOutcomeSignal = defineSignal<[AttemptOutcomeSignal]>('attemptOutcome');
+/** The owner re-enabled the webhook: the streak starts over. */
+export const webhookEnabledSignal = defineSignal('webhookEnabled');
+export const webhookDeletedSignal = defineSignal('webhookDeleted');
+export const webhookHealthQuery = defineQuery<WebhookHealth>('health');
+
+export const webhookHealthWorkflowId = (webhookId: string) => `webhook-health:${webhookId}`;
