@@ -1,0 +1,32 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { startEmbeddedPostgres } from '../../src/dev/postgres';
+import { ensureTemporalCli } from '../../src/dev/temporal-cli';
+import { startTemporalDevServer } from '../../src/dev/temporal-dev-server';
+import { ensureTestServer } from '../../scripts/prepare-test-servers';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** One real PostgreSQL and one Temporal dev server for the whole run; each suite takes its own database and task queue. */
+export default async function globalSetup(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ckw-test-'));
+  fs.chmodSync(dir, 0o755);
+  const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'postgres'), port: await freePort() });
+  const cli = await ensureTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, log: console.log });
+  const temporal = await startTemporalDevServer({ cliPath: cli, port: await freePort(), uiPort: null });
+  process.env.TEST_POSTGRES_URL = pg.url();
+  process.env.TEST_TEMPORAL_ADDRESS = temporal.address;
+  process.env.TEST_TIME_SKIPPING_SERVER = ensureTestServer(console.log);
+  (globalThis as Record<string, unknown>).__ckwStack = { pg, temporal, dir };
+}

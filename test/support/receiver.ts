@@ -1,0 +1,49 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+
+export type Responder = (req: ReceivedRequest, index: number) => { status: number; body?: string; headers?: Record<string, string> } | 'hang';
+
+/** A real HTTP endpoint on loopback that records what it receives and answers as told. */
+export class Receiver {
+  readonly requests: ReceivedRequest[] = [];
+  private server!: http.Server;
+  private hung: http.ServerResponse[] = [];
+  url = '';
+
+  constructor(public respond: Responder = () => ({ status: 200, body: 'ok' })) {}
+
+  async start(port = 0): Promise<this> {
+    this.server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const received = { method: req.method!, path: req.url!, headers: req.headers, body, at: Date.now() };
+        this.requests.push(received);
+        const answer = this.respond(received, this.requests.length - 1);
+        if (answer === 'hang') return void this.hung.push(res);
+        res.writeHead(answer.status, answer.headers).end(answer.body ?? '');
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.hung) res.destroy();
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}

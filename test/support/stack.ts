@@ -1,0 +1,168 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
+import { temporal as proto } from '@temporalio/proto';
+import type { Knex } from 'knex';
+import pino from 'pino';
+import { loadConfig, Config } from '../../src/config';
+import { createDb, migrateLatest } from '../../src/db/knex';
+import { SecretBox } from '../../src/domain/secret-box';
+import { createKey, createOrganization } from '../../src/dev/credentials';
+import { createMailer } from '../../src/mail/mailer';
+import { activityDeps, createServices, listen, Services } from '../../src/runtime';
+import { createApp } from '../../src/api/app';
+import { createWorker } from '../../src/worker-factory';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../src/workflows/messages';
+import { installRuntime } from '../../src/temporal-connection';
+
+export interface StackOptions {
+  timeSkipping?: boolean;
+  smtpUrl?: string;
+  env?: Record<string, string>;
+}
+
+export interface Org {
+  id: string;
+  apiKey: string;
+  serviceToken: string;
+}
+
+let bundle: WorkerOptions['workflowBundle'] | undefined;
+let databases = 0;
+
+/**
+ * A whole CloudKeep Webhooks for one test file, on real parts: its own PostgreSQL database, the shared
+ * dev server (or its own time-skipping server), a worker on its own task queue, and the API on loopback.
+ */
+export async function createStack(options: StackOptions = {}) {
+  installRuntime();
+  const suffix = `${process.pid}_${++databases}_${Date.now().toString(36)}`;
+  const admin = createDb(process.env.TEST_POSTGRES_URL!, { min: 0, max: 1 });
+  await admin.raw(`CREATE DATABASE ckw_${suffix}`);
+  await admin.destroy();
+  const databaseUrl = process.env.TEST_POSTGRES_URL!.replace(/\/postgres$/, `/ckw_${suffix}`);
+
+  let env: TestWorkflowEnvironment | undefined;
+  let client: Client;
+  let workerConnection: NativeConnection;
+  if (options.timeSkipping) {
+    env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: process.env.TEST_TIME_SKIPPING_SERVER! }, extraArgs: ['--enable-time-skipping'] },
+    });
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: env.namespace ?? 'default',
+      searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+    });
+    client = env.client;
+    workerConnection = env.nativeConnection;
+  } else {
+    const connection = await Connection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
+    client = new Client({ connection, namespace: 'default' });
+    workerConnection = await NativeConnection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
+  }
+
+  const config: Config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: '/tmp/ckw-test-data',
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_TASK_QUEUE: `test-${suffix}`,
+    TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
+    SECRET_ENCRYPTION_KEY: SecretBox.generateKey(),
+    ALLOW_PRIVATE_TARGETS: 'true',
+    ...(options.smtpUrl ? { SMTP_URL: options.smtpUrl } : {}),
+    ...options.env,
+  });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const db: Knex = createDb(databaseUrl);
+  await migrateLatest(db);
+  const secretBox = new SecretBox(config.secretEncryptionKey!);
+  const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
+  const services: Services = createServices({ db, temporal: client, config, secretBox, logger });
+  const { app, routes, openapi } = createApp({ db, temporal: client, ...services, logger, publicBaseUrl: 'http://127.0.0.1', rateLimitPerMinute: config.rateLimitPerMinute });
+  const server: Server = await listen(app, '127.0.0.1', 0);
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  bundle ??= await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } as never });
+  let worker: Worker | null = null;
+  let running: Promise<void> | null = null;
+
+  const stack = {
+    env,
+    client,
+    db,
+    config,
+    services,
+    secretBox,
+    apiUrl,
+    routes,
+    openapi,
+    taskQueue: config.temporal.taskQueue,
+
+    async startWorker(): Promise<void> {
+      worker = await createWorker({
+        connection: workerConnection,
+        namespace: 'default',
+        taskQueue: config.temporal.taskQueue,
+        deps: activityDeps({ db, temporal: client, config, secretBox, mailer, logger }),
+        workflowBundle: bundle,
+      });
+      running = worker.run();
+    },
+
+    async stopWorker(): Promise<void> {
+      if (!worker) return;
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      worker = null;
+    },
+
+    async createOrg(name = 'Acme', email = 'owner@acme.test'): Promise<Org> {
+      const id = await createOrganization(db, name, email);
+      return { id, apiKey: await createKey(db, id, 'admin', 'test admin'), serviceToken: await createKey(db, id, 'service', 'test ingest') };
+    },
+
+    /** A JSON request to the API; returns status, headers and the parsed body. */
+    async api(method: string, path: string, token: string | null, body?: unknown, rawBody?: string) {
+      const res = await fetch(apiUrl + path, {
+        method,
+        headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body !== undefined || rawBody ? { 'Content-Type': 'application/json' } : {}) },
+        body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
+      });
+      const text = await res.text();
+      let json: any = null;
+      try {
+        json = text ? JSON.parse(text) : null;
+      } catch {
+        json = text;
+      }
+      return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: json };
+    },
+
+    async close(): Promise<void> {
+      await stack.stopWorker();
+      await new Promise((r) => server.close(r));
+      await db.destroy();
+      if (env) await env.teardown();
+      else {
+        await client.connection.close();
+        await workerConnection.close();
+      }
+    },
+  };
+  await stack.startWorker();
+  return stack;
+}
+
+export type Stack = Awaited<ReturnType<typeof createStack>>;
+
+/** The spec's example payload data for secret.created. */
+export const secretCreatedData = {
+  vaultId: 'vlt_8xK2mN',
+  vaultName: 'Production',
+  secretId: 'sec_5bC8eF',
+  secretKey: 'NEW_API_KEY',
+  type: 'api_key',
+  actor: { id: 'usr_1xA2bC', name: 'Jane Developer' },
+};
