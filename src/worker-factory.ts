@@ -8,6 +8,8 @@ export interface WorkerSetup {
   deps: ActivityDeps;
   /** A prebuilt workflow bundle (tests share one); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Workflows kept in memory between tasks (the SDK's sticky cache); 0 replays every task from history. */
+  maxCachedWorkflows?: number;
 }
 
 /** The one worker: delivery, fan-out and health workflows, and their activities. */
@@ -20,5 +22,6 @@ export function createWorker(setup: WorkerSetup): Promise<Worker> {
     activities: createActivities(setup.deps),
     // Deliveries wait on HTTP, not CPU: many may be in flight per worker.
     maxConcurrentActivityTaskExecutions: 200,
+    ...(setup.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: setup.maxCachedWorkflows } : {}),
   });
 }

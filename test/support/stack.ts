@@ -13,6 +13,7 @@ import { createKey, createOrganization } from '../../src/dev/credentials';
 import { createMailer } from '../../src/mail/mailer';
 import { activityDeps, createServices, listen, Services } from '../../src/runtime';
 import { createApp } from '../../src/api/app';
+import { integrationExtraRoutes } from '../../src/api/routes/integrations';
 import { createWorker } from '../../src/worker-factory';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/workflows/messages';
 import { installRuntime } from '../../src/temporal-connection';
@@ -21,6 +22,11 @@ export interface StackOptions {
   timeSkipping?: boolean;
   smtpUrl?: string;
   env?: Record<string, string>;
+  /**
+   * Workers without a sticky cache. The Java test server does not hand a stopped worker's sticky tasks
+   * back to the shared queue, so tests that restart a worker replay from history instead.
+   */
+  noStickyCache?: boolean;
 }
 
 export interface Org {
@@ -80,7 +86,7 @@ export async function createStack(options: StackOptions = {}) {
   const secretBox = new SecretBox(config.secretEncryptionKey!);
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
   const services: Services = createServices({ db, temporal: client, config, secretBox, logger });
-  const { app, routes, openapi } = createApp({ db, temporal: client, ...services, logger, publicBaseUrl: 'http://127.0.0.1', rateLimitPerMinute: config.rateLimitPerMinute });
+  const { app, routes, openapi } = createApp({ db, temporal: client, ...services, logger, publicBaseUrl: 'http://127.0.0.1', rateLimitPerMinute: config.rateLimitPerMinute, extraRoutes: integrationExtraRoutes({ db, config, secretBox, webhooks: services.webhooks }) });
   const server: Server = await listen(app, '127.0.0.1', 0);
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -107,6 +113,7 @@ export async function createStack(options: StackOptions = {}) {
         taskQueue: config.temporal.taskQueue,
         deps: activityDeps({ db, temporal: client, config, secretBox, mailer, logger }),
         workflowBundle: bundle,
+        maxCachedWorkflows: options.noStickyCache ? 0 : undefined,
       });
       running = worker.run();
     },

@@ -1,0 +1,87 @@
+/**
+ * The spine on the dev server: ingest over HTTP → fan-out → signed delivery to a loopback receiver,
+ * recorded in PostgreSQL and findable through Temporal's visibility API.
+ */
+import crypto from 'node:crypto';
+import { Receiver } from './support/receiver';
+import { createStack, Org, secretCreatedData, Stack } from './support/stack';
+import { waitFor } from './support/wait';
+import { deliveryWorkflowId } from '../src/workflows/messages';
+
+// The spec's verifyWebhook, used as written on the Webhooks page.
+function verifyWebhook(body: string, signature: string, secret: string): boolean {
+  const expected = 'sha256=' + crypto.createHmac('sha256', secret).update(body, 'utf-8').digest('hex');
+  return crypto.timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
+}
+
+let stack: Stack;
+let receiver: Receiver;
+let org: Org;
+
+beforeAll(async () => {
+  stack = await createStack();
+  receiver = await new Receiver().start();
+  org = await stack.createOrg();
+});
+afterAll(async () => {
+  await receiver?.stop();
+  await stack?.close();
+});
+
+it('delivers the spec payload, signed so that verifyWebhook accepts it, records the attempt and is findable by WebhookId', async () => {
+  const created = await stack.api('POST', '/v1/webhooks', org.apiKey, { url: `${receiver.url}/ck`, events: ['secret.created'] });
+  expect(created.status).toBe(201);
+  const { id: webhookId, secret } = created.body;
+  expect(secret).toMatch(/^whsec_/);
+
+  const ingest = await stack.api('POST', '/v1/events', org.serviceToken, { id: 'evt_7xM4nQ', event: 'secret.created', timestamp: '2025-06-11T10:30:00Z', data: secretCreatedData });
+  expect(ingest.status).toBe(202);
+  expect(ingest.body).toEqual({ id: 'evt_7xM4nQ', deliveries: 1, duplicate: false });
+
+  const request = await waitFor(() => receiver.requests.find((r) => r.headers['x-cloudkeep-event'] === 'secret.created'), 'the delivery');
+  expect(JSON.parse(request.body)).toEqual({ id: 'evt_7xM4nQ', event: 'secret.created', timestamp: '2025-06-11T10:30:00Z', data: secretCreatedData });
+  expect(request.body.startsWith('{"id":"evt_7xM4nQ","event":"secret.created","timestamp":"2025-06-11T10:30:00Z","data":{"vaultId"')).toBe(true);
+  expect(request.headers['content-type']).toBe('application/json');
+  expect(request.headers['user-agent']).toMatch(/^CloudKeep-Webhooks\//);
+  expect(verifyWebhook(request.body, request.headers['x-cloudkeep-signature-256'] as string, secret)).toBe(true);
+
+  const deliveryId = request.headers['x-cloudkeep-delivery'] as string;
+  const attempt = await waitFor(() => stack.db('delivery_attempts').where({ delivery_id: deliveryId }).first(), 'the attempt row');
+  expect(attempt).toMatchObject({ number: 1, succeeded: true, response_status: 200, response_body: 'ok', request_body: request.body, error: null });
+  expect(attempt.request_headers['X-CloudKeep-Signature-256']).toBe(request.headers['x-cloudkeep-signature-256']);
+  await waitFor(async () => (await stack.db('deliveries').where({ id: deliveryId }).first()).status === 'succeeded', 'status succeeded');
+
+  // The Temporal UI finds it by webhook (visibility is eventually consistent: wait for it).
+  const found = await waitFor(async () => {
+    const ids: string[] = [];
+    for await (const wf of stack.client.workflow.list({ query: `WebhookId = '${webhookId}' AND EventType = 'secret.created'` })) ids.push(wf.workflowId);
+    return ids.includes(deliveryWorkflowId(deliveryId)) ? ids : null;
+  }, 'visibility by WebhookId');
+  expect(found).toContain(deliveryWorkflowId(deliveryId));
+  const description = await stack.client.workflow.getHandle(deliveryWorkflowId(deliveryId)).describe();
+  expect(description.typedSearchAttributes.get({ name: 'VaultId', type: 'KEYWORD' } as never)).toBe('vlt_8xK2mN');
+  expect(description.typedSearchAttributes.get({ name: 'DeliveryStatus', type: 'KEYWORD' } as never)).toBe('succeeded');
+});
+
+it('accepts the same event id once: a second ingest fans out nothing new', async () => {
+  const body = { id: 'evt_twice', event: 'secret.created', data: secretCreatedData };
+  const first = await stack.api('POST', '/v1/events', org.serviceToken, body);
+  const second = await stack.api('POST', '/v1/events', org.serviceToken, body);
+  expect(first.status).toBe(202);
+  expect(second.status).toBe(202);
+  expect(second.body).toEqual({ id: 'evt_twice', deliveries: first.body.deliveries, duplicate: true });
+  expect(await stack.db('deliveries').where({ event_id: 'evt_twice' }).count('* as n').first()).toEqual({ n: String(first.body.deliveries) });
+});
+
+it('sends events only to subscribed webhooks within their vault filter', async () => {
+  const other = await stack.createOrg('Other');
+  const vaultScoped = await stack.api('POST', '/v1/webhooks', other.apiKey, { url: `${receiver.url}/scoped`, events: ['vault.deleted'], vaultIds: ['vlt_other'] });
+  const unsubscribed = await stack.api('POST', '/v1/webhooks', other.apiKey, { url: `${receiver.url}/unsub`, events: ['member.added'] });
+  expect([vaultScoped.status, unsubscribed.status]).toEqual([201, 201]);
+  const miss = await stack.api('POST', '/v1/events', other.serviceToken, { event: 'vault.deleted', data: { vaultId: 'vlt_8xK2mN' } });
+  const hit = await stack.api('POST', '/v1/events', other.serviceToken, { event: 'vault.deleted', data: { vaultId: 'vlt_other', vaultName: 'Other' } });
+  expect(miss.body.deliveries).toBe(0);
+  expect(hit.body.deliveries).toBe(1);
+  await waitFor(() => receiver.requests.find((r) => r.path === '/scoped' && r.headers['x-cloudkeep-event'] === 'vault.deleted'), 'the scoped delivery');
+  expect(receiver.requests.some((r) => r.path === '/unsub' && r.headers['x-cloudkeep-event'] !== 'ping')).toBe(false);
+});
