@@ -7,6 +7,7 @@ import { toEventPayload } from '../services/event-payload';
 import { sendWebhookRequest, SendResult } from '../delivery/http-sender';
 import { attemptOutcomeSignal, webhookHealthWorkflowId } from '../workflows/messages';
 import { webhookHealthWorkflow } from '../workflows/health';
+import { deliveryAttempts, deliveryAttemptSeconds } from '../metrics';
 import type { ActivityDeps } from '.';
 
 export interface AttemptInput {
@@ -68,6 +69,8 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       const url = secretBox.open(webhook.target_ciphertext);
       const request = buildRequest(webhook.destination, toEventPayload(event), { url, secret: secretBox.open(webhook.secret_ciphertext), deliveryId: delivery.id });
       const sent: SendResult = await sendWebhookRequest(request, { policy: config.outbound, timeoutMs: config.attemptTimeoutMs });
+      deliveryAttempts.inc({ destination: webhook.destination, result: sent.succeeded ? 'succeeded' : 'failed' });
+      deliveryAttemptSeconds.observe({ destination: webhook.destination }, sent.durationMs / 1000);
 
       const attemptRow = {
         delivery_id: delivery.id,

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import type { Client } from '@temporalio/client';
-import client from 'prom-client';
+import { httpRequests, registry } from '../metrics';
 import { createAuthenticator, Principal } from './auth';
 import { RouteTable } from './route';
 import { problemMiddleware, sendProblem } from './problem';
@@ -29,9 +29,6 @@ export interface AppDeps {
   extraRoutes?: (table: RouteTable) => express.Router[];
 }
 
-const registry = new client.Registry();
-client.collectDefaultMetrics({ register: registry });
-const httpRequests = new client.Counter({ name: 'http_requests_total', help: 'API requests', labelNames: ['method', 'route', 'status'], registers: [registry] });
 
 export function createApp(deps: AppDeps) {
   const app = express();

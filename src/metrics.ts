@@ -1,0 +1,27 @@
+import client from 'prom-client';
+
+/** One registry for the process: the API serves it at /metrics, and in `npm start` the worker shares the process. */
+export const registry = new client.Registry();
+client.collectDefaultMetrics({ register: registry });
+
+export const httpRequests = new client.Counter({
+  name: 'http_requests_total',
+  help: 'API requests by route and status',
+  labelNames: ['method', 'route', 'status'],
+  registers: [registry],
+});
+
+export const deliveryAttempts = new client.Counter({
+  name: 'webhook_delivery_attempts_total',
+  help: 'Delivery attempts by destination and result',
+  labelNames: ['destination', 'result'],
+  registers: [registry],
+});
+
+export const deliveryAttemptSeconds = new client.Histogram({
+  name: 'webhook_delivery_attempt_duration_seconds',
+  help: 'Duration of one delivery attempt (request to response excerpt)',
+  labelNames: ['destination'],
+  buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
