@@ -1,6 +1,7 @@
 /**
  * Before `jest`: makes sure both Temporal servers the tests use are on this machine, once per user.
  * - the Temporal CLI dev server (found, downloaded or built with Go: see src/dev/temporal-cli.ts);
+ * - Chromium for the page tests (Debian's package);
  * - the time-skipping test server, a Java program fetched from Maven Central with temporal/test-server/pom.xml
  *   and wrapped in an executable that the SDK's TestWorkflowEnvironment runs.
  */
@@ -35,11 +36,33 @@ export function ensureTestServer(log: (line: string) => void): string {
   return executable;
 }
 
+const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+
+/** The browser the page tests drive: CHROMIUM_PATH, else Debian's Chromium. */
+export function chromiumPath(): string {
+  const found = [process.env.CHROMIUM_PATH, ...CHROMIUM_CANDIDATES].find((p) => p && fs.existsSync(p));
+  if (!found) throw new Error('No Chromium found: run `apt-get install chromium` or set CHROMIUM_PATH');
+  return found;
+}
+
+/** Installs Debian's Chromium when it is missing and we may (root with apt-get), as CI does. */
+function ensureChromium(log: (line: string) => void): string {
+  try {
+    return chromiumPath();
+  } catch (err) {
+    if (process.getuid?.() !== 0 || !fs.existsSync('/usr/bin/apt-get')) throw err;
+    log('Installing Chromium from Debian for the page tests (apt-get install chromium)…');
+    execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null'], { stdio: 'inherit' });
+    return chromiumPath();
+  }
+}
+
 async function main() {
   const log = (line: string) => console.log(line);
   const cli = await ensureTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, log });
   const testServer = ensureTestServer(log);
-  log(`Temporal CLI: ${cli}\nTime-skipping test server: ${testServer}`);
+  const browser = ensureChromium(log);
+  log(`Temporal CLI: ${cli}\nTime-skipping test server: ${testServer}\nChromium: ${browser}`);
 }
 
 if (require.main === module) {

@@ -64,6 +64,8 @@ export function createApp(deps: AppDeps) {
   app.get('/docs/assets/docs-init.js', docsInit);
   app.use('/docs/assets', express.static(path.dirname(require.resolve('swagger-ui-dist/package.json'))));
   app.get('/docs', (_req, res) => void res.type('html').send(DOCS_PAGE));
+  // Settings → Webhooks: a static page that drives the same API with the user's key.
+  app.use('/settings', express.static(path.join(__dirname, '../web'), { index: 'settings.html' }));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     const checks = await Promise.allSettled([deps.db.raw('select 1'), deps.temporal.connection.workflowService.getSystemInfo({})]);
