@@ -15,6 +15,7 @@ import { ensureDevCredentials } from './dev/credentials';
 import { connectClient, connectWorker } from './temporal-connection';
 import { activityDeps, createServices, DEV_DATABASE, listen, loadSecretBox } from './runtime';
 import { createApp } from './api/app';
+import { integrationExtraRoutes } from './api/routes/integrations';
 import { createWorker } from './worker-factory';
 
 async function main(): Promise<void> {
@@ -92,7 +93,7 @@ async function main(): Promise<void> {
     stops.push(async () => clearInterval(sweep));
     await services.dispatcher.sweep(0);
 
-    const { app } = createApp({ db, temporal, ...services, logger, publicBaseUrl: config.http.publicBaseUrl, rateLimitPerMinute: config.rateLimitPerMinute });
+    const { app } = createApp({ db, temporal, ...services, logger, publicBaseUrl: config.http.publicBaseUrl, rateLimitPerMinute: config.rateLimitPerMinute, extraRoutes: integrationExtraRoutes({ db, config, secretBox, webhooks: services.webhooks }) });
     const server = await listen(app, config.http.host, config.http.port);
     stops.push(() => new Promise((r) => server.close(r)));
 

@@ -15,6 +15,7 @@ import { EventService } from './services/events';
 import { WebhookService } from './services/webhooks';
 import { DeliveryService } from './services/deliveries';
 import { createApp } from './api/app';
+import { integrationExtraRoutes } from './api/routes/integrations';
 import { createWorker } from './worker-factory';
 import type { ActivityDeps } from './activities';
 
@@ -99,7 +100,7 @@ export async function runStandalone(role: 'worker' | 'api'): Promise<void> {
     logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
   } else {
     const services = createServices({ db, temporal, config, secretBox, logger });
-    const { app } = createApp({ db, temporal, ...services, logger, publicBaseUrl: config.http.publicBaseUrl, rateLimitPerMinute: config.rateLimitPerMinute });
+    const { app } = createApp({ db, temporal, ...services, logger, publicBaseUrl: config.http.publicBaseUrl, rateLimitPerMinute: config.rateLimitPerMinute, extraRoutes: integrationExtraRoutes({ db, config, secretBox, webhooks: services.webhooks }) });
     const server = await listen(app, config.http.host, config.http.port);
     closers.push(() => new Promise((r) => server.close(r)));
     logger.info(`API listening on ${config.http.publicBaseUrl}`);

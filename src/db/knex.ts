@@ -1,5 +1,6 @@
 import knexFactory, { Knex } from 'knex';
 import * as initialSchema from './migrations/001_initial_schema';
+import * as slackOAuth from './migrations/002_slack_oauth';
 
 /** A connection or a transaction: every store takes either, so services decide the transaction. */
 export type Db = Knex | Knex.Transaction;
@@ -7,6 +8,7 @@ export type Db = Knex | Knex.Transaction;
 // Migrations are listed here rather than found on disk, so tsx, Jest and a bundle all load them alike.
 const migrations: Record<string, Knex.Migration> = {
   '001_initial_schema': initialSchema,
+  '002_slack_oauth': slackOAuth,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
 /**
  * AES-256-GCM for values stored at rest (webhook secrets, Slack/Discord URLs that embed tokens).
@@ -14,6 +14,11 @@ export class SecretBox {
 
   static generateKey(): string {
     return randomBytes(32).toString('base64');
+  }
+
+  /** A separate key for another purpose (e.g. signing OAuth state), derived so the master key never leaves. */
+  deriveKey(label: string): Buffer {
+    return createHmac('sha256', this.key).update(label).digest();
   }
 
   seal(plaintext: string): string {

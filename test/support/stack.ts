@@ -55,7 +55,7 @@ export async function createStack(options: StackOptions = {}) {
   let workerConnection: NativeConnection;
   if (options.timeSkipping) {
     env = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: process.env.TEST_TIME_SKIPPING_SERVER! }, extraArgs: ['--enable-time-skipping'] },
+      server: { executable: { type: 'existing-path', path: process.env.TEST_TIME_SKIPPING_SERVER! } },
     });
     await env.connection.operatorService.addSearchAttributes({
       namespace: env.namespace ?? 'default',

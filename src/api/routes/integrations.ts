@@ -1,0 +1,68 @@
+import { Router } from 'express';
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import type { Config } from '../../config';
+import type { SecretBox } from '../../domain/secret-box';
+import { SlackOAuthService, STATE_TTL_MS, stateKeyFrom } from '../../integrations/slack-oauth';
+import type { WebhookService } from '../../services/webhooks';
+import { presentWebhook } from '../presenters';
+import type { RouteTable } from '../route';
+import { createWebhookBody, problem, webhook } from '../schemas';
+
+export const slackAuthorizeBody = createWebhookBody
+  .pick({ events: true, description: true, vaultIds: true })
+  .strict()
+  .openapi('SlackAuthorizeRequest');
+
+export const slackAuthorization = z
+  .object({
+    authorizeUrl: z.string().describe("Slack's consent screen: send the user's browser here"),
+    state: z.string().describe('Signed, single-use, bound to your organization'),
+    expiresAt: z.string().describe(`The state is valid for ${STATE_TTL_MS / 60_000} minutes`),
+  })
+  .openapi('SlackAuthorization');
+
+export const slackCallbackQuery = z.object({
+  state: z.string().min(1).max(512),
+  code: z.string().min(1).max(512).optional(),
+  error: z.string().min(1).max(200).optional(),
+});
+
+const problemResponse = (description: string) => ({ description, schema: problem, contentType: 'application/problem+json' });
+
+export function integrationRoutes(table: RouteTable, slack: SlackOAuthService): Router {
+  const router = Router();
+  const tags = ['Integrations'];
+
+  table.add(router, {
+    method: 'post', path: '/v1/integrations/slack/authorize', access: 'admin', tags,
+    summary: '"Connect to Slack": start Slack OAuth (scope incoming-webhook) with the events to send',
+    body: slackAuthorizeBody,
+    responses: {
+      201: { description: "Slack's authorisation URL and the signed state (valid 10 minutes, once)", schema: slackAuthorization },
+      503: problemResponse('Slack integration is not configured on this server'),
+    },
+    handler: async ({ principal, body }) => slack.authorize(principal.organizationId, body),
+  });
+
+  table.add(router, {
+    method: 'get', path: '/v1/integrations/slack/callback', access: 'optional', tags,
+    summary: "Slack's redirect: exchanges the code for the channel's incoming webhook and creates the Slack webhook",
+    query: slackCallbackQuery,
+    responses: {
+      201: { description: 'The new Slack webhook (a ping is on its way to the channel)', schema: webhook },
+      409: problemResponse('The state was already used'),
+      502: problemResponse('Slack refused the code (its error is named) or could not be reached'),
+      503: problemResponse('Slack integration is not configured on this server'),
+    },
+    handler: async ({ principal, query }) => presentWebhook(await slack.complete(query, principal ?? null)),
+  });
+
+  return router;
+}
+
+/** For `createApp({ extraRoutes })`: the integration routes, wired to the service they need. */
+export function integrationExtraRoutes(deps: { db: Knex; config: Pick<Config, 'slack'>; secretBox: SecretBox; webhooks: WebhookService }) {
+  const slack = new SlackOAuthService({ db: deps.db, slack: deps.config.slack, stateKey: stateKeyFrom(deps.secretBox), webhooks: deps.webhooks });
+  return (table: RouteTable): Router[] => [integrationRoutes(table, slack)];
+}
