@@ -103,6 +103,7 @@ async function main(): Promise<void> {
     say('CloudKeep Webhooks is running.');
     say(`  API            ${base}`);
     say(`  API docs       ${base}/docs   (OpenAPI: ${base}/openapi.json)`);
+    say(`  Settings page  ${base}/settings/`);
     say(`  Temporal UI    ${uiUrl}`);
     say(`  Temporal       ${temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`);
     say(`  PostgreSQL     ${config.databaseUrl ? 'DATABASE_URL' : databaseUrl.replace(/:[^:@/]+@/, ':****@')}`);
