@@ -6,7 +6,8 @@ import crypto from 'node:crypto';
 import { Receiver } from './support/receiver';
 import { createStack, Org, secretCreatedData, Stack } from './support/stack';
 import { waitFor } from './support/wait';
-import { deliveryWorkflowId } from '../src/workflows/messages';
+import { deliveryWorkflowId, fanoutWorkflowId } from '../src/workflows/messages';
+import { DIRECT_DISPATCH_MAX } from '../src/services/events';
 
 // The spec's verifyWebhook, used as written on the Webhooks page.
 function verifyWebhook(body: string, signature: string, secret: string): boolean {
@@ -84,4 +85,35 @@ it('sends events only to subscribed webhooks within their vault filter', async (
   expect(hit.body.deliveries).toBe(1);
   await waitFor(() => receiver.requests.find((r) => r.path === '/scoped' && r.headers['x-cloudkeep-event'] === 'vault.deleted'), 'the scoped delivery');
   expect(receiver.requests.some((r) => r.path === '/unsub' && r.headers['x-cloudkeep-event'] !== 'ping')).toBe(false);
+});
+
+it('hands a large fan-out to one fanout workflow, which starts every delivery', async () => {
+  const big = await stack.createOrg('Big');
+  const count = DIRECT_DISPATCH_MAX + 2;
+  for (let i = 0; i < count; i++) {
+    const res = await stack.api('POST', '/v1/webhooks', big.apiKey, { url: `${receiver.url}/many/${i}`, events: ['member.added'] });
+    expect(res.status).toBe(201);
+  }
+  const ingest = await stack.api('POST', '/v1/events', big.serviceToken, { event: 'member.added', data: { vaultId: 'vlt_1', member: { id: 'usr_2', name: 'Sam' } } });
+  expect(ingest.body.deliveries).toBe(count);
+  expect(await stack.client.workflow.getHandle(fanoutWorkflowId(big.id, ingest.body.id)).result()).toBe(count);
+  await waitFor(() => receiver.requests.filter((r) => r.path.startsWith('/many/') && r.headers['x-cloudkeep-event'] === 'member.added').length === count, 'every delivery');
+  const paths = receiver.requests.filter((r) => r.headers['x-cloudkeep-event'] === 'member.added').map((r) => r.path);
+  expect(new Set(paths).size).toBe(count);
+  expect((await stack.db('events').where({ id: ingest.body.id }).first()).dispatched_at).not.toBeNull();
+});
+
+it('re-dispatches an event that was stored but never reached Temporal', async () => {
+  const lost = await stack.createOrg('Lost');
+  const created = await stack.api('POST', '/v1/webhooks', lost.apiKey, { url: `${receiver.url}/lost`, events: ['vault.created'] });
+  expect(created.status).toBe(201);
+  // As if the API crashed between its commit and the workflow start: the rows exist, no workflow does.
+  await stack.db.transaction(async (trx) => {
+    await trx('events').insert({ organization_id: lost.id, id: 'evt_lost', type: 'vault.created', timestamp: new Date(), data: JSON.stringify({ vaultId: 'vlt_9' }), delivery_count: 1, received_at: new Date(Date.now() - 60_000) });
+    await trx('deliveries').insert({ id: 'dlv_lost', organization_id: lost.id, webhook_id: created.body.id, event_id: 'evt_lost', event_type: 'vault.created', status: 'pending' });
+  });
+  expect(await stack.services.dispatcher.sweep()).toBeGreaterThanOrEqual(1);
+  const request = await waitFor(() => receiver.requests.find((r) => r.path === '/lost' && r.headers['x-cloudkeep-event'] === 'vault.created'), 'the swept delivery');
+  expect(JSON.parse(request.body).id).toBe('evt_lost');
+  expect(await stack.services.dispatcher.sweep()).toBe(0);
 });

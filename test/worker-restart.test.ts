@@ -4,7 +4,7 @@
 import { Receiver } from './support/receiver';
 import { createStack, secretCreatedData, Stack } from './support/stack';
 import { waitFor } from './support/wait';
-import { deliveryProgressQuery, deliveryWorkflowId, fanoutWorkflowId } from '../src/workflows/messages';
+import { deliveryProgressQuery, deliveryWorkflowId } from '../src/workflows/messages';
 
 let stack: Stack;
 let receiver: Receiver;
@@ -24,8 +24,7 @@ it('survives a worker restart during back-off and delivers on the next attempt',
   const { webhook } = await stack.services.webhooks.create(org.id, { url: receiver.url, destination: 'generic', events: ['secret.created'] });
   await stack.db('webhooks').where({ id: webhook.id }).update({ status: 'active' });
   const { id: eventId } = await stack.services.events.ingest(org.id, { event: 'secret.created', data: secretCreatedData });
-  await stack.client.workflow.getHandle(fanoutWorkflowId(org.id, eventId)).result();
-  const { id: deliveryId } = await stack.db('deliveries').where({ event_id: eventId }).first();
+  const [deliveryId] = await stack.deliveryIdsFor(eventId);
   const handle = stack.client.workflow.getHandle(deliveryWorkflowId(deliveryId));
 
   // First attempt fails; the workflow is now waiting on its 1-minute timer.

@@ -31,6 +31,15 @@ export interface AttemptOutcome {
   nextDelayMs: number | null;
 }
 
+/**
+ * A success changes the failure-day count only if a failure happened in the last three UTC days: further back,
+ * every day since was a success day or a day without attempts, and either already ended the streak. Skipping
+ * the signal then keeps healthy traffic from costing the health workflow a task per delivery.
+ */
+export function successMattersToHealth(lastFailureAt: Date | null, attemptedAt: number): boolean {
+  return lastFailureAt !== null && attemptedAt - lastFailureAt.getTime() < 3 * 86_400_000;
+}
+
 export function createDeliveryActivities({ db, temporal, secretBox, logger, config }: ActivityDeps) {
   async function cancel(deliveryId: string, reason: string): Promise<void> {
     await db('deliveries')
@@ -91,7 +100,7 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       const nextAttemptAt =
         outcome.deliveryStatus !== 'retrying' ? null : input.nextAttemptAt ?? input.attemptedAt + (outcome.nextDelayMs ?? 0);
 
-      await db.transaction(async (trx) => {
+      const outcomes = await db.transaction(async (trx) => {
         await trx('deliveries').where({ id: delivery.id }).forUpdate().first();
         await deliveryAttemptsStore.insert(trx, attemptRow);
         // A manual attempt that fails leaves a finished delivery as it was, and a waiting one waiting.
@@ -113,14 +122,25 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
         } else if (delivery.event_type === 'ping') {
           await webhooksStore.transition(trx, webhook.id, ['pending'], 'inactive', `Ping failed: ${sent.error}`);
         }
+        return webhooksStore.recordOutcome(trx, webhook.id, sent.succeeded, new Date(input.attemptedAt));
       });
 
-      await temporal.workflow.signalWithStart(webhookHealthWorkflow, {
+      if (!sent.succeeded || successMattersToHealth(outcomes.last_failure_at, input.attemptedAt)) await temporal.workflow.signalWithStart(webhookHealthWorkflow, {
         workflowId: webhookHealthWorkflowId(webhook.id),
         taskQueue: config.taskQueue,
         args: [{ webhookId: webhook.id }],
         signal: attemptOutcomeSignal,
-        signalArgs: [{ deliveryId: delivery.id, succeeded: sent.succeeded, at: input.attemptedAt, status: sent.status, error: sent.error }],
+        signalArgs: [
+          {
+            deliveryId: delivery.id,
+            succeeded: sent.succeeded,
+            at: input.attemptedAt,
+            status: sent.status,
+            error: sent.error,
+            // A concurrent success whose own signal was skipped still counts for this failure's day.
+            lastSuccessAt: outcomes.last_success_at?.getTime() ?? null,
+          },
+        ],
       });
       logger.debug({ deliveryId: delivery.id, status: sent.status, succeeded: sent.succeeded, durationMs: sent.durationMs }, 'delivery attempt');
       return outcome;

@@ -8,6 +8,9 @@ import { UnprocessableError } from '../errors';
 import { parseOrThrow } from '../api/route';
 import type { EventDispatcher } from './dispatcher';
 
+/** Up to this many deliveries are started by the API itself; more go through fanoutWorkflow. */
+export const DIRECT_DISPATCH_MAX = 8;
+
 export interface IngestInput {
   id?: string;
   event: EventType;
@@ -57,7 +60,13 @@ export class EventService {
     // A duplicate id fans out once; if the first call never reached Temporal, this one finishes the job.
     if (created || !row.dispatched_at) {
       if (row.delivery_count > 0) {
-        await this.dispatcher.dispatchSoon(() => this.dispatcher.dispatchViaFanout(organizationId, id, row.type), { eventId: id });
+        // A few deliveries are started right here (one round trip, in parallel); a large fan-out is handed
+        // to one fan-out workflow so the 202 does not wait on thousands of starts.
+        const dispatch =
+          row.delivery_count <= DIRECT_DISPATCH_MAX
+            ? () => this.dispatcher.dispatchDirect(organizationId, id)
+            : () => this.dispatcher.dispatchViaFanout(organizationId, id, row.type);
+        await this.dispatcher.dispatchSoon(dispatch, { eventId: id });
       } else {
         await eventsStore.markDispatched(this.db, organizationId, id);
       }

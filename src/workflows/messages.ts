@@ -51,6 +51,8 @@ export interface AttemptOutcomeSignal {
   at: number;
   status: number | null;
   error: string | null;
+  /** With a failure: the webhook's last success (epoch ms), which may not have been signalled itself. */
+  lastSuccessAt?: number | null;
 }
 export interface WebhookHealth {
   consecutiveFailureDays: number;

@@ -15,7 +15,8 @@ import { activityDeps, createServices, listen, Services } from '../../src/runtim
 import { createApp } from '../../src/api/app';
 import { integrationExtraRoutes } from '../../src/api/routes/integrations';
 import { createWorker } from '../../src/worker-factory';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../src/workflows/messages';
+import { SEARCH_ATTRIBUTE_KEYS, deliveryWorkflowId } from '../../src/workflows/messages';
+import { waitFor } from './wait';
 import { installRuntime } from '../../src/temporal-connection';
 
 export interface StackOptions {
@@ -145,6 +146,15 @@ export async function createStack(options: StackOptions = {}) {
         json = text;
       }
       return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: json };
+    },
+
+    /** The ids of an event's deliveries, once each one's workflow has started (direct or through the fan-out). */
+    async deliveryIdsFor(eventId: string): Promise<string[]> {
+      const rows: { id: string }[] = await db('deliveries').where({ event_id: eventId }).select('id');
+      for (const { id } of rows) {
+        await waitFor(() => client.workflow.getHandle(deliveryWorkflowId(id)).describe(), `the workflow of ${id}`);
+      }
+      return rows.map((r) => r.id);
     },
 
     async close(): Promise<void> {

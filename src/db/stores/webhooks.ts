@@ -18,6 +18,8 @@ export interface WebhookRow {
   status_reason: string | null;
   status_changed_at: Date;
   disabled_email_sent_at: Date | null;
+  last_failure_at: Date | null;
+  last_success_at: Date | null;
   created_at: Date;
   updated_at: Date;
   deleted_at: Date | null;
@@ -93,6 +95,19 @@ export const webhooksStore = {
       .update({ status: to, status_reason: reason, status_changed_at: db.fn.now(), updated_at: db.fn.now() })
       .returning('*');
     return row;
+  },
+
+  /**
+   * Records an attempt's outcome time and returns the other one, read under the same row lock: concurrent
+   * attempts see each other, so no success next to a failure goes unreported to the health workflow.
+   */
+  async recordOutcome(db: Db, id: string, succeeded: boolean, at: Date): Promise<{ last_failure_at: Date | null; last_success_at: Date | null }> {
+    const column = succeeded ? 'last_success_at' : 'last_failure_at';
+    const [row] = await db('webhooks')
+      .where({ id })
+      .update({ [column]: db.raw(`greatest(coalesce(${column}, ?), ?)`, [at, at]) })
+      .returning(['last_failure_at', 'last_success_at']);
+    return row ?? { last_failure_at: null, last_success_at: null };
   },
 
   async softDelete(db: Db, organizationId: string, id: string): Promise<WebhookRow | undefined> {
