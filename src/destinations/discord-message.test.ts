@@ -1,4 +1,5 @@
-import { EVENT_TYPES, eventDataSchemas, type EventPayload, type EventType } from '../domain/events';
+import { EVENT_TYPES, eventDataSchemas } from '../domain/events';
+import { SAMPLE_TIMESTAMP as TIMESTAMP, sampleActor as actor, sampleData, oversizedData, sampleMember as member, samplePayload as sample, sampleVault as vault } from './sample-payloads';
 import {
   buildDiscordMessage,
   COLOUR_CREATED,
@@ -11,28 +12,7 @@ import {
   type DiscordMessage,
 } from './discord-message';
 
-const TIMESTAMP = '2025-06-11T10:30:00Z';
 const ISO = '2025-06-11T10:30:00.000Z';
-const actor = { id: 'usr_1xA2bC', name: 'Jane Developer', email: 'jane@example.com' };
-const member = { id: 'usr_9zY8xW', name: 'Sam Ops', email: 'sam@example.com', role: 'admin' };
-const vault = { vaultId: 'vlt_8xK2mN', vaultName: 'Production' };
-
-function sampleData(event: EventType): Record<string, unknown> {
-  switch (event.split('.')[0]) {
-    case 'secret':
-      return { ...vault, secretId: 'sec_5bC8eF', secretKey: 'NEW_API_KEY', type: 'api_key', actor };
-    case 'vault':
-      return { ...vault, actor };
-    case 'member':
-      return { ...vault, member, actor };
-    default:
-      return { webhookId: 'wh_3kP9qR', message: 'Hello from CloudKeep' };
-  }
-}
-
-function sample(event: EventType, data = sampleData(event)): EventPayload {
-  return { id: 'evt_7xM4nQ', event, timestamp: TIMESTAMP, data };
-}
 
 const embedOf = (m: DiscordMessage): DiscordEmbed => {
   expect(m.embeds).toHaveLength(1);
@@ -204,12 +184,8 @@ describe('buildDiscordMessage', () => {
       ['emoji', '😀'],
     ])('a 10,000-character secret key and vault name (%s) stay within every limit', (_, unit) => {
       const long = unit.repeat(Math.ceil(10_000 / unit.length)).slice(0, 10_000);
-      const person = { id: long, name: long, email: long, role: long };
       for (const event of EVENT_TYPES) {
-        const data =
-          event === 'ping'
-            ? { webhookId: long, message: long }
-            : { vaultId: long, vaultName: long, secretId: long, secretKey: long, type: long, member: person, actor: person };
+        const data = oversizedData(event, long);
         const embed = embedOf(buildDiscordMessage({ id: long, event, timestamp: TIMESTAMP, data }));
         expectWithinLimits(embed);
         expect(embed.description).toContain('…');

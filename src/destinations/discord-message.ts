@@ -1,3 +1,4 @@
+import { fitEscaped, readEventFields } from './event-fields';
 import type { EventPayload, EventType } from '../domain/events';
 
 export const COLOUR_CREATED = 0x2ecc71; // green
@@ -64,27 +65,7 @@ const MARKDOWN = new Set(['\\', '*', '_', '~', '`', '|', '[', ']', '<', '>', '#'
 const escapeMd = (ch: string): string => (MARKDOWN.has(ch) ? `\\${ch}` : ch);
 const asIs = (ch: string): string => ch;
 
-/** Fits `raw` (escaped char by char) in `max` chars, walking code points so no escape or surrogate pair splits. */
-function fit(raw: string, max: number, escape: (ch: string) => string = escapeMd): string {
-  const chars = [...raw].map(escape);
-  if (chars.join('').length <= max) return chars.join('');
-  let out = '';
-  for (const piece of chars) {
-    if (out.length + piece.length > max - 1) break;
-    out += piece;
-  }
-  return `${out}…`;
-}
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Reads one known string field; `data` is unvalidated here, so anything else counts as absent. */
-function str(obj: unknown, key: string): string | undefined {
-  const v = isRecord(obj) ? obj[key] : undefined;
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-const who = (person: unknown): string | undefined => str(person, 'name') ?? str(person, 'email') ?? str(person, 'id');
+const fit = (raw: string, max: number, escape: (ch: string) => string = escapeMd): string => fitEscaped(raw, max, escape);
 
 function isoTimestamp(timestamp: string): string | undefined {
   const t = new Date(timestamp);
@@ -93,7 +74,9 @@ function isoTimestamp(timestamp: string): string | undefined {
 }
 
 export function buildDiscordMessage(payload: EventPayload): DiscordMessage {
-  const { event, data } = payload;
+  const { event } = payload;
+  // Only named metadata fields are read (event-fields.ts): anything else in `data` never reaches Discord.
+  const { vaultId, vaultName, secretKey, secretType, memberName, memberRole, actor, message, webhookId } = readEventFields(payload.data);
   const fields: DiscordEmbedField[] = [];
   const add = (name: string, value: string | undefined) => {
     if (value) fields.push({ name, value, inline: true });
@@ -102,20 +85,9 @@ export function buildDiscordMessage(payload: EventPayload): DiscordMessage {
   let description: string;
 
   if (event === 'ping') {
-    description = fit(str(data, 'message') ?? 'Test event from CloudKeep.', PING_MESSAGE_MAX);
-    const webhookId = str(data, 'webhookId');
+    description = fit(message ?? 'Test event from CloudKeep.', PING_MESSAGE_MAX);
     add('Webhook', webhookId && fit(webhookId, ID_MAX));
   } else {
-    // Only these named metadata fields are read: anything else in `data` never reaches Discord.
-    const vaultId = str(data, 'vaultId');
-    const vaultName = str(data, 'vaultName');
-    const secretKey = str(data, 'secretKey');
-    const secretType = str(data, 'type');
-    const member = isRecord(data.member) ? data.member : undefined;
-    const memberName = who(member);
-    const memberRole = str(member, 'role');
-    const actor = who(data.actor);
-
     const [family, action] = event.split('.');
     const vault = vaultName ?? vaultId ?? 'unknown';
     const subject = family === 'secret' ? secretKey : family === 'member' ? memberName : vault;

@@ -1,28 +1,8 @@
-import { EVENT_TYPES, eventDataSchemas, type EventPayload, type EventType } from '../domain/events';
+import { EVENT_TYPES, eventDataSchemas } from '../domain/events';
+import { sampleActor as actor, sampleData, oversizedData, sampleMember as member, samplePayload as sample } from './sample-payloads';
 import { buildSlackMessage, mrkdwn, SLACK_LIMITS, type SlackBlock, type SlackMessage } from './slack-message';
 
-const TIMESTAMP = '2025-06-11T10:30:00Z';
 const TIME = '<!date^1749637800^{date_short_pretty} at {time}|2025-06-11T10:30:00.000Z>';
-const actor = { id: 'usr_1xA2bC', name: 'Jane Developer', email: 'jane@example.com' };
-const member = { id: 'usr_9zY8xW', name: 'Sam Ops', email: 'sam@example.com', role: 'admin' };
-const vault = { vaultId: 'vlt_8xK2mN', vaultName: 'Production' };
-
-function sampleData(event: EventType): Record<string, unknown> {
-  switch (event.split('.')[0]) {
-    case 'secret':
-      return { ...vault, secretId: 'sec_5bC8eF', secretKey: 'NEW_API_KEY', type: 'api_key', actor };
-    case 'vault':
-      return { ...vault, actor };
-    case 'member':
-      return { ...vault, member, actor };
-    default:
-      return { webhookId: 'wh_3kP9qR', message: 'Hello from CloudKeep' };
-  }
-}
-
-function sample(event: EventType, data = sampleData(event)): EventPayload {
-  return { id: 'evt_7xM4nQ', event, timestamp: TIMESTAMP, data };
-}
 
 const blocksOf = (m: SlackMessage) => {
   const [header, section, context] = m.blocks as [
@@ -171,12 +151,8 @@ describe('buildSlackMessage', () => {
       ['emoji', '😀'],
     ])('a 10,000-character secret key and vault name (%s) stay within every limit', (_, unit) => {
       const long = unit.repeat(Math.ceil(10_000 / unit.length)).slice(0, 10_000);
-      const person = { id: long, name: long, email: long, role: long };
       for (const event of EVENT_TYPES) {
-        const data =
-          event === 'ping'
-            ? { webhookId: long, message: long }
-            : { vaultId: long, vaultName: long, secretId: long, secretKey: long, type: long, member: person, actor: person };
+        const data = oversizedData(event, long);
         const m = buildSlackMessage({ id: long, event, timestamp: long, data });
         expectWithinLimits(m);
         expect(m.text).toContain('…');

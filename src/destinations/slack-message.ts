@@ -1,4 +1,5 @@
 import type { EventPayload } from '../domain/events';
+import { fitEscaped, readEventFields } from './event-fields';
 
 /** Slack's Block Kit and message limits, in characters. */
 export const SLACK_LIMITS = { headerText: 150, fieldText: 2000, fields: 10, blockText: 3000, messageText: 40_000 } as const;
@@ -31,31 +32,10 @@ const TEXT_PIECE_MAX = 300;
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 const escapeChar = (ch: string): string => ENTITIES[ch] ?? ch;
 
-/**
- * Escapes `raw` for mrkdwn and fits it in `max` chars. Truncation walks the raw code points so it
- * never splits an entity (which escaping can grow 5x) or a surrogate pair.
- */
+/** Escapes `raw` for Slack's mrkdwn (`&`, `<`, `>`) and fits it in `max` chars. */
 export function mrkdwn(raw: string, max: number): string {
-  const escaped = raw.replace(/[&<>]/g, escapeChar);
-  if (escaped.length <= max) return escaped;
-  let out = '';
-  for (const ch of raw) {
-    const piece = escapeChar(ch);
-    if (out.length + piece.length > max - 1) break;
-    out += piece;
-  }
-  return `${out}…`;
+  return fitEscaped(raw, max, escapeChar);
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Reads one known string field; `data` is unvalidated here, so anything else counts as absent. */
-function str(obj: unknown, key: string): string | undefined {
-  const v = isRecord(obj) ? obj[key] : undefined;
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-const who = (person: unknown): string | undefined => str(person, 'name') ?? str(person, 'email') ?? str(person, 'id');
 
 const mrkdwnText = (text: string): SlackMrkdwn => ({ type: 'mrkdwn', text });
 const field = (label: string, value: string): SlackMrkdwn => mrkdwnText(`*${label}*\n${value}`);
@@ -70,13 +50,14 @@ function time(timestamp: string): string {
 }
 
 export function buildSlackMessage(payload: EventPayload): SlackMessage {
-  const { event, data } = payload;
+  const { event } = payload;
+  // Only named metadata fields are read (event-fields.ts): anything else in `data` never reaches Slack.
+  const { vaultId, vaultName, secretKey, secretType, memberName, memberRole, actor, message: pingMessage, webhookId } = readEventFields(payload.data);
   const header: SlackBlock = { type: 'header', text: { type: 'plain_text', text: event.slice(0, SLACK_LIMITS.headerText) } };
   const context: SlackBlock = { type: 'context', elements: [mrkdwnText(`Event ${code(payload.id)}`)] };
 
   if (event === 'ping') {
-    const message = str(data, 'message') ?? 'ping';
-    const webhookId = str(data, 'webhookId');
+    const message = pingMessage ?? 'ping';
     const fields = [webhookId && field('Webhook', code(webhookId)), field('Time', time(payload.timestamp))];
     return {
       text: `ping: ${mrkdwn(message, TEXT_PIECE_MAX)}`,
@@ -87,16 +68,6 @@ export function buildSlackMessage(payload: EventPayload): SlackMessage {
       ],
     };
   }
-
-  // Only these named metadata fields are read: anything else in `data` never reaches Slack.
-  const vaultId = str(data, 'vaultId');
-  const vaultName = str(data, 'vaultName');
-  const secretKey = str(data, 'secretKey');
-  const secretType = str(data, 'type');
-  const member = isRecord(data.member) ? data.member : undefined;
-  const memberName = who(member);
-  const memberRole = str(member, 'role');
-  const actor = who(data.actor);
 
   const vaultValue = [vaultName && mrkdwn(vaultName, VALUE_MAX), vaultId && `(${code(vaultId)})`].filter(Boolean).join(' ');
   const fields = [
