@@ -7,6 +7,8 @@ import type { Principal } from './auth';
 
 export type Access = 'public' | 'admin' | 'service' | 'optional';
 
+const NO_FIELDS = z.strictObject({});
+
 interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
   method: 'get' | 'post' | 'patch' | 'delete';
   /** Express syntax (`/v1/webhooks/:id`); the OpenAPI path is derived from it. */
@@ -77,8 +79,9 @@ export class RouteTable {
     router[spec.method](spec.path, ...middleware, async (req: Request, res: Response) => {
       const principal = await this.authenticate(req, spec.access);
       const params = spec.params ? parseOrThrow(spec.params, req.params, 'path') : {};
-      const query = spec.query ? parseOrThrow(spec.query, req.query, 'query') : {};
-      const body = spec.body ? parseOrThrow(spec.body, req.body ?? {}, 'body') : undefined;
+      // A route that declares no query or body takes none: unknown fields are refused, not ignored.
+      const query = spec.query ? parseOrThrow(spec.query, req.query, 'query') : parseOrThrow(NO_FIELDS, req.query ?? {}, 'query');
+      const body = spec.body ? parseOrThrow(spec.body, req.body ?? {}, 'body') : req.body === undefined ? undefined : void parseOrThrow(NO_FIELDS, req.body, 'body');
       const result = await spec.handler({ params, query, body, principal, req, res } as never);
       if (!res.headersSent) {
         const [status] = Object.keys(spec.responses).map(Number).filter((s) => s < 300);

@@ -21,7 +21,7 @@ export class DeliveryService {
 
   constructor(
     private readonly db: Knex,
-    temporal: Client,
+    private readonly temporal: Client,
     taskQueue: string,
     private readonly temporalUi: { baseUrl: string; namespace: string },
   ) {
@@ -55,6 +55,9 @@ export class DeliveryService {
     if (!webhook) throw new NotFoundError('Delivery');
     if (webhook.status === 'disabled') throw new ConflictError('webhook', 'the webhook is disabled; re-enable it before redelivering');
     const finished = ['succeeded', 'failed', 'cancelled'].includes(delivery.status);
+    // The log says finished a moment before the run closes: a signal to that closing run would be lost
+    // (and the delivery left pending), so let it close first; signalWithStart then starts a new run.
+    if (finished) await this.runClosed(id);
     const row = finished ? await deliveriesStore.update(this.db, id, { status: 'pending', completed_at: null, next_attempt_at: null }) : delivery;
     const vaultId = typeof payload.data.vaultId === 'string' ? payload.data.vaultId : undefined;
     await this.workflows.redeliver(
@@ -63,5 +66,13 @@ export class DeliveryService {
       requestedBy,
     );
     return row!;
+  }
+
+  /** Waits (a few seconds at most) for the delivery's current run to close, whatever its outcome. */
+  private async runClosed(deliveryId: string): Promise<void> {
+    const result = this.temporal.workflow.getHandle(deliveryWorkflowId(deliveryId)).result().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([result, new Promise((resolve) => (timer = setTimeout(resolve, 5000)))]);
+    clearTimeout(timer);
   }
 }

@@ -3,7 +3,8 @@ import type { Knex } from 'knex';
 import { deliveriesStore } from '../db/stores/deliveries';
 import { eventsStore } from '../db/stores/events';
 import { Destination, WebhookRow, webhooksStore } from '../db/stores/webhooks';
-import { checkUrl, OutboundAddressError, OutboundPolicy } from '../delivery/address-guard';
+import net from 'node:net';
+import { checkUrl, guardedLookup, OutboundAddressError, OutboundPolicy } from '../delivery/address-guard';
 import { redactUrl } from '../destinations';
 import { newId } from '../domain/ids';
 import { SecretBox } from '../domain/secret-box';
@@ -55,17 +56,35 @@ export class WebhookService {
   }
 
   /** Early, friendly refusal of a URL that could never be delivered to; the connect-time guard is the real one. */
-  private checkTarget(destination: Destination, url: string): void {
+  private async checkTarget(destination: Destination, url: string): Promise<void> {
     try {
       const parsed = checkUrl(url, this.deps.outbound);
       const hosts = DESTINATION_HOSTS[destination];
       if (this.deps.production && hosts && !hosts.includes(parsed.hostname)) {
         throw new ValidationError([{ field: 'body.url', message: `a ${destination} webhook URL must be on ${hosts.join(' or ')}` }]);
       }
+      await this.refusePrivateName(parsed.hostname);
     } catch (err) {
       if (err instanceof OutboundAddressError) throw new ValidationError([{ field: 'body.url', message: err.message }]);
       throw err;
     }
+  }
+
+  /**
+   * A name that resolves to a private address now (`localhost`, an internal zone) is refused at once.
+   * A name that does not resolve (yet), or a slow resolver, is let through: the connect-time guard decides.
+   */
+  private async refusePrivateName(hostname: string): Promise<void> {
+    const host = hostname.replace(/^\[|\]$/g, '');
+    if (this.deps.outbound.allowPrivateTargets || net.isIP(host) !== 0) return; // literals: checkUrl judged them
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, 3000);
+      guardedLookup(this.deps.outbound)(host, { all: true }, (err: Error | null) => {
+        clearTimeout(timer);
+        if (err instanceof OutboundAddressError) reject(err);
+        else resolve();
+      });
+    });
   }
 
   async get(organizationId: string, id: string): Promise<WebhookRow> {
@@ -75,7 +94,7 @@ export class WebhookService {
   }
 
   async create(organizationId: string, input: CreateWebhookInput): Promise<{ webhook: WebhookRow; secret: string; pingDeliveryId: string }> {
-    this.checkTarget(input.destination, input.url);
+    await this.checkTarget(input.destination, input.url);
     const secret = input.secret ?? generateWebhookSecret();
     const { db, secretBox } = this.deps;
     const { webhook, ping } = await db.transaction(async (trx) => {
@@ -116,7 +135,7 @@ export class WebhookService {
       if (input.vaultIds !== undefined) changes.vault_ids = input.vaultIds;
       const urlChanged = input.url !== undefined && input.url !== secretBox.open(current.target_ciphertext);
       if (urlChanged) {
-        this.checkTarget(current.destination, input.url!);
+        await this.checkTarget(current.destination, input.url!);
         changes.target_ciphertext = secretBox.seal(input.url!);
         changes.display_url = redactUrl(current.destination, input.url!);
         if (current.status !== 'disabled') Object.assign(changes, { status: 'pending', status_reason: 'URL changed', status_changed_at: new Date() });

@@ -1,0 +1,114 @@
+/**
+ * Operator CLI: creates organizations and their API keys (keys are shown once, stored hashed).
+ *
+ *   npm run cli -- org create --name Acme --email ops@acme.test
+ *   npm run cli -- key create --org <org id> --kind admin|service --name "CI deploy"
+ *
+ * Talks to DATABASE_URL, or to the `npm start` development database when it is unset.
+ * Prints JSON on stdout; usage errors go to stderr with exit code 2.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config';
+import { createDb, migrateLatest } from './db/knex';
+import { organizationsStore } from './db/stores/organizations';
+import { createKey, createOrganization } from './dev/credentials';
+
+/** The database `npm start` creates in its embedded PostgreSQL (runtime.ts's DEV_DATABASE). */
+const DEV_DATABASE = 'cloudkeep_webhooks';
+
+export const USAGE = `Usage:
+  npm run cli -- org create --name <name> --email <notification email>
+  npm run cli -- key create --org <organization id> --kind admin|service --name <key name>
+
+Environment: DATABASE_URL (default: the development database of \`npm start\`).`;
+
+export class UsageError extends Error {}
+
+type Command =
+  | { command: 'org create'; name: string; email: string }
+  | { command: 'key create'; org: string; kind: 'admin' | 'service'; name: string };
+
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+/** Parses argv (without node and script); throws UsageError naming what is wrong. */
+export function parseCommand(argv: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { name: { type: 'string' }, email: { type: 'string' }, org: { type: 'string' }, kind: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const command = positionals.join(' ');
+  const required = (option: 'name' | 'email' | 'org' | 'kind'): string => {
+    const value = values[option]?.trim();
+    if (!value) throw new UsageError(`${command}: --${option} is required`);
+    return value;
+  };
+  const allowOnly = (...allowed: string[]) => {
+    const extra = Object.keys(values).filter((k) => !allowed.includes(k));
+    if (extra.length) throw new UsageError(`${command}: unexpected option --${extra[0]}`);
+  };
+  switch (command) {
+    case 'org create': {
+      allowOnly('name', 'email');
+      const email = required('email');
+      if (!EMAIL.test(email)) throw new UsageError(`org create: --email "${email}" is not an email address`);
+      return { command, name: required('name'), email };
+    }
+    case 'key create': {
+      allowOnly('org', 'kind', 'name');
+      const kind = required('kind');
+      if (kind !== 'admin' && kind !== 'service') throw new UsageError(`key create: --kind must be admin or service, not "${kind}"`);
+      return { command, org: required('org'), kind, name: required('name') };
+    }
+    default:
+      throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+  }
+}
+
+export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<unknown> {
+  const cmd = parseCommand(argv);
+  const config = loadConfig(env);
+  const db = createDb(config.databaseUrl ?? `postgres://postgres:postgres@127.0.0.1:${config.postgresPort}/${DEV_DATABASE}`, { min: 0, max: 2 });
+  try {
+    await migrateLatest(db);
+    if (cmd.command === 'org create') {
+      const id = await createOrganization(db, cmd.name, cmd.email);
+      return { id, name: cmd.name, notificationEmail: cmd.email };
+    }
+    if (!(await organizationsStore.get(db, cmd.org))) throw new UsageError(`key create: no organization with id "${cmd.org}"`);
+    const key = await createKey(db, cmd.org, cmd.kind, cmd.name);
+    return { organizationId: cmd.org, kind: cmd.kind, name: cmd.name, key, note: 'The key is shown only now; store it safely.' };
+  } finally {
+    await db.destroy();
+  }
+}
+
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
+    if (argv.length === 0) {
+      console.error(USAGE);
+      process.exit(2);
+    }
+    console.log(USAGE);
+    process.exit(0);
+  }
+  run(argv).then(
+    (result) => console.log(JSON.stringify(result, null, 2)),
+    (err: Error) => {
+      if (err instanceof UsageError) {
+        console.error(`error: ${err.message}\n\n${USAGE}`);
+        process.exit(2);
+      }
+      console.error(`error: ${err.message}`);
+      process.exit(1);
+    },
+  );
+}
