@@ -58,14 +58,20 @@ export class DeliveryService {
     // The log says finished a moment before the run closes: a signal to that closing run would be lost
     // (and the delivery left pending), so let it close first; signalWithStart then starts a new run.
     if (finished) await this.runClosed(id);
-    const row = finished ? await deliveriesStore.update(this.db, id, { status: 'pending', completed_at: null, next_attempt_at: null }) : delivery;
     const vaultId = typeof payload.data.vaultId === 'string' ? payload.data.vaultId : undefined;
     await this.workflows.redeliver(
       { deliveryId: id, webhookId: delivery.webhook_id, eventType: delivery.event_type, vaultId },
       `${delivery.event_type} ${delivery.event_id} → webhook ${delivery.webhook_id} (redelivered)`,
       requestedBy,
     );
-    return row!;
+    if (!finished) return delivery;
+    // Back to pending only once Temporal has the new run (a failed start leaves the log as it was), and only
+    // if that run has not already recorded an attempt of its own.
+    const [row] = await this.db('deliveries')
+      .where({ id, attempt_count: delivery.attempt_count })
+      .update({ status: 'pending', completed_at: null, next_attempt_at: null, updated_at: this.db.fn.now() })
+      .returning('*');
+    return row ?? (await deliveriesStore.get(this.db, organizationId, id))!;
   }
 
   /** Waits (a few seconds at most) for the delivery's current run to close, whatever its outcome. */
