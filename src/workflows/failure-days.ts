@@ -18,6 +18,8 @@ export interface FailureDayState {
   failingSince: string | null;
   lastError: string | null;
   lastFailureAt: string | null;
+  /** The last UTC day with a success (optional: states carried over from older runs lack it). */
+  lastSuccessDay?: string | null;
 }
 
 export const initialFailureDayState = (): FailureDayState => ({
@@ -30,6 +32,7 @@ export const initialFailureDayState = (): FailureDayState => ({
   failingSince: null,
   lastError: null,
   lastFailureAt: null,
+  lastSuccessDay: null,
 });
 
 export const utcDay = (epochMs: number): string => new Date(epochMs).toISOString().slice(0, 10);
@@ -56,17 +59,35 @@ export function closeOpenDay(s: FailureDayState): boolean {
 }
 
 /** Records one attempt outcome; returns true when closing an earlier open day reached the threshold. */
-export function recordOutcome(s: FailureDayState, outcome: { succeeded: boolean; at: number; error: string | null }): boolean {
+export function recordOutcome(
+  s: FailureDayState,
+  outcome: { succeeded: boolean; at: number; error: string | null; lastSuccessAt?: number | null },
+): boolean {
   const day = utcDay(outcome.at);
   let reached = false;
+  // A failure carries the webhook's last success, which the delivery activity may not have signalled: count
+  // it first, once, when it falls on a day still in play (after the last failure day, not before the open day).
+  const successDay = !outcome.succeeded && outcome.lastSuccessAt != null ? utcDay(outcome.lastSuccessAt) : null;
+  if (successDay && successDay > (s.lastFailureDay ?? '') && successDay > (s.lastSuccessDay ?? '') && successDay >= (s.openDay ?? '')) {
+    reached = recordOutcome(s, { succeeded: true, at: outcome.lastSuccessAt!, error: null });
+  }
   // A late signal for a day already closed counts on the open one: the days only move forward.
-  if (s.openDay && day > s.openDay) reached = closeOpenDay(s);
-  if (!s.openDay) s.openDay = day > (s.lastFailureDay ?? '') ? day : utcDay(outcome.at);
+  if (s.openDay && day > s.openDay) reached = closeOpenDay(s) || reached;
+  // A late failure for a day already closed and settled (counted as a failure day, or with a success so
+  // never one) changes nothing: reopening that day would count it again and restart the streak at 1.
+  const settled = (s.lastFailureDay != null && day <= s.lastFailureDay) || (s.lastSuccessDay != null && day <= s.lastSuccessDay);
+  if (!s.openDay && !outcome.succeeded && settled) {
+    const failedAt = new Date(outcome.at).toISOString();
+    if (failedAt > (s.lastFailureAt ?? '')) Object.assign(s, { lastError: outcome.error, lastFailureAt: failedAt });
+    return reached;
+  }
+  if (!s.openDay) s.openDay = day;
   if (outcome.succeeded) {
     s.openDaySucceeded = true;
     s.streak = 0;
     s.lastFailureDay = null;
     s.failingSince = null;
+    if (day > (s.lastSuccessDay ?? '')) s.lastSuccessDay = day;
   } else {
     s.openDayFailed = true;
     s.openDayFirstFailureAt ??= new Date(outcome.at).toISOString();
@@ -74,6 +95,22 @@ export function recordOutcome(s: FailureDayState, outcome: { succeeded: boolean;
     s.lastFailureAt = new Date(outcome.at).toISOString();
   }
   return reached;
+}
+
+/** When a streak with no day open breaks unless an attempt comes first: the end of the day after its last failure day. */
+export function streakBreaksAt(s: FailureDayState): number | null {
+  if (s.openDay || !s.lastFailureDay || s.streak === 0) return null;
+  return dayEnd(utcDay(dayEnd(s.lastFailureDay)));
+}
+
+/** Breaks a streak whose next day passed without attempts (see streakBreaksAt); returns true when it did. */
+export function breakExpiredStreak(s: FailureDayState, now: number): boolean {
+  const breaksAt = streakBreaksAt(s);
+  if (breaksAt === null || now < breaksAt) return false;
+  s.streak = 0;
+  s.lastFailureDay = null;
+  s.failingSince = null;
+  return true;
 }
 
 /** The streak as of `now`: a streak whose next day passed without attempts is already broken. */

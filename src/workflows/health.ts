@@ -8,7 +8,16 @@ import {
   webhookEnabledSignal,
   webhookHealthQuery,
 } from './messages';
-import { FailureDayState, closeOpenDay, currentStreak, dayEnd, initialFailureDayState, recordOutcome } from './failure-days';
+import {
+  FailureDayState,
+  breakExpiredStreak,
+  closeOpenDay,
+  currentStreak,
+  dayEnd,
+  initialFailureDayState,
+  recordOutcome,
+  streakBreaksAt,
+} from './failure-days';
 
 const { disableWebhook } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -27,8 +36,12 @@ export interface WebhookHealthInput {
   pending?: AttemptOutcomeSignal[];
 }
 
-/** Bounds one run's history: continue as new after this many outcomes even if not yet suggested. */
-const MAX_OUTCOMES_PER_RUN = 500;
+/**
+ * Bounds one run's history: continue as new after this many outcomes even if not yet suggested. Each
+ * outcome costs its signal event plus a share of workflow-task events (about 2.4 events in all), so
+ * 100 keeps a busy run to a few hundred events.
+ */
+const MAX_OUTCOMES_PER_RUN = 100;
 
 /**
  * One per webhook, for its whole life: counts consecutive UTC failure days from attempt outcomes and,
@@ -61,7 +74,9 @@ export async function webhookHealthWorkflow(input: WebhookHealthInput): Promise<
   };
 
   for (;;) {
-    const closesAt = state.openDay ? dayEnd(state.openDay) : null;
+    // A query reads workflow time, which stands still while the workflow sleeps: wake when a streak
+    // breaks for want of attempts too, so the state (and the query) never shows a broken streak.
+    const closesAt = state.openDay ? dayEnd(state.openDay) : streakBreaksAt(state);
     const wakeUp = () => queue.length > 0 || enabled || deleted || workflowInfo().continueAsNewSuggested;
     // With a day open, wake at its end (UTC midnight) to close it; otherwise wait for the next outcome.
     const woke = closesAt === null ? (await condition(wakeUp), true) : await condition(wakeUp, Math.max(closesAt - Date.now(), 1));
@@ -81,6 +96,7 @@ export async function webhookHealthWorkflow(input: WebhookHealthInput): Promise<
       if (closeOpenDay(state)) await disable();
       dayClosed = true;
     }
+    if (!state.openDay && breakExpiredStreak(state, Date.now())) dayClosed = true;
     // Continue as new at least daily, and sooner under heavy traffic, carrying only the small state.
     if (!woke || dayClosed || processed >= MAX_OUTCOMES_PER_RUN || workflowInfo().continueAsNewSuggested) {
       if (deleted) return;
