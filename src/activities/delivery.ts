@@ -55,6 +55,34 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
     return { result: 'failed', deliveryStatus: last ? 'failed' : 'retrying', status: attempt.response_status, error: attempt.error, nextDelayMs };
   }
 
+  /** Signals the outcome to the webhook's health workflow, starting it if it is missing. */
+  async function reportToHealth(
+    webhookId: string,
+    deliveryId: string,
+    attempt: Pick<DeliveryAttemptRow, 'succeeded' | 'response_status' | 'error'>,
+    attemptedAt: number,
+    outcomes: { last_failure_at: Date | null; last_success_at: Date | null },
+  ): Promise<void> {
+    if (attempt.succeeded && !successMattersToHealth(outcomes.last_failure_at, attemptedAt)) return;
+    await temporal.workflow.signalWithStart(webhookHealthWorkflow, {
+      workflowId: webhookHealthWorkflowId(webhookId),
+      taskQueue: config.taskQueue,
+      args: [{ webhookId }],
+      signal: attemptOutcomeSignal,
+      signalArgs: [
+        {
+          deliveryId,
+          succeeded: attempt.succeeded,
+          at: attemptedAt,
+          status: attempt.response_status,
+          error: attempt.error,
+          // A concurrent success whose own signal was skipped still counts for this failure's day.
+          lastSuccessAt: outcomes.last_success_at?.getTime() ?? null,
+        },
+      ],
+    });
+  }
+
   return {
     /**
      * One attempt: checks the webhook is still live, sends, records the attempt and the delivery's new
@@ -62,7 +90,14 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
      */
     async attemptDelivery(input: AttemptInput): Promise<AttemptOutcome> {
       const recorded = await deliveryAttemptsStore.findByIdempotencyKey(db, input.idempotencyKey);
-      if (recorded) return outcomeOf(recorded, input); // retried after a crash: never send twice for one step
+      if (recorded) {
+        // Retried after a crash: never send twice for one step. The health signal may not have gone out
+        // before the crash, so it is sent again (a repeated outcome changes nothing in the day count).
+        const delivery = (await deliveriesStore.getAny(db, input.deliveryId))!;
+        const outcomes = (await webhooksStore.getAny(db, delivery.webhook_id)) ?? { last_failure_at: null, last_success_at: null };
+        await reportToHealth(delivery.webhook_id, delivery.id, recorded, input.attemptedAt, outcomes);
+        return outcomeOf(recorded, input);
+      }
 
       const delivery = await deliveriesStore.getAny(db, input.deliveryId);
       if (!delivery) throw new Error(`Delivery ${input.deliveryId} not found`);
@@ -125,23 +160,7 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
         return webhooksStore.recordOutcome(trx, webhook.id, sent.succeeded, new Date(input.attemptedAt));
       });
 
-      if (!sent.succeeded || successMattersToHealth(outcomes.last_failure_at, input.attemptedAt)) await temporal.workflow.signalWithStart(webhookHealthWorkflow, {
-        workflowId: webhookHealthWorkflowId(webhook.id),
-        taskQueue: config.taskQueue,
-        args: [{ webhookId: webhook.id }],
-        signal: attemptOutcomeSignal,
-        signalArgs: [
-          {
-            deliveryId: delivery.id,
-            succeeded: sent.succeeded,
-            at: input.attemptedAt,
-            status: sent.status,
-            error: sent.error,
-            // A concurrent success whose own signal was skipped still counts for this failure's day.
-            lastSuccessAt: outcomes.last_success_at?.getTime() ?? null,
-          },
-        ],
-      });
+      await reportToHealth(delivery.webhook_id, delivery.id, attemptRow, input.attemptedAt, outcomes);
       logger.debug({ deliveryId: delivery.id, status: sent.status, succeeded: sent.succeeded, durationMs: sent.durationMs }, 'delivery attempt');
       return outcome;
     },
