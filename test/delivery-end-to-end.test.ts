@@ -59,7 +59,9 @@ it('delivers the spec payload, signed so that verifyWebhook accepts it, records 
     return ids.includes(deliveryWorkflowId(deliveryId)) ? ids : null;
   }, 'visibility by WebhookId');
   expect(found).toContain(deliveryWorkflowId(deliveryId));
-  const description = await stack.client.workflow.getHandle(deliveryWorkflowId(deliveryId)).describe();
+  const handle = stack.client.workflow.getHandle(deliveryWorkflowId(deliveryId));
+  expect((await handle.result()).status).toBe('succeeded');
+  const description = await handle.describe();
   expect(description.typedSearchAttributes.get({ name: 'VaultId', type: 'KEYWORD' } as never)).toBe('vlt_8xK2mN');
   expect(description.typedSearchAttributes.get({ name: 'DeliveryStatus', type: 'KEYWORD' } as never)).toBe('succeeded');
 });
