@@ -546,3 +546,44 @@ describe('the health workflow on the dev server', () => {
     await handle.terminate('test over');
   });
 });
+
+describe('re-enabling a disabled webhook', () => {
+  useTimeSkippingStack();
+
+  /** Three failure days from `day1`, then past midnight: disabled, one email. */
+  async function disableAfterThreeDays(subject: Subject, day1: number): Promise<void> {
+    await twoFailureDays(subject, day1);
+    await report(subject, false, 'HTTP 500');
+    await advanceTo(on(day1, 4, 0, 30));
+    await waitFor(async () => (await webhookRow(subject.id)).status === 'disabled', 'the webhook to be disabled');
+  }
+
+  it('starts the streak over, pings the endpoint, and a new streak disables and emails again', async () => {
+    const subject = await activeWebhook();
+    const day1 = await nextDay1();
+    await disableAfterThreeDays(subject, day1);
+    await waitFor(() => mailTo(subject).length === 1, 'the first email');
+
+    const { pingDeliveryId } = await stack.services.webhooks.enable(subject.orgId, subject.id);
+    expect((await webhookRow(subject.id)).disabled_email_sent_at).toBeNull();
+    await waitFor(async () => (await stack.db('deliveries').where({ id: pingDeliveryId }).first()).status === 'succeeded', 'the re-enable ping');
+    await waitFor(async () => (await webhookRow(subject.id)).status === 'active', 'the webhook to become active again');
+    const reset = await healthWhere(subject, (h) => !h.disabled && h.consecutiveFailureDays === 0, 'the streak to start over');
+    expect(reset.failingSince).toBeNull();
+
+    // One more failure day is one, not four: the old streak is gone.
+    const again = (await nextDay1()) + DAY;
+    await advanceTo(on(again, 1, 2));
+    await report(subject, false, 'HTTP 500');
+    await advanceTo(on(again, 2, 1));
+    await healthWhere(subject, (h) => h.consecutiveFailureDays === 1 && !h.disabled, 'a new streak of one');
+    expect((await webhookRow(subject.id)).status).toBe('active');
+
+    await report(subject, false, 'HTTP 500');
+    await advanceTo(on(again, 3, 1));
+    await report(subject, false, 'HTTP 500');
+    await advanceTo(on(again, 4, 0, 30));
+    await waitFor(async () => (await webhookRow(subject.id)).status === 'disabled', 'the second disable');
+    await waitFor(() => mailTo(subject).length === 2, 'the second email');
+  });
+});
