@@ -2,18 +2,13 @@
  * The spine on the dev server: ingest over HTTP → fan-out → signed delivery to a loopback receiver,
  * recorded in PostgreSQL and findable through Temporal's visibility API.
  */
-import crypto from 'node:crypto';
 import { Receiver } from './support/receiver';
 import { createStack, Org, secretCreatedData, Stack } from './support/stack';
 import { waitFor } from './support/wait';
 import { deliveryWorkflowId, fanoutWorkflowId } from '../src/workflows/messages';
 import { DIRECT_DISPATCH_MAX } from '../src/services/events';
+import { verifyWebhook } from './support/verify-webhook';
 
-// The spec's verifyWebhook, used as written on the Webhooks page.
-function verifyWebhook(body: string, signature: string, secret: string): boolean {
-  const expected = 'sha256=' + crypto.createHmac('sha256', secret).update(body, 'utf-8').digest('hex');
-  return crypto.timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
-}
 
 let stack: Stack;
 let receiver: Receiver;

@@ -2,18 +2,12 @@
  * The admin API end to end on the Temporal dev server: webhook life cycle, pings, the secret, and the
  * Delivery Log, against real HTTP receivers on loopback.
  */
-import crypto from 'node:crypto';
 import { Receiver, ReceivedRequest, Responder } from './support/receiver';
 import { createStack, Org, secretCreatedData, Stack } from './support/stack';
 import net from 'node:net';
 import { waitFor } from './support/wait';
 import { deliveryWorkflowId } from '../src/workflows/messages';
-
-/** The spec's verifyWebhook, verbatim. */
-function verifyWebhook(body: string, signature: string, secret: string): boolean {
-  const expected = 'sha256=' + crypto.createHmac('sha256', secret).update(body, 'utf-8').digest('hex');
-  return crypto.timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
-}
+import { verifyWebhook } from './support/verify-webhook';
 
 /** A loopback port nothing listens on (until a receiver takes it). */
 function freePort(): Promise<number> {
