@@ -162,6 +162,19 @@ describe('Slack and Discord on a whole stack', () => {
       expect(oauthCalls()).toBe(calls + 1);
     });
 
+    it("sends the user's browser on to the settings page once Slack is connected", async () => {
+      const org = await stack.createOrg();
+      const { state } = await authorize(org);
+      const res = await fetch(`${stack.apiUrl}/v1/integrations/slack/callback?${new URLSearchParams({ code: 'good-browser', state })}`, {
+        headers: { Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
+        redirect: 'manual',
+      });
+      expect(res.status).toBe(303);
+      const [created] = await stack.db('webhooks').where({ organization_id: org.id });
+      expect(created).toMatchObject({ destination: 'slack', slack_channel: '#good-browser' });
+      expect(res.headers.get('location')).toBe(`/settings/?slackConnected=${created.id}`);
+    });
+
     it('refuses a forged or altered state without asking Slack', async () => {
       const org = await stack.createOrg();
       const other = await stack.createOrg('Other');

@@ -169,6 +169,7 @@
     sessionStorage.setItem('cloudkeep.apiKey', apiKey);
     loadWebhooks().then(function () { show('Signed in'); }).catch(fail);
   });
+  if (new URLSearchParams(window.location.search).get('slackConnected')) show('Slack connected: CloudKeep posted a ping to the channel you picked.');
   if (apiKey) {
     $('api-key').value = apiKey;
     loadWebhooks().catch(fail);

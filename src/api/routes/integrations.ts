@@ -51,11 +51,19 @@ export function integrationRoutes(table: RouteTable, slack: SlackOAuthService): 
     query: slackCallbackQuery,
     responses: {
       201: { description: 'The new Slack webhook (a ping is on its way to the channel)', schema: webhook },
+      303: { description: "A browser (Slack's redirect, asking for HTML, without an API key) is sent on to the settings page" },
       409: problemResponse('The state was already used'),
       502: problemResponse('Slack refused the code (its error is named) or could not be reached'),
       503: problemResponse('Slack integration is not configured on this server'),
     },
-    handler: async ({ principal, query }) => presentWebhook(await slack.complete(query, principal ?? null)),
+    handler: async ({ principal, query, req, res }) => {
+      const created = await slack.complete(query, principal ?? null);
+      // The user's browser lands here from Slack: show them the settings page, not JSON.
+      if (!principal && req.accepts(['json', 'html']) === 'html') {
+        return void res.redirect(303, `/settings/?slackConnected=${encodeURIComponent(created.id)}`);
+      }
+      return presentWebhook(created);
+    },
   });
 
   return router;
