@@ -34,7 +34,8 @@ export function installRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as 'WARN') ?? 'WARN') });
+    // Our entry points own SIGINT/SIGTERM (shutting the worker down with everything else, exit code 0).
+    Runtime.install({ logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as 'WARN') ?? 'WARN'), shutdownSignals: [] });
   } catch {
     // Already installed by the host (tests): keep theirs.
   }

