@@ -8,10 +8,11 @@ import { Receiver, ReceivedRequest } from './support/receiver';
 import { createStack, Org, secretCreatedData, Stack } from './support/stack';
 import { waitFor } from './support/wait';
 import { SUBSCRIBABLE_EVENT_TYPES, type EventType } from '../src/domain/events';
-import { SLACK_LIMITS, type SlackBlock, type SlackMessage } from '../src/destinations/slack-message';
-import { DISCORD_LIMITS, type DiscordEmbed, type DiscordMessage } from '../src/destinations/discord-message';
+import { type SlackBlock, type SlackMessage } from '../src/destinations/slack-message';
+import { type DiscordMessage } from '../src/destinations/discord-message';
 import { deriveStateKey, signState, STATE_TTL_MS, verifyState } from '../src/integrations/slack-oauth';
 import { deliveryProgressQuery, deliveryWorkflowId } from '../src/workflows/messages';
+import { expectDiscordWithinLimits, expectSlackWithinLimits, slackParts } from './support/message-limits';
 
 const SIGNATURE_HEADER = 'x-cloudkeep-signature-256';
 const json = (body: unknown) => ({ status: 200, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) });
@@ -318,40 +319,6 @@ describe('Slack and Discord on a whole stack', () => {
       member: ['Vault', 'Member', 'Actor', 'Event ID'],
       ping: ['Webhook', 'Event ID'],
     };
-
-    function slackParts(m: SlackMessage) {
-      expect(m.blocks.map((b) => b.type)).toEqual(['header', 'section', 'context']);
-      const [header, section, context] = m.blocks as [
-        Extract<SlackBlock, { type: 'header' }>,
-        Extract<SlackBlock, { type: 'section' }>,
-        Extract<SlackBlock, { type: 'context' }>,
-      ];
-      return { header, section, context };
-    }
-
-    function expectSlackWithinLimits(m: SlackMessage) {
-      const { header, section, context } = slackParts(m);
-      expect(header.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.headerText);
-      expect(section.fields!.length).toBeLessThanOrEqual(SLACK_LIMITS.fields);
-      for (const f of section.fields!) expect(f.text.length).toBeLessThanOrEqual(SLACK_LIMITS.fieldText);
-      expect(section.text?.text.length ?? 0).toBeLessThanOrEqual(SLACK_LIMITS.blockText);
-      for (const e of context.elements) expect(e.text.length).toBeLessThanOrEqual(SLACK_LIMITS.blockText);
-      expect(m.text.length).toBeLessThanOrEqual(SLACK_LIMITS.messageText);
-    }
-
-    function expectDiscordWithinLimits(embed: DiscordEmbed) {
-      expect(embed.title.length).toBeLessThanOrEqual(DISCORD_LIMITS.title);
-      expect(embed.description.length).toBeLessThanOrEqual(DISCORD_LIMITS.description);
-      expect(embed.fields.length).toBeLessThanOrEqual(DISCORD_LIMITS.fields);
-      for (const f of embed.fields) {
-        expect(f.name.length).toBeLessThanOrEqual(DISCORD_LIMITS.fieldName);
-        expect(f.value.length).toBeGreaterThan(0);
-        expect(f.value.length).toBeLessThanOrEqual(DISCORD_LIMITS.fieldValue);
-      }
-      expect(embed.footer.text.length).toBeLessThanOrEqual(DISCORD_LIMITS.footer);
-      const total = [embed.title, embed.description, embed.footer.text, ...embed.fields.flatMap((f) => [f.name, f.value])].join('').length;
-      expect(total).toBeLessThanOrEqual(DISCORD_LIMITS.total);
-    }
 
     it('Slack gets Block Kit and Discord one colour-coded embed, within limits, unsigned, without a value, for every event and the ping', async () => {
       const org = await stack.createOrg();

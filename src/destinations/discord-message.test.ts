@@ -6,11 +6,12 @@ import {
   COLOUR_DELETED,
   COLOUR_NEUTRAL,
   COLOUR_UPDATED,
-  DISCORD_LIMITS,
+
   embedColour,
   type DiscordEmbed,
   type DiscordMessage,
 } from './discord-message';
+import { expectDiscordWithinLimits } from '../../test/support/message-limits';
 
 const ISO = '2025-06-11T10:30:00.000Z';
 
@@ -157,19 +158,7 @@ describe('buildDiscordMessage', () => {
 
   describe('limits', () => {
     function expectWithinLimits(embed: DiscordEmbed) {
-      expect(embed.title.length).toBeLessThanOrEqual(DISCORD_LIMITS.title);
-      expect(embed.description.length).toBeLessThanOrEqual(DISCORD_LIMITS.description);
-      expect(embed.fields.length).toBeLessThanOrEqual(DISCORD_LIMITS.fields);
-      for (const f of embed.fields) {
-        expect(f.name.length).toBeGreaterThan(0);
-        expect(f.name.length).toBeLessThanOrEqual(DISCORD_LIMITS.fieldName);
-        expect(f.value.length).toBeGreaterThan(0);
-        expect(f.value.length).toBeLessThanOrEqual(DISCORD_LIMITS.fieldValue);
-      }
-      expect(embed.footer.text.length).toBeLessThanOrEqual(DISCORD_LIMITS.footer);
-      const total = [embed.title, embed.description, embed.footer.text, ...embed.fields.flatMap((f) => [f.name, f.value])]
-        .join('').length;
-      expect(total).toBeLessThanOrEqual(DISCORD_LIMITS.total);
+      expectDiscordWithinLimits(embed);
       // Truncation never leaves a dangling escape or half a surrogate pair behind.
       const text = JSON.stringify(embed);
       expect(text).not.toMatch(/(?<!\\)(\\\\)*\\…/);

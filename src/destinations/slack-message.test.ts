@@ -1,6 +1,7 @@
 import { EVENT_TYPES, eventDataSchemas } from '../domain/events';
 import { sampleActor as actor, sampleData, oversizedData, sampleMember as member, samplePayload as sample } from './sample-payloads';
-import { buildSlackMessage, mrkdwn, SLACK_LIMITS, type SlackBlock, type SlackMessage } from './slack-message';
+import { buildSlackMessage, mrkdwn, type SlackBlock, type SlackMessage } from './slack-message';
+import { expectSlackWithinLimits } from '../../test/support/message-limits';
 
 const TIME = '<!date^1749637800^{date_short_pretty} at {time}|2025-06-11T10:30:00.000Z>';
 
@@ -130,13 +131,7 @@ describe('buildSlackMessage', () => {
 
   describe('limits', () => {
     function expectWithinLimits(m: SlackMessage) {
-      const { header, section, context } = blocksOf(m);
-      expect(header.text.text.length).toBeLessThanOrEqual(SLACK_LIMITS.headerText);
-      expect(section.fields!.length).toBeLessThanOrEqual(SLACK_LIMITS.fields);
-      for (const f of section.fields!) expect(f.text.length).toBeLessThanOrEqual(SLACK_LIMITS.fieldText);
-      expect(section.text?.text.length ?? 0).toBeLessThanOrEqual(SLACK_LIMITS.blockText);
-      for (const e of context.elements) expect(e.text.length).toBeLessThanOrEqual(SLACK_LIMITS.blockText);
-      expect(m.text.length).toBeLessThanOrEqual(SLACK_LIMITS.messageText);
+      expectSlackWithinLimits(m);
       // Truncation never leaves half an entity or half a surrogate pair behind.
       const json = JSON.stringify(m);
       expect(json).not.toMatch(/&(?!amp;|lt;|gt;)/);
