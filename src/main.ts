@@ -12,11 +12,8 @@ import { startEmbeddedPostgres } from './dev/postgres';
 import { ensureTemporalCli } from './dev/temporal-cli';
 import { startTemporalDevServer } from './dev/temporal-dev-server';
 import { ensureDevCredentials } from './dev/credentials';
-import { connectClient, connectWorker } from './temporal-connection';
-import { activityDeps, createServices, DEV_DATABASE, listen, loadSecretBox } from './runtime';
-import { createApp } from './api/app';
-import { integrationExtraRoutes } from './api/routes/integrations';
-import { createWorker } from './worker-factory';
+import { connectClient } from './temporal-connection';
+import { createApiApp, createServices, DEV_DATABASE, listen, loadSecretBox, startWorker } from './runtime';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -75,25 +72,9 @@ async function main(): Promise<void> {
     const secretBox = loadSecretBox(config);
     const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
 
-    const worker = await createWorker({
-      connection: await connectWorker(temporalOptions),
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      deps: activityDeps({ db, temporal, config: runtimeConfig, secretBox, mailer, logger }),
-    });
-    const workerRun = worker.run();
-    stops.push(async () => {
-      // The SDK also stops its workers on SIGINT/SIGTERM; shut down only if it has not begun.
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await workerRun;
-    });
-
     const services = createServices({ db, temporal, config: runtimeConfig, secretBox, logger });
-    const sweep = setInterval(() => services.dispatcher.sweep().catch((err) => logger.error({ err: err.message }, 'sweep failed')), 30_000);
-    stops.push(async () => clearInterval(sweep));
-    await services.dispatcher.sweep(0);
-
-    const { app } = createApp({ db, temporal, ...services, logger, publicBaseUrl: config.http.publicBaseUrl, rateLimitPerMinute: config.rateLimitPerMinute, extraRoutes: integrationExtraRoutes({ db, config, secretBox, webhooks: services.webhooks }) });
+    stops.push(await startWorker({ db, temporal, config: runtimeConfig, secretBox, logger, services, mailer, temporalAddress }));
+    const { app } = createApiApp({ db, temporal, config: runtimeConfig, secretBox, logger, services });
     const server = await listen(app, config.http.host, config.http.port);
     stops.push(() => new Promise((r) => server.close(r)));
 

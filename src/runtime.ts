@@ -62,6 +62,45 @@ export function activityDeps(o: { db: Knex; temporal: Client; config: Config; se
   };
 }
 
+type RuntimeParts = { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; logger: Logger; services: Services };
+
+/** The API with every route, integrations included: one construction for `npm start`, `npm run api` and the tests. */
+export function createApiApp(o: RuntimeParts & { publicBaseUrl?: string }) {
+  const { db, temporal, config, secretBox, logger, services } = o;
+  return createApp({
+    db,
+    temporal,
+    ...services,
+    logger,
+    publicBaseUrl: o.publicBaseUrl ?? config.http.publicBaseUrl,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    extraRoutes: integrationExtraRoutes({ db, config, secretBox, webhooks: services.webhooks }),
+  });
+}
+
+/**
+ * The worker (workflows and activities) and the dispatch sweep that re-sends events a crash left
+ * undispatched (once now, then every 30 s). Returns what stops both.
+ */
+export async function startWorker(o: RuntimeParts & { temporalAddress: string; mailer: Mailer }): Promise<() => Promise<void>> {
+  const { db, temporal, config, secretBox, logger, services, mailer } = o;
+  const worker: Worker = await createWorker({
+    connection: await connectWorker({ ...config.temporal, address: o.temporalAddress }),
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    deps: activityDeps({ db, temporal, config, secretBox, mailer, logger }),
+  });
+  const running = worker.run();
+  const sweep = () => services.dispatcher.sweep().catch((err) => logger.error({ err: err.message }, 'sweep failed'));
+  const timer = setInterval(sweep, 30_000);
+  await services.dispatcher.sweep(0);
+  return async () => {
+    clearInterval(timer);
+    if (worker.getState() === 'RUNNING') worker.shutdown(); // a worker that failed has already stopped
+    await running;
+  };
+}
+
 export function listen(app: import('express').Express, host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, () => resolve(server));
@@ -81,26 +120,13 @@ export async function runStandalone(role: 'worker' | 'api'): Promise<void> {
   const secretBox = loadSecretBox(config);
   const closers: (() => Promise<unknown>)[] = [];
 
+  const services = createServices({ db, temporal, config, secretBox, logger });
   if (role === 'worker') {
     const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
-    const worker: Worker = await createWorker({
-      connection: await connectWorker(temporalOptions),
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      deps: activityDeps({ db, temporal, config, secretBox, mailer, logger }),
-    });
-    const services = createServices({ db, temporal, config, secretBox, logger });
-    const sweep = setInterval(() => services.dispatcher.sweep().catch((err) => logger.error({ err: err.message }, 'sweep failed')), 30_000);
-    closers.push(async () => clearInterval(sweep));
-    const running = worker.run();
-    closers.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-    });
+    closers.push(await startWorker({ db, temporal, config, secretBox, logger, services, mailer, temporalAddress: temporalOptions.address }));
     logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
   } else {
-    const services = createServices({ db, temporal, config, secretBox, logger });
-    const { app } = createApp({ db, temporal, ...services, logger, publicBaseUrl: config.http.publicBaseUrl, rateLimitPerMinute: config.rateLimitPerMinute, extraRoutes: integrationExtraRoutes({ db, config, secretBox, webhooks: services.webhooks }) });
+    const { app } = createApiApp({ db, temporal, config, secretBox, logger, services });
     const server = await listen(app, config.http.host, config.http.port);
     closers.push(() => new Promise((r) => server.close(r)));
     logger.info(`API listening on ${config.http.publicBaseUrl}`);

@@ -64,6 +64,11 @@ export interface EventPayload {
   data: Record<string, unknown>;
 }
 
+/** The vault an event is about, if its data names one (webhooks filter on it; deliveries are searchable by it). */
+export function vaultIdOf(data: Record<string, unknown>): string | undefined {
+  return typeof data.vaultId === 'string' ? data.vaultId : undefined;
+}
+
 export function isEventType(value: string): value is EventType {
   return (EVENT_TYPES as readonly string[]).includes(value);
 }

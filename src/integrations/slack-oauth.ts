@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Config } from '../config';
 import type { WebhookRow } from '../db/stores/webhooks';
-import type { SecretBox } from '../domain/secret-box';
+import { SecretBox } from '../domain/secret-box';
 import { newId } from '../domain/ids';
 import { AppError, ConflictError, ForbiddenError, ServiceUnavailableError } from '../errors';
 import type { WebhookService } from '../services/webhooks';
@@ -25,14 +25,14 @@ const FIELD = 'query.state';
 
 export type SlackConfig = Config['slack'];
 
-/** The state-signing key: HMAC(secret-encryption key, "slack-oauth-state"), so no new secret to manage. */
-export function deriveStateKey(encryptionKey: Buffer): Buffer {
-  return createHmac('sha256', encryptionKey).update(STATE_LABEL).digest();
-}
-
-/** The state key, derived from the secret-encryption key (same derivation as deriveStateKey). */
+/** The state-signing key, derived from the secret-encryption key: no new secret to manage. */
 export function stateKeyFrom(secretBox: SecretBox): Buffer {
   return secretBox.deriveKey(STATE_LABEL);
+}
+
+/** The same key from the raw 32-byte encryption key (tests sign states with it, or with another one). */
+export function deriveStateKey(encryptionKey: Buffer): Buffer {
+  return stateKeyFrom(new SecretBox(encryptionKey.toString('base64')));
 }
 
 export interface StateClaims {

@@ -4,7 +4,7 @@ import { deliveriesStore, DeliveryFilter, DeliveryRow } from '../db/stores/deliv
 import { deliveryAttemptsStore, DeliveryAttemptRow } from '../db/stores/delivery-attempts';
 import { eventsStore } from '../db/stores/events';
 import { webhooksStore } from '../db/stores/webhooks';
-import type { EventPayload } from '../domain/events';
+import { vaultIdOf, type EventPayload } from '../domain/events';
 import { ConflictError, NotFoundError } from '../errors';
 import { deliveryWorkflowId } from '../workflows/messages';
 import { DeliveryWorkflows } from './delivery-workflows';
@@ -58,7 +58,7 @@ export class DeliveryService {
     // The log says finished a moment before the run closes: a signal to that closing run would be lost
     // (and the delivery left pending), so let it close first; signalWithStart then starts a new run.
     if (finished) await this.runClosed(id);
-    const vaultId = typeof payload.data.vaultId === 'string' ? payload.data.vaultId : undefined;
+    const vaultId = vaultIdOf(payload.data);
     await this.workflows.redeliver(
       { deliveryId: id, webhookId: delivery.webhook_id, eventType: delivery.event_type, vaultId },
       `${delivery.event_type} ${delivery.event_id} → webhook ${delivery.webhook_id} (redelivered)`,

@@ -1,6 +1,7 @@
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { eventsStore } from '../db/stores/events';
+import { vaultIdOf } from '../domain/events';
 import type { Logger } from '../logger';
 import { fanoutWorkflow } from '../workflows/fanout';
 import { fanoutWorkflowId, searchAttributes } from '../workflows/messages';
@@ -17,7 +18,7 @@ export async function startEventDeliveries(db: Knex, workflows: DeliveryWorkflow
     await Promise.all(
       rows.slice(i, i + 50).map((r) =>
         workflows.start(
-          { deliveryId: r.id, webhookId: r.webhook_id, eventType: r.event_type, vaultId: typeof r.data.vaultId === 'string' ? r.data.vaultId : undefined },
+          { deliveryId: r.id, webhookId: r.webhook_id, eventType: r.event_type, vaultId: vaultIdOf(r.data) },
           `${r.event_type} ${eventId} → webhook ${r.webhook_id}`,
         ),
       ),

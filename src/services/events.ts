@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { deliveriesStore } from '../db/stores/deliveries';
 import { eventsStore } from '../db/stores/events';
 import { webhooksStore } from '../db/stores/webhooks';
-import { EventType, eventDataSchemas, findSecretValueField } from '../domain/events';
+import { EventType, eventDataSchemas, findSecretValueField, vaultIdOf } from '../domain/events';
 import { newId } from '../domain/ids';
 import { UnprocessableError } from '../errors';
 import { parseOrThrow } from '../api/route';
@@ -43,7 +43,7 @@ export class EventService {
     const data = this.validateData(input.event, input.data);
     const id = input.id ?? newId('evt');
     const timestamp = input.timestamp ? new Date(input.timestamp) : new Date();
-    const vaultId = typeof data.vaultId === 'string' ? data.vaultId : undefined;
+    const vaultId = vaultIdOf(data);
 
     const { row, created } = await this.db.transaction(async (trx) => {
       const subscribers = await webhooksStore.findSubscribers(trx, organizationId, input.event, vaultId);

@@ -35,7 +35,7 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     progress.status = status;
     upsertSearchAttributes([{ key: searchAttributes.deliveryStatus, value: status }]);
   };
-  setStatus('pending');
+  // DeliveryStatus starts as `pending` from the start options (DeliveryWorkflows), so nothing to upsert yet.
 
   const attempt = async (trigger: 'scheduled' | 'manual', retryDelayMs: number | null, nextAttemptAt: number | null) => {
     // Any redeliver request received so far is answered by this attempt.

@@ -11,9 +11,7 @@ import { createDb, migrateLatest } from '../../src/db/knex';
 import { SecretBox } from '../../src/domain/secret-box';
 import { createKey, createOrganization } from '../../src/dev/credentials';
 import { createMailer } from '../../src/mail/mailer';
-import { activityDeps, createServices, listen, Services } from '../../src/runtime';
-import { createApp } from '../../src/api/app';
-import { integrationExtraRoutes } from '../../src/api/routes/integrations';
+import { activityDeps, createApiApp, createServices, listen, Services } from '../../src/runtime';
 import { createWorker } from '../../src/worker-factory';
 import { SEARCH_ATTRIBUTE_KEYS, deliveryWorkflowId } from '../../src/workflows/messages';
 import { waitFor } from './wait';
@@ -87,7 +85,7 @@ export async function createStack(options: StackOptions = {}) {
   const secretBox = new SecretBox(config.secretEncryptionKey!);
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
   const services: Services = createServices({ db, temporal: client, config, secretBox, logger });
-  const { app, routes, openapi } = createApp({ db, temporal: client, ...services, logger, publicBaseUrl: 'http://127.0.0.1', rateLimitPerMinute: config.rateLimitPerMinute, extraRoutes: integrationExtraRoutes({ db, config, secretBox, webhooks: services.webhooks }) });
+  const { app, routes, openapi } = createApiApp({ db, temporal: client, config, secretBox, logger, services, publicBaseUrl: 'http://127.0.0.1' });
   const server: Server = await listen(app, '127.0.0.1', 0);
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
