@@ -40,7 +40,7 @@ let bundle: WorkerOptions['workflowBundle'] | undefined;
  * The SDK gives the server 5 s to open its port, a bound it does not let us change; a JVM starting on a busy
  * machine can miss it, so a start that timed out is tried again (the JVM's files are in the page cache by then).
  */
-async function startTimeSkippingServer(tries = 3): Promise<TestWorkflowEnvironment> {
+async function startTimeSkippingServer(tries = 5): Promise<TestWorkflowEnvironment> {
   for (let i = 1; ; i++) {
     try {
       return await TestWorkflowEnvironment.createTimeSkipping({
