@@ -184,7 +184,8 @@ async function burst(sys: System, receiver: BenchReceiver): Promise<Result> {
   log('ours');
   await createWebhooks(sys, receiver, webhooks);
   const ours = await ourDeliveries(sys, receiver, { events, webhooks, concurrency, prefix: 'burst' });
-  const { backlog: _backlog, ...oursSummary } = ours;
+  const oursSummary: Partial<typeof ours> = { ...ours };
+  delete oursSummary.backlog;
   return {
     scenario: 'burst',
     events,
