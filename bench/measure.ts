@@ -4,7 +4,7 @@ import { AgentPool } from '../src/delivery/agent-pool';
 import { sendWebhookRequest } from '../src/delivery/http-sender';
 import { buildRequest } from '../src/destinations';
 import { benchPayload } from './payload';
-import { cpuDelta, CpuSnapshot, snapshotCpu } from './proc';
+import { cpuDelta, CpuSnapshot, memoryMiB, snapshotCpu } from './proc';
 import type { BenchReceiver } from './receiver';
 
 export function percentile(values: number[], p: number): number {
@@ -94,4 +94,22 @@ export async function rawHttpCeiling(receiver: BenchReceiver, count: number, con
     // Client and receiver share the bench process: its CPU is both sides of the exchange.
     cpuMsPerRequest: round((cpu.user + cpu.system) / 1000 / count, 3),
   };
+}
+
+/** The largest resident size of a process tree seen while a window runs (sampled every 250 ms). */
+export class RssSampler {
+  private max = 0;
+  private timer: NodeJS.Timeout;
+  constructor(private readonly pid: number) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 250);
+  }
+  private sample() {
+    this.max = Math.max(this.max, memoryMiB(this.pid).rss);
+  }
+  stop(): number {
+    clearInterval(this.timer);
+    this.sample();
+    return round(this.max);
+  }
 }

@@ -13,7 +13,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { deliveryWorkflowId } from '../src/workflows/messages';
 import { memoryMiB } from './proc';
-import { CpuWindow, historyCost, percentile, rawHttpCeiling, round, waitWithProgress } from './measure';
+import { CpuWindow, historyCost, percentile, rawHttpCeiling, round, RssSampler, waitWithProgress } from './measure';
 import { secretCreatedData } from './payload';
 import { BenchReceiver } from './receiver';
 import { startSystem, System, TemporalMode } from './system';
@@ -104,12 +104,14 @@ async function temporalFloor(sys: System, receiver: BenchReceiver, count: number
     child.once('exit', (code) => reject(new Error(`the floor process exited (${code})`)));
   });
   const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: [child.pid!] });
+  const rss = new RssSampler(child.pid!);
   const before = receiver.arrivals.length;
   child.stdin!.write('go\n');
   await waitWithProgress('Temporal floor', () => receiver.count((a) => a.key.startsWith('floor-')), count, Math.max(300_000, count * 200), log);
   const cpu = window.end(count);
   const latencies = receiver.arrivals.slice(before).filter((a) => a.key.startsWith('floor-')).map((a) => a.at - a.sentAt!);
   const history = await historyCost(sys.temporalClient, ['floor-0', `floor-${Math.floor(count / 2)}`, `floor-${count - 1}`]);
+  const peakInRun = rss.stop();
   const peak = memoryMiB(child.pid!).peak;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
@@ -122,7 +124,8 @@ async function temporalFloor(sys: System, receiver: BenchReceiver, count: number
     cpuMsByProcess: cpu.perItemMs,
     historyEventsPerWorkflow: history.events,
     workflowTasksPerWorkflow: history.workflowTasks,
-    peakRssMiB: round(peak),
+    peakRssMiB: peakInRun,
+    lifetimePeakRssMiB: round(peak),
   };
 }
 
@@ -135,12 +138,14 @@ async function ourDeliveries(sys: System, receiver: BenchReceiver, o: { events: 
   const expected = o.events * o.webhooks;
   const from = receiver.arrivals.length;
   const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: [sys.pids.app] });
+  const rss = new RssSampler(sys.pids.app);
   const backlog: number[] = [];
   let ingested = 0;
   const sampler = setInterval(() => backlog.push(ingested * o.webhooks - deliveriesSince(receiver, from).length), 1000);
   const ingestResult = await ingest(sys, o.events, { ...o, onAccepted: () => ingested++ });
   await waitWithProgress('deliveries', () => deliveriesSince(receiver, from).length, expected, Math.max(300_000, expected * 300), log);
   const cpu = window.end(expected);
+  const peakRssMiB = rss.stop();
   clearInterval(sampler);
   const arrivals = deliveriesSince(receiver, from);
   const e2e = arrivals.map((a) => a.at - ingestResult.sentAt.get(a.key)!);
@@ -161,11 +166,13 @@ async function ourDeliveries(sys: System, receiver: BenchReceiver, o: { events: 
     workflowTasksPerDelivery: history.workflowTasks,
     lost: expected - ids.size,
     duplicated: [...ids.values()].filter((n) => n > 1).length,
+    peakRssMiB,
     backlog,
   };
 }
 
-function peakRss(sys: System) {
+/** Lifetime peaks (VmHWM): the API+worker's includes bundling the workflow code at start-up. */
+function lifetimePeakRss(sys: System) {
   return { app: round(memoryMiB(sys.pids.app).peak), temporal: round(memoryMiB(sys.pids.temporal).peak), postgres: round(memoryMiB(sys.pids.postgres).peak) };
 }
 
@@ -201,12 +208,12 @@ async function burst(sys: System, receiver: BenchReceiver): Promise<Result> {
     floorCpuMsPerDelivery: floor.cpuMsPerDelivery,
     e2eP50Ms: ours.e2eP50Ms,
     e2eP99Ms: ours.e2eP99Ms,
-    peakRssMiB: peakRss(sys).app,
+    peakRssMiB: ours.peakRssMiB,
     lost: ours.lost,
     ours: oursSummary,
     floor,
     raw,
-    peakRssMiBByProcess: peakRss(sys),
+    lifetimePeakRssMiBByProcess: lifetimePeakRss(sys),
   };
 }
 
@@ -233,7 +240,7 @@ async function steady(sys: System, receiver: BenchReceiver): Promise<Result> {
     keptUp: avg(last) <= Math.max(5, avg(first) * 2) && ours.e2eP99Ms <= 1000,
     backlog: ours.backlog,
     lost: ours.lost,
-    peakRssMiB: peakRss(sys).app,
+    peakRssMiB: ours.peakRssMiB,
   };
 }
 
@@ -252,7 +259,7 @@ async function fanout(sys: System, receiver: BenchReceiver): Promise<Result> {
     e2eP99Ms: ours.e2eP99Ms,
     cpuMsPerDelivery: ours.cpuMsPerDelivery,
     lost: ours.lost,
-    peakRssMiB: peakRss(sys).app,
+    peakRssMiB: ours.peakRssMiB,
   };
 }
 
@@ -267,6 +274,7 @@ async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
   const from = receiver.arrivals.length;
   const started = Date.now();
   const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: [sys.pids.app] });
+  const rss = new RssSampler(sys.pids.app);
   const ingestResult = await ingest(sys, events, { concurrency: env('BENCH_CONCURRENCY', 10), prefix: 'parked' });
   const firstAttempts = () => new Set(deliveriesSince(receiver, from).map((a) => a.deliveryId)).size;
   await waitWithProgress('first attempts (failing)', firstAttempts, events * webhooks, Math.max(600_000, count * 300), log);
@@ -300,7 +308,7 @@ async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
   await waitWithProgress('sampled retries due after 60 s', () => sample.filter((id) => secondAt().has(id)).length, sample.length, 240_000, log);
   const second = secondAt();
   const lateness = sample.map((id) => second.get(id)! - firstAt.get(id)! - 60_000);
-  const rssAfter = round(memoryMiB(sys.pids.app).peak);
+  const peakRssMiB = rss.stop();
   return {
     scenario: 'parked',
     durable: sys.mode === 'durable',
@@ -310,7 +318,7 @@ async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
     cpuMsPerParkedDelivery: cpu.totalMs,
     cpuMsByProcess: cpu.perItemMs,
     rssMiBWhileParked: rssWhileParked,
-    peakRssMiB: rssAfter,
+    peakRssMiB,
     apiP50Ms: round(percentile(apiLatencies, 50)),
     apiP99Ms: round(percentile(apiLatencies, 99)),
     retryLatenessP50Ms: round(percentile(lateness, 50)),

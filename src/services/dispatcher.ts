@@ -25,29 +25,68 @@ async function on<T>(component: DispatchError['component'], fn: () => Promise<T>
   }
 }
 
-/** Starts every delivery workflow of an event. Idempotent (workflow ids, reject-duplicate), so safe to repeat. */
+export interface DeliveryToStart {
+  id: string;
+  webhook_id: string;
+  event_type: string;
+}
+
+/** Starts the delivery workflows of one event, at most 50 calls at a time. Idempotent (workflow ids, reject-duplicate). */
+async function startDeliveries(workflows: DeliveryWorkflows, eventId: string, vaultId: string | undefined, rows: DeliveryToStart[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 50) {
+    await on('Temporal', () =>
+      Promise.all(
+        rows.slice(i, i + 50).map((r) =>
+          workflows.start({ deliveryId: r.id, webhookId: r.webhook_id, eventType: r.event_type, vaultId }, `${r.event_type} ${eventId} → webhook ${r.webhook_id}`),
+        ),
+      ),
+    );
+  }
+}
+
+/** Starts every delivery workflow of a stored event, then marks it dispatched. Safe to repeat. */
 export async function startEventDeliveries(db: Knex, workflows: DeliveryWorkflows, organizationId: string, eventId: string): Promise<number> {
-  const rows: { id: string; webhook_id: string; event_type: string; data: Record<string, unknown> }[] = await on('PostgreSQL', () =>
+  const rows: (DeliveryToStart & { data: Record<string, unknown> })[] = await on('PostgreSQL', () =>
     db('deliveries as d')
       .join('events as e', (j) => j.on('e.organization_id', 'd.organization_id').andOn('e.id', 'd.event_id'))
       .where({ 'd.organization_id': organizationId, 'd.event_id': eventId })
       .select('d.id', 'd.webhook_id', 'd.event_type', 'e.data'),
   );
-  // Bounded concurrency: a large fan-out should not open thousands of calls at once.
-  for (let i = 0; i < rows.length; i += 50) {
-    await on('Temporal', () =>
-      Promise.all(
-        rows.slice(i, i + 50).map((r) =>
-          workflows.start(
-            { deliveryId: r.id, webhookId: r.webhook_id, eventType: r.event_type, vaultId: vaultIdOf(r.data) },
-            `${r.event_type} ${eventId} → webhook ${r.webhook_id}`,
-          ),
-        ),
-      ),
-    );
-  }
+  await startDeliveries(workflows, eventId, rows.length ? vaultIdOf(rows[0].data) : undefined, rows);
   await on('PostgreSQL', () => eventsStore.markDispatched(db, organizationId, eventId));
   return rows.length;
+}
+
+/**
+ * Dispatched marks, written in batches off the request path: a mark only spares the sweep a re-dispatch, which
+ * is a no-op anyway (reject-duplicate starts), so the 202 does not wait for it and a burst shares its updates.
+ */
+class DispatchMarks {
+  private pending: { organizationId: string; id: string }[] = [];
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly db: Knex,
+    private readonly logger: Logger,
+  ) {}
+
+  add(organizationId: string, id: string): void {
+    this.pending.push({ organizationId, id });
+    this.flushing ??= new Promise<void>((r) => setImmediate(r)).then(() => this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length) {
+      const batch = this.pending.splice(0, 500);
+      await eventsStore.markManyDispatched(this.db, batch).catch((err) => this.logger.warn({ err: err.message, events: batch.length }, 'dispatch marks not written; the sweep will look at these events again'));
+    }
+    this.flushing = null;
+  }
+
+  /** Waits for marks already taken (shutdown, tests). */
+  async settled(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
 }
 
 /** How often the sweep looks for events a crash or an outage left undispatched, and how old they must be. */
@@ -59,6 +98,7 @@ export const SWEEP_INTERVAL_MS = 5_000;
  */
 export class EventDispatcher {
   private readonly workflows: DeliveryWorkflows;
+  readonly marks: DispatchMarks;
 
   constructor(
     private readonly db: Knex,
@@ -68,6 +108,13 @@ export class EventDispatcher {
     private readonly startOptions: StartOptions = {},
   ) {
     this.workflows = new DeliveryWorkflows(client, taskQueue, startOptions);
+    this.marks = new DispatchMarks(db, logger);
+  }
+
+  /** The API's path for a new event: its delivery rows are known, so no query before the starts. */
+  async dispatchNew(organizationId: string, eventId: string, vaultId: string | undefined, rows: DeliveryToStart[]): Promise<void> {
+    await startDeliveries(this.workflows, eventId, vaultId, rows);
+    this.marks.add(organizationId, eventId);
   }
 
   /** One workflow start, whatever the fan-out: the fan-out workflow starts the deliveries. */

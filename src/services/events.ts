@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import { deliveriesStore } from '../db/stores/deliveries';
 import { eventsStore } from '../db/stores/events';
 import { webhooksStore } from '../db/stores/webhooks';
 import { EventType, eventDataSchemas, findSecretValueField, vaultIdOf } from '../domain/events';
@@ -45,17 +44,11 @@ export class EventService {
     const timestamp = input.timestamp ? new Date(input.timestamp) : new Date();
     const vaultId = vaultIdOf(data);
 
-    const { row, created } = await this.db.transaction(async (trx) => {
-      const subscribers = await webhooksStore.findSubscribers(trx, organizationId, input.event, vaultId);
-      const stored = await eventsStore.insertOnce(trx, { organization_id: organizationId, id, type: input.event, timestamp, data, delivery_count: subscribers.length });
-      if (stored.created) {
-        await deliveriesStore.insertMany(
-          trx,
-          subscribers.map((w) => ({ id: newId('dlv'), organization_id: organizationId, webhook_id: w.id, event_id: id, event_type: input.event, status: 'pending' as const })),
-        );
-      }
-      return stored;
-    });
+    // One query for the subscribers, one statement for the event and its deliveries (atomic on its own).
+    const subscribers = await webhooksStore.findSubscribers(this.db, organizationId, input.event, vaultId);
+    const deliveries = subscribers.map((w) => ({ id: newId('dlv'), webhook_id: w.id, event_type: input.event, status: 'pending' }));
+    const created = await eventsStore.insertWithDeliveries(this.db, { organization_id: organizationId, id, type: input.event, timestamp, data, delivery_count: deliveries.length }, deliveries);
+    const row = created ? { delivery_count: deliveries.length, dispatched_at: null, type: input.event } : (await eventsStore.get(this.db, organizationId, id))!;
 
     // A duplicate id fans out once; if the first call never reached Temporal, this one finishes the job.
     if (created || !row.dispatched_at) {
@@ -63,9 +56,11 @@ export class EventService {
         // A few deliveries are started right here (one round trip, in parallel); a large fan-out is handed
         // to one fan-out workflow so the 202 does not wait on thousands of starts.
         const dispatch =
-          row.delivery_count <= DIRECT_DISPATCH_MAX
-            ? () => this.dispatcher.dispatchDirect(organizationId, id)
-            : () => this.dispatcher.dispatchViaFanout(organizationId, id, row.type);
+          row.delivery_count > DIRECT_DISPATCH_MAX
+            ? () => this.dispatcher.dispatchViaFanout(organizationId, id, row.type)
+            : created
+              ? () => this.dispatcher.dispatchNew(organizationId, id, vaultId, deliveries)
+              : () => this.dispatcher.dispatchDirect(organizationId, id);
         await this.dispatcher.dispatchSoon(dispatch, { eventId: id });
       } else {
         await eventsStore.markDispatched(this.db, organizationId, id);

@@ -23,6 +23,40 @@ export const eventsStore = {
     const existing = await db<EventRow>('events').where({ organization_id: row.organization_id, id: row.id }).first();
     return { row: existing!, created: false };
   },
+  /**
+   * Stores a new event with its deliveries in one statement (atomic, one round trip); nothing when the
+   * (organization, id) exists already. Returns whether it was created.
+   */
+  async insertWithDeliveries(
+    db: Db,
+    row: Pick<EventRow, 'organization_id' | 'id' | 'type' | 'timestamp' | 'data' | 'delivery_count'>,
+    deliveries: { id: string; webhook_id: string; status: string }[],
+  ): Promise<boolean> {
+    const { rows } = await db.raw(
+      `WITH ev AS (
+         INSERT INTO events (organization_id, id, type, timestamp, data, delivery_count) VALUES (?, ?, ?, ?, ?::json, ?)
+         ON CONFLICT (organization_id, id) DO NOTHING
+         RETURNING organization_id, id, type
+       ), dl AS (
+         INSERT INTO deliveries (id, organization_id, webhook_id, event_id, event_type, status)
+         SELECT d.id, ev.organization_id, d.webhook_id, ev.id, ev.type, d.status
+           FROM ev, jsonb_to_recordset(?::jsonb) AS d(id text, webhook_id text, status text)
+         RETURNING id
+       )
+       SELECT (SELECT count(*) FROM ev)::int AS created, (SELECT count(*) FROM dl)::int AS deliveries`,
+      [row.organization_id, row.id, row.type, row.timestamp, JSON.stringify(row.data), row.delivery_count, JSON.stringify(deliveries)],
+    );
+    return rows[0].created === 1;
+  },
+  /** Marks many events dispatched in one statement. */
+  async markManyDispatched(db: Db, keys: { organizationId: string; id: string }[]): Promise<void> {
+    if (!keys.length) return;
+    await db.raw(
+      `UPDATE events SET dispatched_at = now()
+        WHERE dispatched_at IS NULL AND (organization_id, id) IN (SELECT * FROM unnest(?::text[], ?::text[]))`,
+      [keys.map((k) => k.organizationId), keys.map((k) => k.id)],
+    );
+  },
   async get(db: Db, organizationId: string, id: string): Promise<EventRow | undefined> {
     return db<EventRow>('events').where({ organization_id: organizationId, id }).first();
   },
