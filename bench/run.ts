@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import { deliveryWorkflowId } from '../src/workflows/messages';
 import { memoryMiB } from './proc';
 import { CpuWindow, historyCost, percentile, rawHttpCeiling, round, RssSampler, waitWithProgress } from './measure';
@@ -20,6 +21,7 @@ import { startSystem, System, TemporalMode } from './system';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const log = (line: string) => console.log(line);
+const quietLogger = { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} };
 type Result = Record<string, unknown>;
 
 async function api(sys: System, method: string, route: string, token: string, body?: unknown) {
@@ -94,10 +96,14 @@ async function ingest(sys: System, count: number, o: { concurrency: number; rate
 
 /** The Temporal floor in its own process, on the same server: N workflows at the same concurrency. */
 async function temporalFloor(sys: System, receiver: BenchReceiver, count: number, concurrency: number) {
+  // Prebuilt, as our worker's bundle is: neither worker carries webpack in its heap.
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('./floor/workflows'), logger: quietLogger as never });
+  const bundle = path.join(sys.dir, 'floor-bundle.js');
+  fs.writeFileSync(bundle, code);
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'floor', 'process.ts')], {
     cwd: path.resolve(__dirname, '..'),
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, TEMPORAL_ADDRESS: sys.temporal.address, RECEIVER_URL: receiver.url, COUNT: String(count), CONCURRENCY: String(concurrency), TASK_QUEUE: 'bench-floor' },
+    env: { ...process.env, FLOOR_BUNDLE: bundle, TEMPORAL_ADDRESS: sys.temporal.address, RECEIVER_URL: receiver.url, COUNT: String(count), CONCURRENCY: String(concurrency), TASK_QUEUE: 'bench-floor' },
   });
   await new Promise<void>((resolve, reject) => {
     readline.createInterface({ input: child.stdout! }).on('line', (l) => l === 'READY' && resolve());

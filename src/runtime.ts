@@ -17,6 +17,7 @@ import { DeliveryService } from './services/deliveries';
 import { createApp } from './api/app';
 import { integrationExtraRoutes } from './api/routes/integrations';
 import { createWorker } from './worker-factory';
+import { ensureWorkflowBundle } from './workflow-bundle';
 import type { ActivityDeps } from './activities';
 
 export const DEV_DATABASE = 'cloudkeep_webhooks';
@@ -94,6 +95,7 @@ export async function startWorker(o: RuntimeParts & { connection: NativeConnecti
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     deps: activityDeps({ db, temporal, config, secretBox, mailer, logger, eagerStart: true }),
+    workflowBundle: { codePath: ensureWorkflowBundle(path.join(config.dataDir, 'cache')) },
   });
   const running = worker.run();
   let sweeping: Promise<unknown> = Promise.resolve();

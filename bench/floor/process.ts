@@ -36,7 +36,8 @@ async function main() {
     connection,
     namespace: 'default',
     taskQueue: TASK_QUEUE!,
-    workflowsPath: require.resolve('./workflows'),
+    // The bench bundles once, in its own process (as a prebuilt bundle would): no webpack in this one.
+    ...(process.env.FLOOR_BUNDLE ? { workflowBundle: { codePath: process.env.FLOOR_BUNDLE } } : { workflowsPath: require.resolve('./workflows') }),
     activities: createFloorActivities(),
     ...WORKER_TUNING,
   });
