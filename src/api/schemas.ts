@@ -41,7 +41,6 @@ export const createWebhookBody = z
     secret: secret.optional(),
     standardWebhooks: standardWebhooks.optional(),
   })
-  .refine((b) => !b.standardWebhooks || b.destination === 'generic', { path: ['standardWebhooks'], message: 'only generic webhooks can send Standard Webhooks signatures' })
   .openapi('CreateWebhook');
 
 export const updateWebhookBody = z
