@@ -9,7 +9,8 @@ import { createStack, Org, secretCreatedData, Stack } from './support/stack';
 import { waitFor } from './support/wait';
 import { temporal as proto } from '@temporalio/proto';
 import { RecoveryService } from '../src/services/recoveries';
-import { deliveryWorkflowId, recoverWorkflowId, recoveryProgressQuery } from '../src/workflows/messages';
+import { SmtpSink } from './support/smtp';
+import { attemptOutcomeSignal, deliveryWorkflowId, recoverWorkflowId, recoveryProgressQuery, webhookHealthQuery, webhookHealthWorkflowId } from '../src/workflows/messages';
 
 const HOUR = 3_600_000;
 const EventType = proto.api.enums.v1.EventType;
@@ -172,11 +173,53 @@ describe('recovering failed and skipped deliveries', () => {
 
 describe('a recovery on the dev server', () => {
   let stack: Stack;
+  let smtp: SmtpSink;
   const h = helpers(() => stack);
   beforeAll(async () => {
-    stack = await createStack();
+    smtp = await new SmtpSink().start();
+    stack = await createStack({ smtpUrl: smtp.url });
   });
-  afterAll(async () => stack?.close());
+  afterAll(async () => {
+    await stack?.close();
+    await smtp?.stop();
+  });
+
+  it('after a disable by the health rule: events are skipped, enable answers what can be recovered since the streak began, recover sends it', async () => {
+    const org = await stack.createOrg('Outage Co', 'owner@outage.test');
+    const path = '/outage/main';
+    const webhookId = await h.activeWebhook(org, path);
+    // Failures on the last three days and today, in wall-clock time: the health workflow closes each day as the
+    // next one's outcome arrives and disables after the third.
+    const health = stack.client.workflow.getHandle(webhookHealthWorkflowId(webhookId));
+    const today = Math.floor(Date.now() / (24 * HOUR)) * 24 * HOUR;
+    const failures = [3, 2, 1, 0].map((daysAgo) => today - daysAgo * 24 * HOUR + (daysAgo ? 10 * HOUR : 1));
+    for (const [i, at] of failures.entries()) {
+      await health.signal(attemptOutcomeSignal, { deliveryId: `dlv_outage_${i}`, succeeded: false, at, status: 500, error: 'HTTP 500' });
+    }
+    await waitFor(async () => (await h.webhookRow(webhookId)).status === 'disabled', 'the disable');
+    const failingSince = new Date(failures[0]).toISOString();
+    expect(await health.query(webhookHealthQuery)).toMatchObject({ disabled: true, failingSince });
+    // All at once, so straight to the disable email: a warning after the disable would say nothing new.
+    await waitFor(() => smtp.to('owner@outage.test').length === 1, 'the disable email');
+    expect(smtp.to('owner@outage.test').map((m) => m.subject.split(':')[0])).toEqual(['CloudKeep webhook disabled']);
+
+    // While disabled, matching events are kept as skipped; recovering is refused until re-enabled.
+    const missed = [(await h.ingest(org)).id, (await h.ingest(org)).id];
+    for (const id of missed) expect((await h.deliveryOf(webhookId, id)).status).toBe('skipped');
+    const early = await stack.api('POST', `/v1/webhooks/${webhookId}/recover`, org.apiKey, { since: failingSince });
+    expect(early.status).toBe(409);
+    expect(early.body.errors).toEqual([{ field: 'status', message: 'the webhook is disabled; re-enable it before recovering' }]);
+
+    const enabled = await stack.api('POST', `/v1/webhooks/${webhookId}/enable`, org.apiKey);
+    expect(enabled.status).toBe(200);
+    expect(enabled.body).toMatchObject({ id: webhookId, status: 'pending', recoverable: { count: 2, since: failingSince } });
+    await waitFor(async () => (await h.webhookRow(webhookId)).status === 'active', 'the re-enable ping');
+    const recovery = await stack.api('POST', `/v1/webhooks/${webhookId}/recover`, org.apiKey, { since: enabled.body.recoverable.since });
+    expect(recovery.body).toMatchObject({ total: 2, status: 'running' });
+    await h.recoveryDone(org, webhookId, recovery.body.recoveryId);
+    for (const id of missed) await waitFor(async () => (await h.deliveryOf(webhookId, id)).status === 'succeeded', 'the recovered delivery');
+    expect(eventRequests(path).map(eventIdOf).sort()).toEqual([...missed].sort());
+  });
 
   it('pages in bounded batches, continuing as new, and re-delivers each skipped delivery exactly once', async () => {
     const org = await stack.createOrg('Paging Co', 'owner@paging.test');
