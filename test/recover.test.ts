@@ -221,6 +221,22 @@ describe('a recovery on the dev server', () => {
     expect(eventRequests(path).map(eventIdOf).sort()).toEqual([...missed].sort());
   });
 
+  it('a skipped delivery can also be redelivered on its own, once the webhook is back', async () => {
+    const org = await stack.createOrg('Single Co', 'owner@single.test');
+    const path = '/single/main';
+    const webhookId = await h.activeWebhook(org, path);
+    await h.makeInactive(org, webhookId, '/single/broken');
+    const { id: eventId } = await h.ingest(org);
+    const skipped = await h.deliveryOf(webhookId, eventId);
+    expect(skipped.status).toBe('skipped');
+    await h.fix(org, webhookId, path);
+    const res = await stack.api('POST', `/v1/deliveries/${skipped.id}/redeliver`, org.apiKey);
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ deliveryId: skipped.id, status: 'pending' });
+    await waitFor(async () => (await h.deliveryOf(webhookId, eventId)).status === 'succeeded', 'the redelivered skipped delivery');
+    expect(eventRequests(path).map(eventIdOf)).toEqual([eventId]);
+  });
+
   it('pages in bounded batches, continuing as new, and re-delivers each skipped delivery exactly once', async () => {
     const org = await stack.createOrg('Paging Co', 'owner@paging.test');
     const path = '/paging/main';
