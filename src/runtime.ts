@@ -14,6 +14,7 @@ import { EventDispatcher, SWEEP_INTERVAL_MS } from './services/dispatcher';
 import { EventService } from './services/events';
 import { WebhookService } from './services/webhooks';
 import { DeliveryService } from './services/deliveries';
+import { RecoveryService } from './services/recoveries';
 import { createApp } from './api/app';
 import { integrationExtraRoutes } from './api/routes/integrations';
 import { createWorker } from './worker-factory';
@@ -38,6 +39,7 @@ export interface Services {
   events: EventService;
   webhooks: WebhookService;
   deliveries: DeliveryService;
+  recoveries: RecoveryService;
 }
 
 /**
@@ -53,6 +55,8 @@ export function createServices(o: { db: Knex; temporal: Client; config: Config; 
     events: new EventService(db, dispatcher),
     webhooks: new WebhookService({ db, temporal, taskQueue, secretBox, dispatcher, outbound: config.outbound, production: config.production }),
     deliveries: new DeliveryService(db, temporal, taskQueue, { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace }),
+    // logRetentionDays: the Delivery Log's retention bounds `since` once one is configured.
+    recoveries: new RecoveryService({ db, temporal, taskQueue, temporalUi: { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace } }),
   };
 }
 

@@ -23,7 +23,7 @@ export interface AttemptInput {
 
 export interface AttemptOutcome {
   result: 'succeeded' | 'failed' | 'cancelled';
-  deliveryStatus: DeliveryStatus;
+  deliveryStatus: Exclude<DeliveryStatus, 'skipped'>;
   status: number | null;
   error: string | null;
   /** How long to wait before the next scheduled attempt; null when none follows. */
@@ -110,7 +110,13 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       if (lastTry) await deliveryAttemptsStore.markInterrupted(db, lastTry.id, INTERRUPTED_ATTEMPT_ERROR);
 
       const url = secretBox.open(webhook.target_ciphertext);
-      const request = buildRequest(webhook.destination, toEventPayload(event), { url, secret: secretBox.open(webhook.secret_ciphertext), deliveryId: delivery.id });
+      const request = buildRequest(webhook.destination, toEventPayload(event), {
+        url,
+        secret: secretBox.open(webhook.secret_ciphertext),
+        deliveryId: delivery.id,
+        // Stamped with the sending clock (not workflow time): receivers check it against theirs for replay protection.
+        ...(webhook.standard_webhooks ? { standardWebhooks: { timestampSeconds: Math.floor(Date.now() / 1000) } } : {}),
+      });
       const attemptedAt = new Date(input.attemptedAt);
       const attemptId = await deliveryAttemptsStore.start(db, {
         delivery_id: delivery.id,

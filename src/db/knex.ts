@@ -3,6 +3,7 @@ import * as initialSchema from './migrations/001_initial_schema';
 import * as slackOAuth from './migrations/002_slack_oauth';
 import * as webhookLastOutcomes from './migrations/003_webhook_last_outcomes';
 import * as attemptsRecordedBeforeSend from './migrations/004_attempts_recorded_before_send';
+import * as ownerRecovery from './migrations/006_owner_recovery';
 
 /** A connection or a transaction: every store takes either, so services decide the transaction. */
 export type Db = Knex | Knex.Transaction;
@@ -13,6 +14,7 @@ const migrations: Record<string, Knex.Migration> = {
   '002_slack_oauth': slackOAuth,
   '003_webhook_last_outcomes': webhookLastOutcomes,
   '004_attempts_recorded_before_send': attemptsRecordedBeforeSend,
+  '006_owner_recovery': ownerRecovery,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

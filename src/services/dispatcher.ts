@@ -50,6 +50,7 @@ export async function startEventDeliveries(db: Knex, workflows: DeliveryWorkflow
     db('deliveries as d')
       .join('events as e', (j) => j.on('e.organization_id', 'd.organization_id').andOn('e.id', 'd.event_id'))
       .where({ 'd.organization_id': organizationId, 'd.event_id': eventId })
+      .whereNot('d.status', 'skipped') // kept for a recovery, not sent
       .select('d.id', 'd.webhook_id', 'd.event_type', 'e.data'),
   );
   await startDeliveries(workflows, eventId, rows.length ? vaultIdOf(rows[0].data) : undefined, rows);

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { eventsStore } from '../db/stores/events';
-import { webhooksStore } from '../db/stores/webhooks';
+import { isDeliverable, webhooksStore } from '../db/stores/webhooks';
 import { EventType, eventDataSchemas, findSecretValueField, vaultIdOf } from '../domain/events';
 import { newId } from '../domain/ids';
 import { UnprocessableError } from '../errors';
@@ -45,9 +45,16 @@ export class EventService {
     const vaultId = vaultIdOf(data);
 
     // One query for the subscribers, one statement for the event and its deliveries (atomic on its own).
+    // Inactive and disabled webhooks keep the event as a skipped delivery (no workflow) that a recovery can send.
     const subscribers = await webhooksStore.findSubscribers(this.db, organizationId, input.event, vaultId);
-    const deliveries = subscribers.map((w) => ({ id: newId('dlv'), webhook_id: w.id, event_type: input.event, status: 'pending' }));
-    const created = await eventsStore.insertWithDeliveries(this.db, { organization_id: organizationId, id, type: input.event, timestamp, data, delivery_count: deliveries.length }, deliveries);
+    const rows = subscribers.map((w) => ({
+      id: newId('dlv'),
+      webhook_id: w.id,
+      event_type: input.event,
+      ...(isDeliverable(w) ? { status: 'pending', last_error: null } : { status: 'skipped', last_error: `Skipped: the webhook was ${w.status}` }),
+    }));
+    const deliveries = rows.filter((r) => r.status === 'pending');
+    const created = await eventsStore.insertWithDeliveries(this.db, { organization_id: organizationId, id, type: input.event, timestamp, data, delivery_count: deliveries.length }, rows);
     const row = created ? { delivery_count: deliveries.length, dispatched_at: null, type: input.event } : (await eventsStore.get(this.db, organizationId, id))!;
 
     // A duplicate id fans out once; if the first call never reached Temporal, this one finishes the job.

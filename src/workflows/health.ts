@@ -1,4 +1,4 @@
-import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   AttemptOutcomeSignal,
@@ -14,9 +14,12 @@ import {
   closeOpenDay,
   currentStreak,
   dayEnd,
+  disableDay,
   initialFailureDayState,
+  markWarned,
   recordOutcome,
   streakBreaksAt,
+  warningDue,
 } from './failure-days';
 
 const { disableWebhook } = proxyActivities<Activities>({
@@ -27,6 +30,13 @@ const { disableWebhook } = proxyActivities<Activities>({
 const { sendDisabledEmail } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});
+// The warning waits in the loop that closes days: bounded, so an SMTP outage cannot delay a disable for long.
+// If it gives up, the warning is tried again at the next wake-up.
+const { sendFailureWarningEmail } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '15 minutes',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 
 export interface WebhookHealthInput {
@@ -44,8 +54,8 @@ export interface WebhookHealthInput {
 const MAX_OUTCOMES_PER_RUN = 100;
 
 /**
- * One per webhook, for its whole life: counts consecutive UTC failure days from attempt outcomes and,
- * at the end of the third, disables the webhook and emails its owner once.
+ * One per webhook, for its whole life: counts consecutive UTC failure days from attempt outcomes; after the
+ * first, warns the owner once; at the end of the third, disables the webhook and emails its owner once.
  */
 export async function webhookHealthWorkflow(input: WebhookHealthInput): Promise<void> {
   const state = input.state ?? { ...initialFailureDayState(), disabled: false };
@@ -69,8 +79,20 @@ export async function webhookHealthWorkflow(input: WebhookHealthInput): Promise<
     if (state.disabled) return;
     state.disabled = true;
     const reason = `Failing for ${state.streak} consecutive days`;
-    await disableWebhook({ webhookId: input.webhookId, reason });
+    await disableWebhook({ webhookId: input.webhookId, reason, failingSince: state.failingSince });
     await sendDisabledEmail({ webhookId: input.webhookId, failingSince: state.failingSince, lastError: state.lastError });
+  };
+
+  // After the first full failure day of a streak, one warning: the day the webhook will be disabled, unless a delivery succeeds.
+  const warnIfDue = async () => {
+    if (state.disabled || !warningDue(state)) return;
+    const warnedBefore = state.warnedFailingSince ?? null;
+    markWarned(state);
+    try {
+      await sendFailureWarningEmail({ webhookId: input.webhookId, failingSince: state.failingSince!, lastError: state.lastError, disableAfterDay: disableDay(state)! });
+    } catch {
+      state.warnedFailingSince = warnedBefore; // not sent: due again at the next wake-up
+    }
   };
 
   for (;;) {
@@ -97,6 +119,8 @@ export async function webhookHealthWorkflow(input: WebhookHealthInput): Promise<
       dayClosed = true;
     }
     if (!state.openDay && breakExpiredStreak(state, Date.now())) dayClosed = true;
+    // Histories from before the warning existed replay without it.
+    if (patched('failure-warning-email')) await warnIfDue();
     // Continue as new at least daily, and sooner under heavy traffic, carrying only the small state.
     if (!woke || dayClosed || processed >= MAX_OUTCOMES_PER_RUN || workflowInfo().continueAsNewSuggested) {
       if (deleted) return;

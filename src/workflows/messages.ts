@@ -68,3 +68,29 @@ export const webhookDeletedSignal = defineSignal('webhookDeleted');
 export const webhookHealthQuery = defineQuery<WebhookHealth>('health');
 
 export const webhookHealthWorkflowId = (webhookId: string) => `webhook-health:${webhookId}`;
+
+// ---- recoverWebhookWorkflow
+export type RecoverableDeliveryStatus = 'failed' | 'skipped';
+export interface RecoverWorkflowInput {
+  recoveryId: string;
+  webhookId: string;
+  /** ISO times: deliveries created in [since, until] with one of `statuses` are re-delivered. */
+  since: string;
+  until: string;
+  statuses: RecoverableDeliveryStatus[];
+  total: number;
+  /** Carried across continue-as-new: where paging stands and how many were re-delivered. */
+  cursor?: { createdAt: string; id: string } | null;
+  started?: number;
+  /** Deliveries per batch and batches per run (defaults 100 and 50; smaller in tests of paging). */
+  batchSize?: number;
+  maxBatchesPerRun?: number;
+}
+export interface RecoveryProgress {
+  total: number;
+  started: number;
+  status: 'running' | 'completed';
+}
+export const recoveryProgressQuery = defineQuery<RecoveryProgress>('recoveryProgress');
+
+export const recoverWorkflowId = (webhookId: string, recoveryId: string) => `recover:${webhookId}:${recoveryId}`;

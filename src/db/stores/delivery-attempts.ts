@@ -44,7 +44,7 @@ export interface AttemptResult {
 /** Everything one attempt needs, read in one query. */
 export interface AttemptContext {
   delivery: Pick<DeliveryRow, 'id' | 'organization_id' | 'webhook_id' | 'event_id' | 'event_type' | 'status'>;
-  webhook: Pick<WebhookRow, 'id' | 'destination' | 'target_ciphertext' | 'secret_ciphertext' | 'status' | 'deleted_at' | 'last_failure_at' | 'last_success_at'> | null;
+  webhook: Pick<WebhookRow, 'id' | 'destination' | 'target_ciphertext' | 'secret_ciphertext' | 'status' | 'deleted_at' | 'last_failure_at' | 'last_success_at' | 'standard_webhooks'> | null;
   event: Pick<EventRow, 'id' | 'type' | 'timestamp' | 'data'> | null;
   /** The newest try of this workflow step, if one was made before (a retry after a crash). */
   lastTry: DeliveryAttemptRow | null;
@@ -66,7 +66,7 @@ export const deliveryAttemptsStore = {
     const { rows } = await db.raw(
       `SELECT row_to_json(d) AS delivery, row_to_json(w) AS webhook, row_to_json(e) AS event, row_to_json(a) AS last_try
          FROM (SELECT id, organization_id, webhook_id, event_id, event_type, status FROM deliveries WHERE id = ?) d
-         LEFT JOIN LATERAL (SELECT id, destination, target_ciphertext, secret_ciphertext, status, deleted_at, last_failure_at, last_success_at
+         LEFT JOIN LATERAL (SELECT id, destination, target_ciphertext, secret_ciphertext, status, deleted_at, last_failure_at, last_success_at, standard_webhooks
                               FROM webhooks WHERE id = d.webhook_id) w ON true
          LEFT JOIN LATERAL (SELECT id, type, timestamp, data FROM events WHERE organization_id = d.organization_id AND id = d.event_id) e ON true
          LEFT JOIN LATERAL (SELECT * FROM delivery_attempts WHERE step_key = ? ORDER BY number DESC LIMIT 1) a ON true`,

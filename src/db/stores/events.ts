@@ -30,7 +30,7 @@ export const eventsStore = {
   async insertWithDeliveries(
     db: Db,
     row: Pick<EventRow, 'organization_id' | 'id' | 'type' | 'timestamp' | 'data' | 'delivery_count'>,
-    deliveries: { id: string; webhook_id: string; status: string }[],
+    deliveries: { id: string; webhook_id: string; status: string; last_error: string | null }[],
   ): Promise<boolean> {
     const { rows } = await db.raw(
       `WITH ev AS (
@@ -38,9 +38,9 @@ export const eventsStore = {
          ON CONFLICT (organization_id, id) DO NOTHING
          RETURNING organization_id, id, type
        ), dl AS (
-         INSERT INTO deliveries (id, organization_id, webhook_id, event_id, event_type, status)
-         SELECT d.id, ev.organization_id, d.webhook_id, ev.id, ev.type, d.status
-           FROM ev, jsonb_to_recordset(?::jsonb) AS d(id text, webhook_id text, status text)
+         INSERT INTO deliveries (id, organization_id, webhook_id, event_id, event_type, status, last_error)
+         SELECT d.id, ev.organization_id, d.webhook_id, ev.id, ev.type, d.status, d.last_error
+           FROM ev, jsonb_to_recordset(?::jsonb) AS d(id text, webhook_id text, status text, last_error text)
          RETURNING id
        )
        SELECT (SELECT count(*) FROM ev)::int AS created, (SELECT count(*) FROM dl)::int AS deliveries`,
