@@ -14,6 +14,7 @@ import { EventDispatcher } from './services/dispatcher';
 import { EventService } from './services/events';
 import { WebhookService } from './services/webhooks';
 import { DeliveryService } from './services/deliveries';
+import { RecoveryService } from './services/recoveries';
 import { createApp } from './api/app';
 import { integrationExtraRoutes } from './api/routes/integrations';
 import { createWorker } from './worker-factory';
@@ -37,6 +38,7 @@ export interface Services {
   events: EventService;
   webhooks: WebhookService;
   deliveries: DeliveryService;
+  recoveries: RecoveryService;
 }
 
 export function createServices(o: { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; logger: Logger }): Services {
@@ -48,6 +50,8 @@ export function createServices(o: { db: Knex; temporal: Client; config: Config; 
     events: new EventService(db, dispatcher),
     webhooks: new WebhookService({ db, temporal, taskQueue, secretBox, dispatcher, outbound: config.outbound, production: config.production }),
     deliveries: new DeliveryService(db, temporal, taskQueue, { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace }),
+    // logRetentionDays: the Delivery Log's retention bounds `since` once one is configured.
+    recoveries: new RecoveryService({ db, temporal, taskQueue, temporalUi: { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace } }),
   };
 }
 

@@ -24,7 +24,7 @@ export interface AttemptInput {
 
 export interface AttemptOutcome {
   result: 'succeeded' | 'failed' | 'cancelled';
-  deliveryStatus: DeliveryStatus;
+  deliveryStatus: Exclude<DeliveryStatus, 'skipped'>;
   status: number | null;
   error: string | null;
   /** How long to wait before the next scheduled attempt; null when none follows. */
@@ -111,7 +111,13 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       if (!event) throw new Error(`Event ${delivery.event_id} not found`);
 
       const url = secretBox.open(webhook.target_ciphertext);
-      const request = buildRequest(webhook.destination, toEventPayload(event), { url, secret: secretBox.open(webhook.secret_ciphertext), deliveryId: delivery.id });
+      const request = buildRequest(webhook.destination, toEventPayload(event), {
+        url,
+        secret: secretBox.open(webhook.secret_ciphertext),
+        deliveryId: delivery.id,
+        // Stamped with the sending clock (not workflow time): receivers check it against theirs for replay protection.
+        ...(webhook.standard_webhooks ? { standardWebhooks: { timestampSeconds: Math.floor(Date.now() / 1000) } } : {}),
+      });
       const sent: SendResult = await sendWebhookRequest(request, { policy: config.outbound, timeoutMs: config.attemptTimeoutMs });
       deliveryAttempts.inc({ destination: webhook.destination, result: sent.succeeded ? 'succeeded' : 'failed' });
       deliveryAttemptSeconds.observe({ destination: webhook.destination }, sent.durationMs / 1000);

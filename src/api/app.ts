@@ -11,9 +11,11 @@ import { problemMiddleware, sendProblem } from './problem';
 import { eventRoutes } from './routes/events';
 import { webhookRoutes } from './routes/webhooks';
 import { deliveryRoutes } from './routes/deliveries';
+import { recoveryRoutes } from './routes/recoveries';
 import type { EventService } from '../services/events';
 import type { WebhookService } from '../services/webhooks';
 import type { DeliveryService } from '../services/deliveries';
+import type { RecoveryService } from '../services/recoveries';
 import type { Logger } from '../logger';
 
 export interface AppDeps {
@@ -22,6 +24,7 @@ export interface AppDeps {
   events: EventService;
   webhooks: WebhookService;
   deliveries: DeliveryService;
+  recoveries: RecoveryService;
   logger: Logger;
   publicBaseUrl: string;
   rateLimitPerMinute: number;
@@ -57,6 +60,7 @@ export function createApp(deps: AppDeps) {
   app.use(eventRoutes(table, deps.events));
   app.use(webhookRoutes(table, deps.webhooks));
   app.use(deliveryRoutes(table, deps.deliveries));
+  app.use(recoveryRoutes(table, deps.recoveries));
   for (const router of deps.extraRoutes?.(table) ?? []) app.use(router);
 
   const openapi = table.document(deps.publicBaseUrl);

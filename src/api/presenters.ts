@@ -2,6 +2,7 @@ import type { DeliveryRow } from '../db/stores/deliveries';
 import type { DeliveryAttemptRow } from '../db/stores/delivery-attempts';
 import type { WebhookRow } from '../db/stores/webhooks';
 import type { WebhookHealth } from '../workflows/messages';
+import type { RecoveryView } from '../services/recoveries';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -16,6 +17,7 @@ export function presentWebhook(row: WebhookRow, extra: { secret?: string; health
     slackChannel: row.slack_channel,
     status: row.status,
     statusReason: row.status_reason,
+    standardWebhooks: row.standard_webhooks,
     ...(extra.health !== undefined
       ? { health: extra.health && { consecutiveFailureDays: extra.health.consecutiveFailureDays, failingSince: extra.health.failingSince, lastError: extra.health.lastError } }
       : {}),
@@ -53,5 +55,18 @@ export function presentAttempt(a: DeliveryAttemptRow) {
     error: a.error,
     succeeded: a.succeeded,
     retryAfterMs: a.retry_after_ms,
+  };
+}
+
+/** The API's view of a recovery. */
+export function presentRecovery({ row, temporalUrl }: RecoveryView) {
+  return {
+    recoveryId: row.id,
+    since: row.since.toISOString(),
+    statuses: row.statuses,
+    total: Math.max(row.total, row.started),
+    started: row.started,
+    status: row.status,
+    temporalUrl,
   };
 }

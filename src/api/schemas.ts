@@ -27,6 +27,9 @@ const vaultIds = z.array(z.string().min(1).max(128)).min(1).max(100).nullable();
 const description = z.string().max(500);
 /** A given secret must be long enough to sign with: at least 24 characters, at most 128. */
 const secret = z.string().min(24).max(128).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+const standardWebhooks = z
+  .boolean()
+  .describe('Also sign with the Standard Webhooks headers webhook-id, webhook-timestamp and webhook-signature (generic webhooks only)');
 
 export const createWebhookBody = z
   .strictObject({
@@ -36,11 +39,18 @@ export const createWebhookBody = z
     description: description.optional(),
     vaultIds: vaultIds.optional(),
     secret: secret.optional(),
+    standardWebhooks: standardWebhooks.optional(),
   })
   .openapi('CreateWebhook');
 
 export const updateWebhookBody = z
-  .strictObject({ url: url.optional(), events: events.optional(), description: description.nullable().optional(), vaultIds: vaultIds.optional() })
+  .strictObject({
+    url: url.optional(),
+    events: events.optional(),
+    description: description.nullable().optional(),
+    vaultIds: vaultIds.optional(),
+    standardWebhooks: standardWebhooks.optional(),
+  })
   .refine((b) => Object.keys(b).length > 0, 'must change at least one field')
   .openapi('UpdateWebhook');
 
@@ -61,12 +71,61 @@ export const webhook = z
     slackChannel: z.string().nullable(),
     status: z.enum(['pending', 'active', 'inactive', 'disabled']),
     statusReason: z.string().nullable(),
+    standardWebhooks: z.boolean().describe('Deliveries also carry the Standard Webhooks headers'),
     health: webhookHealth.nullable().optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
     secret: z.string().optional().describe('Returned only by create and rotate-secret'),
   })
   .openapi('Webhook');
+
+const recoverableStatus = z.enum(['failed', 'skipped']);
+const recoverableStatuses = z.array(recoverableStatus);
+const isoTime = z.iso.datetime({ offset: true }).openapi({ example: '2026-11-20T00:00:00Z' });
+
+export const recoverable = z
+  .object({ count: z.number().int(), since: z.string().describe('Counted from here: when the failing streak began') })
+  .openapi('Recoverable');
+
+export const enabledWebhook = webhook
+  .extend({ recoverable: recoverable.describe('Deliveries that failed or were skipped since the streak that disabled the webhook began') })
+  .openapi('EnabledWebhook');
+
+export const recoverBody = z
+  .strictObject({
+    since: isoTime.describe('Re-deliver deliveries created at or after this time'),
+    statuses: recoverableStatuses.min(1).max(2).optional().describe('Which deliveries; both by default'),
+  })
+  .openapi('Recover');
+
+export const recoverableQuery = z.strictObject({
+  since: isoTime,
+  statuses: z
+    .string()
+    .max(20)
+    .regex(/^(failed|skipped)(,(failed|skipped))?$/, 'must be failed, skipped, or both separated by a comma')
+    .optional(),
+});
+
+export const recoverableCount = z
+  .object({ count: z.number().int(), since: z.string(), statuses: recoverableStatuses })
+  .openapi('RecoverableCount');
+
+export const recovery = z
+  .object({
+    recoveryId: z.string(),
+    since: z.string(),
+    statuses: recoverableStatuses,
+    total: z.number().int().describe('Deliveries the recovery re-delivers'),
+    started: z.number().int().describe('Re-delivered so far'),
+    status: z.enum(['running', 'completed']),
+    temporalUrl: z.string().describe("The recover workflow's page in the Temporal Web UI"),
+  })
+  .openapi('Recovery');
+
+export const recoveryStarted = recovery.omit({ started: true }).openapi('RecoveryStarted');
+
+export const recoveryParams = z.strictObject({ id: z.string().min(1).max(128), recoveryId: z.string().min(1).max(128) });
 
 export const webhookList = z.object({ data: z.array(webhook), nextCursor: z.string().nullable() }).openapi('WebhookList');
 

@@ -1,5 +1,6 @@
 import type { EventPayload } from '../domain/events';
 import { SIGNATURE_HEADER, signBody } from '../domain/signature';
+import { standardWebhooksHeaders } from '../domain/standard-webhooks';
 import type { Destination } from '../db/stores/webhooks';
 import type { OutboundRequest } from '../delivery/http-sender';
 import { buildDiscordMessage } from './discord-message';
@@ -16,6 +17,8 @@ export interface RequestContext {
   url: string;
   secret: string;
   deliveryId: string;
+  /** Generic webhooks that opted in also get the Standard Webhooks headers, stamped with this time (unix seconds). */
+  standardWebhooks?: { timestampSeconds: number };
 }
 
 /**
@@ -36,6 +39,9 @@ export function buildRequest(destination: Destination, payload: EventPayload, ct
           'X-CloudKeep-Event': payload.event,
           'X-CloudKeep-Delivery': ctx.deliveryId,
           [SIGNATURE_HEADER]: signBody(body, ctx.secret),
+          ...(ctx.standardWebhooks
+            ? standardWebhooksHeaders({ id: ctx.deliveryId, timestampSeconds: ctx.standardWebhooks.timestampSeconds, body, secret: ctx.secret })
+            : {}),
         },
       };
     }

@@ -7,7 +7,10 @@ export function signBody(body: string, secret: string): string {
   return 'sha256=' + createHmac('sha256', secret).update(body, 'utf-8').digest('hex');
 }
 
-/** `whsec_` + 32 random bytes, base64url: what a webhook gets when the owner gives no secret. */
+/**
+ * `whsec_` + 32 random bytes in standard base64: what a webhook gets when the owner gives no secret. Standard
+ * base64 (not base64url) so Standard Webhooks verifiers, which base64-decode the secret, accept it as it is.
+ */
 export function generateWebhookSecret(): string {
-  return 'whsec_' + randomBytes(32).toString('base64url');
+  return 'whsec_' + randomBytes(32).toString('base64');
 }

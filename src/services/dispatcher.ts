@@ -12,6 +12,7 @@ export async function startEventDeliveries(db: Knex, workflows: DeliveryWorkflow
   const rows: { id: string; webhook_id: string; event_type: string; data: Record<string, unknown> }[] = await db('deliveries as d')
     .join('events as e', (j) => j.on('e.organization_id', 'd.organization_id').andOn('e.id', 'd.event_id'))
     .where({ 'd.organization_id': organizationId, 'd.event_id': eventId })
+    .whereNot('d.status', 'skipped') // kept for a recovery, not sent
     .select('d.id', 'd.webhook_id', 'd.event_type', 'e.data');
   // Bounded concurrency: a large fan-out should not open thousands of calls at once.
   for (let i = 0; i < rows.length; i += 50) {

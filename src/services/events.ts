@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { deliveriesStore } from '../db/stores/deliveries';
 import { eventsStore } from '../db/stores/events';
-import { webhooksStore } from '../db/stores/webhooks';
+import { isDeliverable, webhooksStore } from '../db/stores/webhooks';
 import { EventType, eventDataSchemas, findSecretValueField, vaultIdOf } from '../domain/events';
 import { newId } from '../domain/ids';
 import { UnprocessableError } from '../errors';
@@ -47,11 +47,16 @@ export class EventService {
 
     const { row, created } = await this.db.transaction(async (trx) => {
       const subscribers = await webhooksStore.findSubscribers(trx, organizationId, input.event, vaultId);
-      const stored = await eventsStore.insertOnce(trx, { organization_id: organizationId, id, type: input.event, timestamp, data, delivery_count: subscribers.length });
+      // Inactive and disabled webhooks keep the event as a skipped delivery (no workflow) that a recovery can send.
+      const deliverable = subscribers.filter(isDeliverable);
+      const stored = await eventsStore.insertOnce(trx, { organization_id: organizationId, id, type: input.event, timestamp, data, delivery_count: deliverable.length });
       if (stored.created) {
         await deliveriesStore.insertMany(
           trx,
-          subscribers.map((w) => ({ id: newId('dlv'), organization_id: organizationId, webhook_id: w.id, event_id: id, event_type: input.event, status: 'pending' as const })),
+          subscribers.map((w) => ({
+            id: newId('dlv'), organization_id: organizationId, webhook_id: w.id, event_id: id, event_type: input.event,
+            ...(isDeliverable(w) ? { status: 'pending' as const } : { status: 'skipped' as const, last_error: `Skipped: the webhook was ${w.status}` }),
+          })),
         );
       }
       return stored;

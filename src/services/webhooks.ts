@@ -9,6 +9,8 @@ import { redactUrl } from '../destinations';
 import { newId } from '../domain/ids';
 import { SecretBox } from '../domain/secret-box';
 import { generateWebhookSecret } from '../domain/signature';
+import { isStandardWebhooksSecret, STANDARD_WEBHOOKS_SECRET_RULE } from '../domain/standard-webhooks';
+import { RECOVERABLE_STATUSES, recoveriesStore } from '../db/stores/recoveries';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { WebhookHealth, webhookDeletedSignal, webhookEnabledSignal, webhookHealthQuery, webhookHealthWorkflowId } from '../workflows/messages';
 import { webhookHealthWorkflow } from '../workflows/health';
@@ -23,6 +25,7 @@ export interface CreateWebhookInput {
   vaultIds?: string[] | null;
   secret?: string;
   slackChannel?: string | null;
+  standardWebhooks?: boolean;
 }
 
 export interface UpdateWebhookInput {
@@ -30,6 +33,7 @@ export interface UpdateWebhookInput {
   events?: string[];
   description?: string | null;
   vaultIds?: string[] | null;
+  standardWebhooks?: boolean;
 }
 
 export interface WebhookServiceDeps {
@@ -94,6 +98,7 @@ export class WebhookService {
   }
 
   async create(organizationId: string, input: CreateWebhookInput): Promise<{ webhook: WebhookRow; secret: string; pingDeliveryId: string }> {
+    if (input.standardWebhooks) checkStandardWebhooks(input.destination, input.secret, 'body.secret');
     await this.checkTarget(input.destination, input.url);
     const secret = input.secret ?? generateWebhookSecret();
     const { db, secretBox } = this.deps;
@@ -110,6 +115,7 @@ export class WebhookService {
         description: input.description ?? null,
         slack_channel: input.slackChannel ?? null,
         status: 'pending',
+        standard_webhooks: input.standardWebhooks ?? false,
       });
       return { webhook, ping: await this.createPing(trx, webhook) };
     });
@@ -133,6 +139,10 @@ export class WebhookService {
       if (input.events) changes.events = input.events;
       if (input.description !== undefined) changes.description = input.description;
       if (input.vaultIds !== undefined) changes.vault_ids = input.vaultIds;
+      if (input.standardWebhooks !== undefined) {
+        if (input.standardWebhooks) checkStandardWebhooks(current.destination, secretBox.open(current.secret_ciphertext), 'body.standardWebhooks');
+        changes.standard_webhooks = input.standardWebhooks;
+      }
       const urlChanged = input.url !== undefined && input.url !== secretBox.open(current.target_ciphertext);
       if (urlChanged) {
         await this.checkTarget(current.destination, input.url!);
@@ -156,20 +166,27 @@ export class WebhookService {
     await this.deps.temporal.workflow.getHandle(webhookHealthWorkflowId(id)).signal(webhookDeletedSignal).catch(() => undefined);
   }
 
-  /** Re-enables a disabled webhook: the health streak starts over and a ping checks the endpoint. */
-  async enable(organizationId: string, id: string): Promise<{ webhook: WebhookRow; pingDeliveryId: string }> {
+  /**
+   * Re-enables a disabled webhook: the health streak starts over and a ping checks the endpoint. Answers how
+   * many deliveries failed or were skipped since the failing streak began: what a recovery from then would send.
+   */
+  async enable(organizationId: string, id: string): Promise<{ webhook: WebhookRow; pingDeliveryId: string; recoverable: { count: number; since: string } }> {
     const { db } = this.deps;
-    const { webhook, ping } = await db.transaction(async (trx) => {
+    const { webhook, ping, recoverable } = await db.transaction(async (trx) => {
       const current = await webhooksStore.getForUpdate(trx, organizationId, id);
       if (!current) throw new NotFoundError('Webhook');
       if (current.status !== 'disabled') throw new ConflictError('status', `the webhook is ${current.status}, not disabled`);
+      const now = new Date();
+      const since = streakStart(current);
+      const count = await recoveriesStore.countRecoverable(trx, { webhookId: id, since, until: now, statuses: RECOVERABLE_STATUSES });
       const webhook = (await webhooksStore.update(trx, id, {
         status: 'pending',
         status_reason: 'Re-enabled by the owner',
-        status_changed_at: new Date(),
+        status_changed_at: now,
         disabled_email_sent_at: null,
+        failing_since: null,
       }))!;
-      return { webhook, ping: await this.createPing(trx, webhook) };
+      return { webhook, ping: await this.createPing(trx, webhook), recoverable: { count, since: since.toISOString() } };
     });
     await this.deps.temporal.workflow.signalWithStart(webhookHealthWorkflow, {
       workflowId: webhookHealthWorkflowId(id),
@@ -179,11 +196,12 @@ export class WebhookService {
       signalArgs: [],
     });
     await this.dispatchPing(organizationId, ping);
-    return { webhook, pingDeliveryId: ping.deliveryId };
+    return { webhook, pingDeliveryId: ping.deliveryId, recoverable };
   }
 
   async rotateSecret(organizationId: string, id: string, given?: string): Promise<{ webhook: WebhookRow; secret: string }> {
-    await this.get(organizationId, id);
+    const current = await this.get(organizationId, id);
+    if (current.standard_webhooks && given !== undefined) checkStandardWebhooks(current.destination, given, 'body.secret');
     const secret = given ?? generateWebhookSecret();
     const webhook = (await webhooksStore.update(this.deps.db, id, { secret_ciphertext: this.deps.secretBox.seal(secret) }))!;
     return { webhook, secret };
@@ -226,4 +244,29 @@ export class WebhookService {
   private async dispatchPing(organizationId: string, ping: { eventId: string; deliveryId: string }): Promise<void> {
     await this.deps.dispatcher.dispatchSoon(() => this.deps.dispatcher.dispatchDirect(organizationId, ping.eventId), { eventId: ping.eventId });
   }
+}
+
+/**
+ * Standard Webhooks signatures are for generic webhooks whose secret a Standard Webhooks verifier can decode
+ * (a generated one always can); refused otherwise, naming the field to change.
+ */
+function checkStandardWebhooks(destination: Destination, secret: string | undefined, secretField: string): void {
+  if (destination !== 'generic') throw new ValidationError([{ field: 'body.standardWebhooks', message: 'only generic webhooks can send Standard Webhooks signatures' }]);
+  if (secret !== undefined && !isStandardWebhooksSecret(secret)) {
+    const message = secretField === 'body.secret'
+      ? `a webhook with Standard Webhooks signatures needs a secret that ${STANDARD_WEBHOOKS_SECRET_RULE}`
+      : `the webhook's secret cannot be used for Standard Webhooks signatures (it ${STANDARD_WEBHOOKS_SECRET_RULE}); rotate it first`;
+    throw new ValidationError([{ field: secretField, message }]);
+  }
+}
+
+/** Three days: the failure days it takes to disable a webhook. */
+const DISABLE_STREAK_MS = 3 * 86_400_000;
+
+/**
+ * When the failing streak that disabled a webhook began, as the health rule recorded it with the disable; for a
+ * webhook disabled without that record, the three failure days before the disable.
+ */
+function streakStart(webhook: Pick<WebhookRow, 'failing_since' | 'status_changed_at'>): Date {
+  return webhook.failing_since ?? new Date(webhook.status_changed_at.getTime() - DISABLE_STREAK_MS);
 }

@@ -6,10 +6,13 @@ import {
   currentStreak,
   dayEnd,
   dayStart,
+  disableDay,
   initialFailureDayState,
+  markWarned,
   recordOutcome,
   streakBreaksAt,
   utcDay,
+  warningDue,
 } from './failure-days';
 
 const HOUR = 3_600_000;
@@ -311,5 +314,76 @@ describe('breaking a streak for want of attempts (the workflow wakes for it)', (
     succeed(s, at(1));
     endOfOpenDay(s);
     expect(streakBreaksAt(s)).toBeNull();
+  });
+});
+
+describe('the warning before the disable', () => {
+  /** What the workflow does after each step: warn when due, once. Returns whether it warned now. */
+  const warnIfDue = (s: FailureDayState) => {
+    if (!warningDue(s)) return false;
+    markWarned(s);
+    return true;
+  };
+
+  it('is due once the first failure day has closed, once per streak, and names the day whose end disables', () => {
+    const s = initialFailureDayState();
+    fail(s, at(1, 9));
+    expect(warnIfDue(s)).toBe(false); // day 1 still open: not a full failure day yet
+    endOfOpenDay(s);
+    expect(disableDay(s)).toBe('2024-03-12'); // day 3: if it fails too, the webhook is disabled at its end
+    expect(warnIfDue(s)).toBe(true);
+    expect(warnIfDue(s)).toBe(false);
+    fail(s, at(2));
+    endOfOpenDay(s);
+    expect(s.streak).toBe(2);
+    expect(disableDay(s)).toBe('2024-03-12');
+    expect(warnIfDue(s)).toBe(false); // the same streak
+    fail(s, at(3));
+    expect(endOfOpenDay(s)).toBe(true);
+    expect(warnIfDue(s)).toBe(false); // at the threshold: the disable email, not a warning
+  });
+
+  it('is not due for a day with a success, and a success resets so a new streak warns again', () => {
+    const s = initialFailureDayState();
+    fail(s, at(1, 9));
+    succeed(s, at(1, 10));
+    endOfOpenDay(s);
+    expect(warnIfDue(s)).toBe(false);
+
+    fail(s, at(2, 9));
+    endOfOpenDay(s);
+    expect(warnIfDue(s)).toBe(true);
+    succeed(s, at(3, 8));
+    expect(warnIfDue(s)).toBe(false);
+    endOfOpenDay(s);
+    fail(s, at(4, 9));
+    endOfOpenDay(s);
+    expect(s.failingSince).toBe(new Date(at(4, 9)).toISOString());
+    expect(warnIfDue(s)).toBe(true); // a new streak
+    expect(disableDay(s)).toBe('2024-03-15');
+  });
+
+  it('a streak broken by a day without attempts warns again when a new one starts', () => {
+    const s = initialFailureDayState();
+    fail(s, at(1));
+    endOfOpenDay(s);
+    expect(warnIfDue(s)).toBe(true);
+    expect(breakExpiredStreak(s, dayEnd(utcDay(at(2))))).toBe(true);
+    expect(warnIfDue(s)).toBe(false);
+    expect(disableDay(s)).toBeNull();
+    fail(s, at(3));
+    endOfOpenDay(s);
+    expect(warnIfDue(s)).toBe(true);
+  });
+
+  it('survives continue-as-new: the mark is plain JSON, and a state from before the warning existed can warn', () => {
+    const s = initialFailureDayState();
+    fail(s, at(1));
+    endOfOpenDay(s);
+    markWarned(s);
+    const carried: FailureDayState = JSON.parse(JSON.stringify(s));
+    expect(warningDue(carried)).toBe(false);
+    const older: FailureDayState = JSON.parse(JSON.stringify({ ...s, warnedFailingSince: undefined }));
+    expect(warningDue(older)).toBe(true);
   });
 });

@@ -20,6 +20,8 @@ export interface FailureDayState {
   lastFailureAt: string | null;
   /** The last UTC day with a success (optional: states carried over from older runs lack it). */
   lastSuccessDay?: string | null;
+  /** The failingSince of the streak the owner was warned about (optional, like lastSuccessDay). */
+  warnedFailingSince?: string | null;
 }
 
 export const initialFailureDayState = (): FailureDayState => ({
@@ -33,6 +35,7 @@ export const initialFailureDayState = (): FailureDayState => ({
   lastError: null,
   lastFailureAt: null,
   lastSuccessDay: null,
+  warnedFailingSince: null,
 });
 
 export const utcDay = (epochMs: number): string => new Date(epochMs).toISOString().slice(0, 10);
@@ -119,4 +122,23 @@ export function currentStreak(s: FailureDayState, now: number): number {
   const next = utcDay(dayEnd(s.lastFailureDay));
   const nextIsOver = now >= dayEnd(next);
   return nextIsOver && s.openDay !== next ? 0 : s.streak;
+}
+
+/**
+ * The warning before the disable is due: the streak has at least one closed failure day, has not reached the
+ * threshold, and this streak (known by when it began) was not warned about yet. A new streak can warn again.
+ */
+export function warningDue(s: FailureDayState): boolean {
+  return s.streak >= 1 && s.streak < DISABLE_AFTER_FAILURE_DAYS && s.failingSince !== null && s.warnedFailingSince !== s.failingSince;
+}
+
+/** Records that the current streak's warning went out. */
+export function markWarned(s: FailureDayState): void {
+  s.warnedFailingSince = s.failingSince;
+}
+
+/** The last day that would complete the disabling streak if every day until then is a failure day, or null without a streak. */
+export function disableDay(s: FailureDayState): string | null {
+  if (!s.lastFailureDay || s.streak === 0) return null;
+  return utcDay(dayStart(s.lastFailureDay) + (DISABLE_AFTER_FAILURE_DAYS - s.streak) * DAY_MS);
 }

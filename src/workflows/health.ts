@@ -1,4 +1,4 @@
-import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   AttemptOutcomeSignal,
@@ -14,9 +14,12 @@ import {
   closeOpenDay,
   currentStreak,
   dayEnd,
+  disableDay,
   initialFailureDayState,
+  markWarned,
   recordOutcome,
   streakBreaksAt,
+  warningDue,
 } from './failure-days';
 
 const { disableWebhook } = proxyActivities<Activities>({
@@ -24,7 +27,7 @@ const { disableWebhook } = proxyActivities<Activities>({
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
 });
 // SMTP may be down for a while: keep retrying; the activity itself makes sure one email goes out.
-const { sendDisabledEmail } = proxyActivities<Activities>({
+const { sendDisabledEmail, sendFailureWarningEmail } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
@@ -44,8 +47,8 @@ export interface WebhookHealthInput {
 const MAX_OUTCOMES_PER_RUN = 100;
 
 /**
- * One per webhook, for its whole life: counts consecutive UTC failure days from attempt outcomes and,
- * at the end of the third, disables the webhook and emails its owner once.
+ * One per webhook, for its whole life: counts consecutive UTC failure days from attempt outcomes; after the
+ * first, warns the owner once; at the end of the third, disables the webhook and emails its owner once.
  */
 export async function webhookHealthWorkflow(input: WebhookHealthInput): Promise<void> {
   const state = input.state ?? { ...initialFailureDayState(), disabled: false };
@@ -69,8 +72,15 @@ export async function webhookHealthWorkflow(input: WebhookHealthInput): Promise<
     if (state.disabled) return;
     state.disabled = true;
     const reason = `Failing for ${state.streak} consecutive days`;
-    await disableWebhook({ webhookId: input.webhookId, reason });
+    await disableWebhook({ webhookId: input.webhookId, reason, failingSince: state.failingSince });
     await sendDisabledEmail({ webhookId: input.webhookId, failingSince: state.failingSince, lastError: state.lastError });
+  };
+
+  // After the first full failure day of a streak, one warning: the day the webhook will be disabled, unless a delivery succeeds.
+  const warnIfDue = async () => {
+    if (state.disabled || !warningDue(state)) return;
+    markWarned(state);
+    await sendFailureWarningEmail({ webhookId: input.webhookId, failingSince: state.failingSince!, lastError: state.lastError, disableAfterDay: disableDay(state)! });
   };
 
   for (;;) {
@@ -97,6 +107,8 @@ export async function webhookHealthWorkflow(input: WebhookHealthInput): Promise<
       dayClosed = true;
     }
     if (!state.openDay && breakExpiredStreak(state, Date.now())) dayClosed = true;
+    // Histories from before the warning existed replay without it.
+    if (patched('failure-warning-email')) await warnIfDue();
     // Continue as new at least daily, and sooner under heavy traffic, carrying only the small state.
     if (!woke || dayClosed || processed >= MAX_OUTCOMES_PER_RUN || workflowInfo().continueAsNewSuggested) {
       if (deleted) return;

@@ -68,3 +68,26 @@ export const webhookDeletedSignal = defineSignal('webhookDeleted');
 export const webhookHealthQuery = defineQuery<WebhookHealth>('health');
 
 export const webhookHealthWorkflowId = (webhookId: string) => `webhook-health:${webhookId}`;
+
+// ---- recoverWebhookWorkflow
+export type RecoverableDeliveryStatus = 'failed' | 'skipped';
+export interface RecoverWorkflowInput {
+  recoveryId: string;
+  webhookId: string;
+  /** ISO times: deliveries created in [since, until] with one of `statuses` are re-delivered. */
+  since: string;
+  until: string;
+  statuses: RecoverableDeliveryStatus[];
+  total: number;
+  /** Carried across continue-as-new: where paging stands and how many were re-delivered. */
+  cursor?: { createdAt: string; id: string } | null;
+  started?: number;
+}
+export interface RecoveryProgress {
+  total: number;
+  started: number;
+  status: 'running' | 'completed';
+}
+export const recoveryProgressQuery = defineQuery<RecoveryProgress>('recoveryProgress');
+
+export const recoverWorkflowId = (webhookId: string, recoveryId: string) => `recover:${webhookId}:${recoveryId}`;

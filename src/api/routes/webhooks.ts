@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { RouteTable } from '../route';
-import { accepted, createWebhookBody, idParam, listQuery, rotateSecretBody, updateWebhookBody, webhook, webhookList } from '../schemas';
+import { accepted, createWebhookBody, enabledWebhook, idParam, listQuery, rotateSecretBody, updateWebhookBody, webhook, webhookList } from '../schemas';
 import { presentWebhook } from '../presenters';
 import { decodeCursor, page } from '../../services/cursor';
 import type { WebhookService } from '../../services/webhooks';
@@ -46,7 +46,7 @@ export function webhookRoutes(table: RouteTable, webhooks: WebhookService): Rout
 
   table.add(router, {
     method: 'patch', path: '/v1/webhooks/:id', access: 'admin', tags,
-    summary: 'Update url, events, description or vault filter; a new URL is pinged',
+    summary: 'Update url, events, description, vault filter or Standard Webhooks signing; a new URL is pinged',
     params: idParam,
     body: updateWebhookBody,
     responses: { 200: { description: 'The updated webhook', schema: webhook } },
@@ -73,8 +73,11 @@ export function webhookRoutes(table: RouteTable, webhooks: WebhookService): Rout
     method: 'post', path: '/v1/webhooks/:id/enable', access: 'admin', tags,
     summary: 'Re-enable a disabled webhook (sends a ping)',
     params: idParam,
-    responses: { 200: { description: 'Re-enabled, pending its ping', schema: webhook } },
-    handler: async ({ principal, params }) => presentWebhook((await webhooks.enable(principal.organizationId, params.id)).webhook),
+    responses: { 200: { description: 'Re-enabled, pending its ping; with how many deliveries could be recovered', schema: enabledWebhook } },
+    handler: async ({ principal, params }) => {
+      const { webhook: row, recoverable } = await webhooks.enable(principal.organizationId, params.id);
+      return { ...presentWebhook(row), recoverable };
+    },
   });
 
   table.add(router, {

@@ -1,7 +1,8 @@
 import type { Db } from '../knex';
 
-export type DeliveryStatus = 'pending' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
-export const DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'retrying', 'succeeded', 'failed', 'cancelled'];
+/** `skipped`: the event matched while the webhook was inactive or disabled; kept (no request) for a recovery. */
+export type DeliveryStatus = 'pending' | 'retrying' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+export const DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'retrying', 'succeeded', 'failed', 'cancelled', 'skipped'];
 
 export interface DeliveryRow {
   id: string;
@@ -25,7 +26,7 @@ export interface DeliveryFilter {
 }
 
 export const deliveriesStore = {
-  async insertMany(db: Db, rows: Pick<DeliveryRow, 'id' | 'organization_id' | 'webhook_id' | 'event_id' | 'event_type' | 'status'>[]): Promise<void> {
+  async insertMany(db: Db, rows: (Pick<DeliveryRow, 'id' | 'organization_id' | 'webhook_id' | 'event_id' | 'event_type' | 'status'> & Partial<Pick<DeliveryRow, 'last_error'>>)[]): Promise<void> {
     if (rows.length) await db('deliveries').insert(rows);
   },
   async get(db: Db, organizationId: string, id: string): Promise<DeliveryRow | undefined> {

@@ -20,6 +20,9 @@ export interface WebhookRow {
   disabled_email_sent_at: Date | null;
   last_failure_at: Date | null;
   last_success_at: Date | null;
+  standard_webhooks: boolean;
+  warning_email_sent_for: string | null;
+  failing_since: Date | null;
   created_at: Date;
   updated_at: Date;
   deleted_at: Date | null;
@@ -28,7 +31,8 @@ export interface WebhookRow {
 export type NewWebhookRow = Pick<
   WebhookRow,
   'id' | 'organization_id' | 'destination' | 'display_url' | 'target_ciphertext' | 'secret_ciphertext' | 'events' | 'vault_ids' | 'description' | 'slack_channel' | 'status'
->;
+> &
+  Partial<Pick<WebhookRow, 'standard_webhooks'>>;
 
 /** jsonb columns are written as JSON text: pg would send a JS array as a Postgres array. */
 function toColumns<T extends Partial<WebhookRow>>(row: T): Record<string, unknown> {
@@ -37,6 +41,9 @@ function toColumns<T extends Partial<WebhookRow>>(row: T): Record<string, unknow
   if (row.vault_ids !== undefined) out.vault_ids = row.vault_ids === null ? null : JSON.stringify(row.vault_ids);
   return out;
 }
+
+/** Events are delivered to pending and active webhooks; the others keep them as `skipped` deliveries. */
+export const isDeliverable = (w: Pick<WebhookRow, 'status'>): boolean => w.status === 'pending' || w.status === 'active';
 
 const live = (db: Db) => db<WebhookRow>('webhooks').whereNull('deleted_at');
 
@@ -67,11 +74,13 @@ export const webhooksStore = {
     return q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit);
   },
 
-  /** Webhooks that receive an event: subscribed, in the vault filter, and pending or active. */
+  /**
+   * Webhooks subscribed to an event (in the vault filter), whatever their status: pending and active ones
+   * receive it, inactive and disabled ones keep it as a skipped delivery (see isDeliverable).
+   */
   async findSubscribers(db: Db, organizationId: string, eventType: string, vaultId: string | undefined): Promise<WebhookRow[]> {
     const q = live(db)
       .where({ organization_id: organizationId })
-      .whereIn('status', ['pending', 'active'])
       .whereRaw('events @> ?::jsonb', [JSON.stringify([eventType])]);
     if (vaultId === undefined) q.whereNull('vault_ids');
     else q.where((w) => w.whereNull('vault_ids').orWhereRaw('vault_ids @> ?::jsonb', [JSON.stringify([vaultId])]));
