@@ -6,8 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
+import { Webhook } from 'standardwebhooks';
 import { Receiver } from './support/receiver';
 import { createStack, Org, secretCreatedData, Stack } from './support/stack';
+import { verifyWebhook } from './support/verify-webhook';
 import { waitFor } from './support/wait';
 import { chromiumPath } from '../scripts/prepare-test-servers';
 
@@ -122,6 +124,7 @@ it('adds a webhook, copies its secret once, tests it, reads the attempt detail a
   await page.waitForSelector('#deliveries tr[data-delivery] >> nth=2');
   const events = await page.$$eval('#deliveries tr[data-delivery] td[data-label="Event"]', (cells) => cells.map((c) => c.textContent).sort());
   expect(events).toEqual(['ping', 'ping', 'secret.created']);
+  await screenshot(page, 'settings-delivery-log.png', { fullPage: true });
 
   // Attempt detail: request headers and body exactly as sent, response status and body, duration, Temporal link.
   const delivery = await stack.db('deliveries').where({ webhook_id: row.id, event_type: 'secret.created' }).first();
@@ -195,6 +198,7 @@ it('shows a disabled webhook as such and enables it again', async () => {
   await page.focus(`${card(id)} button:has-text("Enable")`);
   await page.keyboard.press('Enter');
   await page.waitForSelector('#message:has-text("Re-enabled")');
+  expect(await page.textContent('#message')).toContain('Nothing was missed since');
   // Enable turns into Test: the keyboard stays in the same row.
   expect(await page.evaluate(() => document.activeElement?.getAttribute('data-focus-key'))).toBe(`${id}:test`);
   await waitFor(async () => (await webhookStatus(id)) === 'active', 'the ping after enabling');
@@ -383,4 +387,94 @@ it('fits a 360 px wide screen without horizontal scrolling', async () => {
   await p.waitForSelector('#editor-dialog[open]');
   expect(await p.$eval('#editor-dialog', (d) => d.scrollWidth - d.clientWidth)).toBe(0);
   await narrow.close();
+});
+
+it('keeps what a disabled webhook missed, offers it on Enable and recovers it with progress', async () => {
+  const { id } = await createWebhook(org, { url: `${receiver.url}/recover-me`, events: ['secret.updated'] });
+  await waitFor(async () => (await webhookStatus(id)) === 'active', 'the ping');
+  const failingSince = new Date(Date.now() - 2 * 86_400_000);
+  failingSince.setUTCSeconds(0, 0);
+  await stack.db('webhooks').where({ id }).update({ status: 'disabled', status_reason: 'Failing for 3 consecutive days', status_changed_at: new Date(), failing_since: failingSince });
+  for (const key of ['FIRST', 'SECOND', 'THIRD']) {
+    await stack.api('POST', '/v1/events', org.serviceToken, { event: 'secret.updated', data: { ...secretCreatedData, secretKey: key } });
+  }
+  await refreshList(page);
+
+  // The log keeps them as skipped: nothing was sent.
+  await page.click(`${card(id)} button:has-text("Delivery Log")`);
+  await page.selectOption('#filter-status', 'skipped');
+  await page.waitForFunction(() => document.querySelectorAll('#deliveries tr[data-delivery]').length === 3);
+  expect(await page.$$eval('#deliveries tr[data-delivery] .badge', (bs) => bs.map((b) => b.textContent))).toEqual(['Skipped', 'Skipped', 'Skipped']);
+  await page.click('#deliveries tr[data-delivery] button:has-text("Details")');
+  await page.waitForSelector('#detail-dialog[open]');
+  expect(await page.textContent('#detail-attempts')).toContain('No request was sent');
+  await page.click('#close-detail');
+  expect(receiver.requests.filter((r) => r.path === '/recover-me' && r.headers['x-cloudkeep-event'] === 'secret.updated')).toHaveLength(0);
+
+  // Enable answers how many can be recovered, and offers it.
+  await page.click(`${card(id)} button:has-text("Enable")`);
+  await page.waitForSelector('#message:has-text("can be recovered")');
+  expect(await page.textContent('#message-text')).toContain(`3 deliveries since ${failingSince.toISOString().slice(0, 16).replace('T', ' ')} UTC can be recovered.`);
+  await page.click('#message button:has-text("Recover")');
+  await page.waitForSelector('#recover-dialog[open]');
+  expect(await page.inputValue('#recover-since')).toBe(failingSince.toISOString().slice(0, 16)); // the browser runs in UTC
+  await page.waitForSelector('#recover-count:has-text("3 deliveries since")');
+  expect(await page.textContent('#recover-submit')).toBe('Recover 3 deliveries');
+
+  await page.click('#recover-submit');
+  await page.waitForSelector('#recover-progress-text:has-text("Completed: 3 deliveries sent again")');
+  expect(await page.getAttribute('#recover-temporal', 'href')).toMatch(/^http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/.+/);
+  const recovered = await waitFor(() => {
+    const got = receiver.requests.filter((r) => r.path === '/recover-me' && r.headers['x-cloudkeep-event'] === 'secret.updated');
+    return got.length === 3 ? got : null;
+  }, 'the three recovered deliveries');
+  expect(recovered.map((r) => JSON.parse(r.body).data.secretKey).sort()).toEqual(['FIRST', 'SECOND', 'THIRD']);
+  await page.waitForSelector('#message:has-text("Recovery completed")');
+  await screenshot(page, 'settings-recover.png');
+  await page.click('#close-recover');
+  // The message that offered it was replaced meanwhile: focus lands on the webhook's own Recover button.
+  expect(await page.evaluate(() => document.activeElement?.getAttribute('data-focus-key'))).toBe(`${id}:recover`);
+
+  // Nothing is left to recover; choosing no kind of delivery is explained.
+  await refreshList(page);
+  await page.click(`${card(id)} button:has-text("Recover")`);
+  await page.waitForSelector('#recover-count:has-text("Nothing to recover")');
+  expect(await page.isDisabled('#recover-submit')).toBe(true);
+  await page.uncheck('input[name=recover-status][value=failed]');
+  await page.uncheck('input[name=recover-status][value=skipped]');
+  await page.waitForSelector('#recover-count:has-text("Pick at least one")');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#recover-dialog', { state: 'hidden' });
+});
+
+it('adds a webhook that also signs with Standard Webhooks headers, and turns it off again', async () => {
+  await page.click('#add-webhook');
+  await page.check('input[name=destination][value=discord]');
+  expect(await page.isVisible('#standard-webhooks')).toBe(false); // generic webhooks only
+  await page.check('input[name=destination][value=generic]');
+  await page.fill('#url', `${receiver.url}/standard`);
+  await page.check('#events input[value="vault.created"]');
+  await page.check('#standard-webhooks');
+  await page.click('#save-webhook');
+  await page.waitForSelector('#secret-dialog[open]');
+  const secret = (await page.textContent('#secret-value'))!;
+  await page.click('#close-secret');
+  const row = await stack.db('webhooks').where({ organization_id: org.id }).whereRaw("display_url like '%/standard'").first();
+  expect(row.standard_webhooks).toBe(true);
+  await page.waitForSelector(`${card(row.id)} .meta:has-text("CloudKeep + Standard Webhooks signatures")`);
+
+  // Its ping is signed both ways, checked by the independent standardwebhooks verifier.
+  const ping = await waitFor(() => receiver.requests.find((r) => r.path === '/standard'), 'the ping');
+  const headers = Object.fromEntries(Object.entries(ping.headers).map(([k, v]) => [k, String(v)]));
+  expect(new Webhook(secret).verify(ping.body, headers)).toEqual(JSON.parse(ping.body));
+  expect(verifyWebhook(ping.body, headers['x-cloudkeep-signature-256'], secret)).toBe(true);
+
+  await page.click(`${card(row.id)} button:has-text("Edit")`);
+  await page.waitForSelector('#editor-dialog[open]');
+  expect(await page.isChecked('#standard-webhooks')).toBe(true);
+  await page.uncheck('#standard-webhooks');
+  await page.click('#save-webhook');
+  await page.waitForSelector('#message:has-text("Saved.")');
+  expect((await stack.api('GET', `/v1/webhooks/${row.id}`, org.apiKey)).body.standardWebhooks).toBe(false);
+  await page.waitForSelector(`${card(row.id)} .meta:has-text("· CloudKeep signature")`);
 });

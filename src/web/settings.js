@@ -36,7 +36,7 @@
     $('message-text').textContent = text;
     const old = m.querySelector('button');
     if (old) old.remove();
-    if (action) m.appendChild(el('button', { type: 'button', text: action.label, onclick: action.onclick }));
+    if (action) m.appendChild(el('button', { type: 'button', text: action.label, onclick: action.onclick, 'data-focus-key': action.focusKey }));
   }
   function fail(err) { show(err.message, true); }
 
@@ -207,7 +207,7 @@
       let action;
       if (recoverable && recoverable.count > 0) {
         text += ' ' + F.plural(recoverable.count, 'delivery', 'deliveries') + ' since ' + F.utc(recoverable.since) + ' can be recovered.';
-        action = { label: 'Recover…', onclick: (e) => openRecover(answer, recoverable.since, e.currentTarget) };
+        action = { label: 'Recover…', focusKey: w.id + ':recover', onclick: (e) => openRecover(answer, recoverable.since, e.currentTarget) };
       } else if (recoverable) {
         text += ' Nothing was missed since ' + F.utc(recoverable.since) + '.';
       }
