@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Settings → Webhooks in a real browser (Debian's Chromium driven by playwright-core) against the real stack:
  * whole flows as an owner clicks (or types) through them. SETTINGS_SCREENSHOTS=<dir> also saves the README's
