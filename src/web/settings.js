@@ -64,7 +64,19 @@
     const first = focusables(dialog)[0];
     if (first && !dialog.contains(document.activeElement)) first.focus();
   }
-  function closeDialog(dialog) { if (dialog.open) dialog.close(); }
+  function closeDialog(dialog) {
+    if (dialog.open) dialog.close();
+    restoreFocus(dialog); // now, not when the close event comes: the next step may open another dialog
+  }
+  function restoreFocus(dialog) {
+    const from = openers.get(dialog);
+    openers.delete(dialog);
+    if (!from) return;
+    // The list may have been redrawn meanwhile: find the same control again by its key.
+    let target = from.node && document.contains(from.node) ? from.node : null;
+    if (!target && from.key) target = document.querySelector('[data-focus-key="' + CSS.escape(from.key) + '"]');
+    (target || $('webhooks-title')).focus();
+  }
   function focusables(root) {
     return Array.prototype.filter.call(
       root.querySelectorAll('a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])'),
@@ -81,15 +93,7 @@
       if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
       else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
     });
-    dialog.addEventListener('close', () => {
-      const from = openers.get(dialog);
-      openers.delete(dialog);
-      if (!from) return;
-      // The list may have been redrawn meanwhile: find the same control again by its key.
-      let target = from.node && document.contains(from.node) ? from.node : null;
-      if (!target && from.key) target = document.querySelector('[data-focus-key="' + CSS.escape(from.key) + '"]');
-      (target || $('webhooks-title')).focus();
-    });
+    dialog.addEventListener('close', () => restoreFocus(dialog)); // Escape closes natively
   });
   $('webhooks-title').setAttribute('tabindex', '-1');
 
