@@ -43,8 +43,9 @@ async function signIn(p: Page, apiKey: string) {
   await p.waitForSelector('#message:has-text("Signed in")');
 }
 
-/** Reloads the list (the key form's submit does exactly that). */
+/** Reloads the list (the key form's submit does exactly that); signs in first when the page is not open yet. */
 async function refreshList(p: Page) {
+  if (!p.url().startsWith(stack.apiUrl)) return signIn(p, org.apiKey);
   await p.click('#key-form button[type=submit]');
   await p.waitForSelector('#message:has-text("Signed in")');
 }
@@ -484,4 +485,20 @@ it('adds a webhook that also signs with Standard Webhooks headers, and turns it 
   await page.waitForSelector('#message:has-text("Saved.")');
   expect((await stack.api('GET', `/v1/webhooks/${row.id}`, org.apiKey)).body.standardWebhooks).toBe(false);
   await page.waitForSelector(`${card(row.id)} .meta:has-text("· CloudKeep signature")`);
+});
+
+it('deletes a webhook behind a confirmation, and closes its open Delivery Log', async () => {
+  const { id } = await createWebhook(org, { url: `${receiver.url}/goodbye`, events: ['member.added'] });
+  await refreshList(page);
+  await page.click(`${card(id)} button:has-text("Delivery Log")`);
+  await page.waitForSelector('#log:not([hidden])');
+  await page.click(`${card(id)} button:has-text("Delete")`);
+  await page.waitForSelector('#confirm-dialog[open]');
+  expect(await page.textContent('#confirm-text')).toContain(`${receiver.url}/goodbye`);
+  await page.click('#confirm-ok');
+  await page.waitForSelector(`#message:has-text("Deleted the webhook to ${receiver.url}/goodbye")`);
+  await page.waitForSelector(card(id), { state: 'detached' });
+  expect(await page.isHidden('#log')).toBe(true);
+  expect((await stack.db('webhooks').where({ id }).first()).deleted_at).not.toBeNull();
+  await focused(page, '#webhooks-title'); // its row is gone: focus goes to the list's heading
 });

@@ -500,6 +500,7 @@
     $('recover-target').textContent = 'Sends again, oldest first, what ' + w.url + ' missed.';
     $('recover-since').value = F.isoToLocalInput(since || new Date(Date.now() - DEFAULT_RECOVER_DAYS * 86400000).toISOString());
     $('recover-progress').hidden = true;
+    $('recover-submit').hidden = false;
     $('recover-error').hidden = true;
     $('recover-since').disabled = false;
     document.querySelectorAll('input[name=recover-status]').forEach((i) => { i.disabled = false; });
@@ -545,6 +546,8 @@
       $('recover-since').disabled = true;
       document.querySelectorAll('input[name=recover-status]').forEach((i) => { i.disabled = true; });
       $('recover-progress').hidden = false;
+      $('recover-submit').hidden = true; // one recovery per dialog: its progress replaces the button
+      $('close-recover').focus();
       $('recover-temporal').href = r.temporalUrl;
       renderRecoverProgress(Object.assign({ started: 0 }, r));
       pollRecover(w, r.recoveryId);
