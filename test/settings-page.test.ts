@@ -16,6 +16,9 @@ import { chromiumPath } from '../scripts/prepare-test-servers';
 
 let stack: Stack;
 let receiver: Receiver;
+/** A fake slack.com: its consent screen sends the browser straight back with a code; its token exchange names #page-alerts. */
+let slack: Receiver;
+const SLACK_REDIRECT_URL = 'https://app.cloudkeep.test/v1/integrations/slack/callback';
 let org: Org;
 let browser: Browser;
 let context: BrowserContext;
@@ -73,7 +76,27 @@ async function deliveredCount(webhookId: string, status = 'succeeded'): Promise<
 }
 
 beforeAll(async () => {
-  stack = await createStack();
+  slack = await new Receiver((req) => {
+    const url = new URL(req.path, 'http://fake-slack');
+    if (req.method === 'GET' && url.pathname === '/oauth/v2/authorize') {
+      const back = new URLSearchParams({ code: 'good-code', state: url.searchParams.get('state') ?? '' });
+      return { status: 302, headers: { Location: `${stack.apiUrl}/v1/integrations/slack/callback?${back}` } };
+    }
+    if (req.method === 'POST' && url.pathname === '/api/oauth.v2.access' && new URLSearchParams(req.body).get('code') === 'good-code') {
+      const body = { ok: true, scope: 'incoming-webhook', incoming_webhook: { channel: '#page-alerts', channel_id: 'C0FAKE', url: `${receiver.url}/services/T0FAKE/B0FAKE/slack-token` } };
+      return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
+    }
+    return { status: 404, body: 'not found' };
+  }).start();
+  stack = await createStack({
+    env: {
+      SLACK_CLIENT_ID: '123.456',
+      SLACK_CLIENT_SECRET: 'fake-slack-client-secret',
+      SLACK_REDIRECT_URL,
+      SLACK_API_URL: `${slack.url}/api`,
+      SLACK_AUTHORIZE_URL: `${slack.url}/oauth/v2/authorize`,
+    },
+  });
   receiver = await new Receiver((req) => (failingPaths.has(req.path) ? { status: 500, body: 'upstream exploded' } : { status: 200, body: 'ok' })).start();
   org = await stack.createOrg();
   browser = await chromium.launch({
@@ -86,6 +109,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await receiver?.stop();
+  await slack?.stop();
   await stack?.close();
 });
 
@@ -501,4 +525,23 @@ it('deletes a webhook behind a confirmation, and closes its open Delivery Log', 
   expect(await page.isHidden('#log')).toBe(true);
   expect((await stack.db('webhooks').where({ id }).first()).deleted_at).not.toBeNull();
   await focused(page, '#webhooks-title'); // its row is gone: focus goes to the list's heading
+});
+
+it('connects Slack through its consent screen and comes back to the page with the channel', async () => {
+  await refreshList(page);
+  await page.click('#add-webhook');
+  await page.check('input[name=destination][value=slack]');
+  expect(await page.isVisible('#connect-slack')).toBe(true);
+  expect(await page.isVisible('#secret')).toBe(false);
+  await page.check('#events input[value="secret.deleted"]');
+  await page.fill('#description', 'Security alerts');
+  await Promise.all([page.waitForURL(/\/settings\/\?slackConnected=wh_/), page.click('#connect-slack')]);
+  await page.waitForSelector('#message:has-text("Slack connected")');
+  const created = await stack.db('webhooks').where({ organization_id: org.id, destination: 'slack' }).first();
+  expect(created).toMatchObject({ slack_channel: '#page-alerts', description: 'Security alerts', events: ['secret.deleted'] });
+  await page.waitForSelector(`${card(created.id)} .meta:has-text("Slack #page-alerts")`);
+  // The URL is the credential: the page shows it redacted, never in full.
+  expect(await page.textContent(`${card(created.id)} .webhook-url`)).not.toContain('slack-token');
+  expect(await page.$(`${card(created.id)} button:has-text("Rotate secret")`)).toBeNull();
+  await waitFor(() => receiver.requests.find((r) => r.path === '/services/T0FAKE/B0FAKE/slack-token'), 'the ping posted to the channel');
 });
