@@ -93,6 +93,7 @@ interface Subject {
   id: string;
   email: string;
   orgId: string;
+  apiKey: string;
   path: string;
   displayUrl: string;
   health: HealthHandle;
@@ -113,7 +114,7 @@ async function activeWebhook(): Promise<Subject> {
   await waitFor(async () => (await stack.db('deliveries').where({ id: pingDeliveryId }).first())?.status === 'succeeded', 'the ping delivery');
   await waitFor(async () => (await webhookRow(webhook.id)).status === 'active', 'the webhook to become active');
   const health: HealthHandle = stack.client.workflow.getHandle(webhookHealthWorkflowId(webhook.id));
-  current = { id: webhook.id, email, orgId: org.id, path, displayUrl: webhook.display_url, health };
+  current = { id: webhook.id, email, orgId: org.id, apiKey: org.apiKey, path, displayUrl: webhook.display_url, health };
   await healthWhere(current, (h) => h.consecutiveFailureDays === 0 && !h.disabled, 'a healthy start');
   return current;
 }
@@ -181,7 +182,12 @@ async function describeRuns(subject: Subject): Promise<string[]> {
   }
 }
 
-const mailTo = (subject: Subject) => smtp.to(subject.email);
+/** The disable emails a webhook's owner received. */
+const mailTo = (subject: Subject) => smtp.to(subject.email).filter((m) => m.subject.startsWith('CloudKeep webhook disabled:'));
+/** The warnings (after the first full failure day of a streak) a webhook's owner received. */
+const warningsTo = (subject: Subject) => smtp.to(subject.email).filter((m) => m.subject.startsWith('CloudKeep webhook failing:'));
+/** The `Failing since:` line of each warning: one per streak. */
+const warnedStreaks = (subject: Subject) => warningsTo(subject).map((m) => /Failing since: +(\S+)/.exec(m.text)![1]);
 const eventRequests = (subject: Subject) => receiver.requests.filter((r) => r.path === subject.path && r.headers['x-cloudkeep-event'] !== 'ping');
 
 /** Reports failures on days 1 and 2 and checks the streak after each. */
@@ -207,6 +213,17 @@ describe('the health workflow', () => {
     const subject = await activeWebhook();
     const day1 = await nextDay1();
     const { failingSince } = await twoFailureDays(subject, day1);
+
+    // One warning, at the end of the first failure day: since when, until when, the last error, where to look.
+    const [warning] = await waitFor(() => (warningsTo(subject).length ? warningsTo(subject) : null), 'the warning');
+    expect(warning.to).toEqual([subject.email]);
+    expect(warning.subject).toContain(subject.displayUrl);
+    expect(warning.text).toContain(`has been failing since ${new Date(failingSince).toISOString()}`);
+    expect(warning.text).toContain(`It will be disabled after ${new Date(on(day1, 3, 0)).toISOString().slice(0, 10)} (UTC) unless a delivery succeeds.`);
+    expect(warning.text).toContain('Last error:     HTTP 502'); // day 1's last, when day 1 closed
+    expect(warning.text).toContain(`${stack.config.http.publicBaseUrl}/settings/?webhook=${subject.id}`);
+    expect(warning.text).toContain(`/v1/webhooks/${subject.id}/deliveries`);
+    expect((await webhookRow(subject.id)).warning_email_sent_for).toEqual(new Date(failingSince).toISOString());
 
     // Day 3: a synthetic failure, then a real event whose delivery fails against the real endpoint.
     await report(subject, false, 'HTTP 500');
@@ -255,25 +272,31 @@ describe('the health workflow', () => {
     expect(mail.text).toContain('Last error:     HTTP 503');
     expect(mail.text).toContain(`/v1/webhooks/${subject.id}/enable`);
     expect(mail.text).toMatch(/re-enable/i);
+    // What to do: fix, re-enable on the page (linked) or with the API, then recover from when the streak began.
+    expect(mail.text).toContain(`${stack.config.http.publicBaseUrl}/settings/?webhook=${subject.id}`);
+    expect(mail.text).toContain(`/v1/webhooks/${subject.id}/recover`);
+    expect(mail.text).toContain(`{"since":"${new Date(failingSince).toISOString()}"}`);
+    expect((await webhookRow(subject.id)).failing_since.toISOString()).toBe(new Date(failingSince).toISOString());
     expect((await webhookRow(subject.id)).disabled_email_sent_at).not.toBeNull();
     await healthWhere(subject, (h) => h.disabled && h.consecutiveFailureDays === 3, 'the query to show the disable');
 
-    // Nothing reaches the endpoint any more: a new event finds no subscriber, the cancelled delivery never retries.
+    // Nothing reaches the endpoint any more: a new event is kept as skipped (for a recovery), the cancelled delivery never retries.
     const second = await stack.services.events.ingest(subject.orgId, { event: 'secret.created', data: secretCreatedData });
     expect(second.deliveries).toBe(0);
-    expect(await stack.db('deliveries').where({ event_id: second.id })).toHaveLength(0);
+    expect(await stack.db('deliveries').where({ event_id: second.id })).toMatchObject([{ webhook_id: subject.id, status: 'skipped', attempt_count: 0 }]);
     await advanceTo(on(day1, 5, 12)); // well past 02:36 on day 4, when the sixth attempt was due
     const after = await stack.db('deliveries').where({ id: delivery.id }).first();
     expect(after).toMatchObject({ status: 'cancelled', attempt_count: 5 });
     expect(eventRequests(subject)).toHaveLength(5);
     expect(mailTo(subject)).toHaveLength(1);
+    expect(warningsTo(subject)).toHaveLength(1); // one of each for the streak
     expect((await webhookRow(subject.id)).status).toBe('disabled');
   });
 
   it('does not disable when the third day has a success', async () => {
     const subject = await activeWebhook();
     const day1 = await nextDay1();
-    await twoFailureDays(subject, day1);
+    const first = await twoFailureDays(subject, day1);
     await report(subject, false, 'HTTP 500');
     await advanceTo(on(day1, 3, 10));
     await report(subject, true);
@@ -287,13 +310,16 @@ describe('the health workflow', () => {
     expect((await webhookRow(subject.id)).status).toBe('active');
 
     // The count starts over: two more failure days are two, not four.
-    await report(subject, false, 'HTTP 504');
+    const secondStreak = await report(subject, false, 'HTTP 504');
     await advanceTo(on(day1, 5, 1));
     await report(subject, false, 'HTTP 504');
     await advanceTo(on(day1, 6, 1));
     await healthWhere(subject, (x) => x.consecutiveFailureDays === 2 && !x.disabled, 'a new streak of two');
     expect((await webhookRow(subject.id)).status).toBe('active');
     expect(mailTo(subject)).toHaveLength(0);
+    // One warning per streak: the success ended the first, the second warned again.
+    await waitFor(() => warningsTo(subject).length === 2, 'a warning for each streak');
+    expect(warnedStreaks(subject)).toEqual([new Date(first.failingSince).toISOString(), new Date(secondStreak).toISOString()]);
   });
 
   it('does not disable when a day without attempts breaks the streak', async () => {
@@ -311,6 +337,8 @@ describe('the health workflow', () => {
     expect(h).toMatchObject({ disabled: false, failingSince: new Date(failingSince).toISOString() });
     expect((await webhookRow(subject.id)).status).toBe('active');
     expect(mailTo(subject)).toHaveLength(0);
+    await waitFor(() => warningsTo(subject).length === 2, 'a warning for the new streak');
+    expect(warnedStreaks(subject)[1]).toBe(new Date(failingSince).toISOString());
   });
 
   it('counts a success the delivery activity did not signal, through the next failure, for its day', async () => {
@@ -372,6 +400,7 @@ describe('the health workflow', () => {
     let previousWasFailureDay = false;
     let failingSince: number | null = null;
     let lastFailure: { at: number; error: string } | null = null;
+    const streakStarts: string[] = []; // each streak's failingSince: one warning each
     const sampledRuns = new Set<string>([await currentRunId(subject)]);
     let busyDayRuns: [string, string] | null = null;
 
@@ -404,7 +433,10 @@ describe('the health workflow', () => {
       }
       const failureDay = kind === 'F' || kind === 'B';
       if (failureDay) {
-        if (!previousWasFailureDay) failingSince = failures[0];
+        if (!previousWasFailureDay) {
+          failingSince = failures[0];
+          streakStarts.push(new Date(failingSince).toISOString());
+        }
         streak = previousWasFailureDay ? streak + 1 : 1;
       } else {
         streak = 0;
@@ -435,6 +467,10 @@ describe('the health workflow', () => {
 
     expect((await webhookRow(subject.id)).status).toBe('active');
     expect(mailTo(subject)).toHaveLength(0);
+    // Exactly one warning per streak, each naming its own start.
+    expect(streakStarts).toHaveLength(plan.match(/[FB]+/g)!.length);
+    await waitFor(() => warningsTo(subject).length >= streakStarts.length, 'a warning for every streak');
+    expect(warnedStreaks(subject)).toEqual(streakStarts);
 
     // Every run of the chain, newest first, found through each run's link to the one it continued.
     const runs = (await runChain(stack.client, webhookHealthWorkflowId(subject.id))).map(({ runId, events }) => ({
@@ -563,13 +599,20 @@ describe('re-enabling a disabled webhook', () => {
     const day1 = await nextDay1();
     await disableAfterThreeDays(subject, day1);
     await waitFor(() => mailTo(subject).length === 1, 'the first email');
+    const { failingSince } = await healthWhere(subject, (h) => h.disabled, 'the disabled state');
 
-    const { pingDeliveryId } = await stack.services.webhooks.enable(subject.orgId, subject.id);
+    // Re-enabling answers what could be recovered since the streak began (counted in test/recover.test.ts: here the
+    // streak is in skipped-ahead workflow time, the deliveries in wall-clock time).
+    const enabled = await stack.api('POST', `/v1/webhooks/${subject.id}/enable`, subject.apiKey);
+    expect(enabled.status).toBe(200);
+    expect(enabled.body).toMatchObject({ id: subject.id, status: 'pending', recoverable: { count: expect.any(Number), since: failingSince } });
+    const pingDeliveryId = (await stack.db('deliveries').where({ webhook_id: subject.id, event_type: 'ping' }).orderBy('created_at', 'desc').first()).id;
     expect((await webhookRow(subject.id)).disabled_email_sent_at).toBeNull();
     await waitFor(async () => (await stack.db('deliveries').where({ id: pingDeliveryId }).first()).status === 'succeeded', 'the re-enable ping');
     await waitFor(async () => (await webhookRow(subject.id)).status === 'active', 'the webhook to become active again');
     const reset = await healthWhere(subject, (h) => !h.disabled && h.consecutiveFailureDays === 0, 'the streak to start over');
     expect(reset.failingSince).toBeNull();
+
 
     // One more failure day is one, not four: the old streak is gone.
     const again = (await nextDay1()) + DAY;
@@ -585,5 +628,6 @@ describe('re-enabling a disabled webhook', () => {
     await advanceTo(on(again, 4, 0, 30));
     await waitFor(async () => (await webhookRow(subject.id)).status === 'disabled', 'the second disable');
     await waitFor(() => mailTo(subject).length === 2, 'the second email');
+    expect(warnedStreaks(subject)).toHaveLength(2); // one warning per streak, the new one included
   });
 });

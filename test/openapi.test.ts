@@ -92,6 +92,8 @@ function validBody(route: Route): Record<string, unknown> {
       return { event: 'secret.created', data: secretCreatedData };
     case 'post /v1/integrations/slack/authorize':
       return { events: ['secret.created'] };
+    case 'post /v1/webhooks/:id/recover':
+      return { since: new Date(Date.now() - 3_600_000).toISOString() };
     default:
       return {};
   }
@@ -194,6 +196,13 @@ function specificCases(): BadCase[] {
     update('unsupported event', { events: ['vault.exploded'] }, 'body.events.0'),
     update('nothing to change', {}, 'body'),
     update('a field that cannot change', { destination: 'slack' }, 'body.destination'),
+    create('Standard Webhooks on a Slack webhook', { url: 'https://hooks.slack.com/services/T1/B2/xyz', destination: 'slack', standardWebhooks: true }, 'body.standardWebhooks'),
+    create('Standard Webhooks with a secret verifiers cannot decode', { secret: 'my-own-secret-that-is-not-base64', standardWebhooks: true }, 'body.secret'),
+    { label: 'recover: since in the future', method: 'POST', path: `${w}/recover`, token: admin, body: { since: new Date(Date.now() + 86_400_000).toISOString() }, status: [400], field: 'body.since' },
+    { label: 'recover: since not ISO 8601', method: 'POST', path: `${w}/recover`, token: admin, body: { since: 'last week' }, status: [400], field: 'body.since' },
+    { label: 'recover: unknown status', method: 'POST', path: `${w}/recover`, token: admin, body: { since: '2026-01-01T00:00:00Z', statuses: ['failed', 'cancelled'] }, status: [400], field: 'body.statuses.1' },
+    { label: 'recoverable: since in the future', method: 'GET', path: `${w}/recoverable?since=${encodeURIComponent(new Date(Date.now() + 86_400_000).toISOString())}`, token: admin, status: [400], field: 'query.since' },
+    { label: 'recoverable: unknown status', method: 'GET', path: `${w}/recoverable?since=2026-01-01T00:00:00Z&statuses=skipped,retrying`, token: admin, status: [400], field: 'query.statuses' },
     { label: 'rotate: secret with spaces', method: 'POST', path: `${w}/rotate-secret`, token: admin, body: { secret: 'a secret with spaces in it 0123' }, status: [400], field: 'body.secret' },
     { label: 'list: cursor not ours', method: 'GET', path: '/v1/webhooks?cursor=bm90LWEtY3Vyc29y', token: admin, status: [400], field: 'query.cursor' },
     { label: 'log: cursor not ours', method: 'GET', path: `${w}/deliveries?cursor=garbage`, token: admin, status: [400], field: 'query.cursor' },

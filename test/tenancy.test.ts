@@ -13,8 +13,9 @@ let stack: Stack;
 let a: Org;
 let b: Org;
 let receiver: Receiver;
-/** Org A: one active and one disabled webhook, each with a finished delivery. */
-const ids = { webhooks: [] as string[], deliveries: [] as string[] };
+/** Org A: one active and one disabled webhook, each with a finished delivery; a finished recovery of the active one. */
+const ids = { webhooks: [] as string[], deliveries: [] as string[], recovery: '' };
+const anHourAgo = new Date(Date.now() - 3_600_000).toISOString();
 let bWebhook: string;
 
 type Route = { method: string; path: string; access: string };
@@ -31,6 +32,8 @@ function validBody(route: Route): unknown {
       return { secret: 'attacker-chosen-secret-0123456789' };
     case 'POST /v1/events':
       return { event: 'secret.created', data: secretCreatedData };
+    case 'POST /v1/webhooks/:id/recover':
+      return { since: anHourAgo };
     case 'POST /v1/integrations/slack/authorize':
       return { events: ['secret.created'] };
     default:
@@ -49,7 +52,9 @@ function idsFor(route: Route): string[] {
 function callsOf(route: Route): { method: string; path: string; body: unknown }[] {
   const method = route.method.toUpperCase();
   if (!route.path.includes(':')) return [{ method, path: route.path, body: validBody(route) }];
-  return idsFor(route).map((id) => ({ method, path: route.path.replace(':id', id), body: validBody(route) }));
+  // A query the route needs, and org A's recovery for a recovery's own id.
+  const query = route.path.endsWith('/recoverable') ? `?since=${encodeURIComponent(anHourAgo)}` : '';
+  return idsFor(route).map((id) => ({ method, path: route.path.replace(':id', id).replace(':recoveryId', ids.recovery) + query, body: validBody(route) }));
 }
 
 /** Everything the API could change, row by row: every table but knex's own. */
@@ -93,6 +98,10 @@ beforeAll(async () => {
     return all.length === 4 && all.every((d) => d.status === 'succeeded') ? all : null;
   }, "org A's pings and deliveries to succeed");
   ids.deliveries = rows.filter((d: { event_type: string }) => d.event_type === 'secret.created').map((d: { id: string }) => d.id);
+  const recovery = await stack.api('POST', `/v1/webhooks/${ids.webhooks[0]}/recover`, a.apiKey, { since: anHourAgo });
+  expect(recovery.status).toBe(202);
+  ids.recovery = recovery.body.recoveryId;
+  await waitFor(async () => (await stack.db('webhook_recoveries').where({ id: ids.recovery }).first()).status === 'completed', "org A's recovery to complete");
   await stack.db('webhooks').where({ id: ids.webhooks[1] }).update({ status: 'disabled', status_reason: 'Failing for 3 consecutive days' });
   // Every run closed: nothing of A's moves on its own while we compare.
   await Promise.all(rows.map((d: { id: string }) => stack.client.workflow.getHandle(deliveryWorkflowId(d.id)).result()));

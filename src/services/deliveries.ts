@@ -54,7 +54,8 @@ export class DeliveryService {
     const webhook = await webhooksStore.get(this.db, organizationId, delivery.webhook_id);
     if (!webhook) throw new NotFoundError('Delivery');
     if (webhook.status === 'disabled') throw new ConflictError('webhook', 'the webhook is disabled; re-enable it before redelivering');
-    const finished = ['succeeded', 'failed', 'cancelled'].includes(delivery.status);
+    // A skipped delivery never had a run: like a finished one, it gets a new run and goes back to pending.
+    const finished = ['succeeded', 'failed', 'cancelled', 'skipped'].includes(delivery.status);
     // The log says finished a moment before the run closes: a signal to that closing run would be lost
     // (and the delivery left pending), so let it close first; signalWithStart then starts a new run.
     if (finished) await this.runClosed(id);

@@ -4,7 +4,7 @@ import { RECOVERABLE_STATUSES, RecoverableStatus, recoveriesStore, RecoveryRow }
 import { webhooksStore } from '../db/stores/webhooks';
 import { newId } from '../domain/ids';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
-import { recoverWorkflowId, searchAttributes } from '../workflows/messages';
+import { RecoverWorkflowInput, recoverWorkflowId, searchAttributes } from '../workflows/messages';
 import { recoverWebhookWorkflow } from '../workflows/recover';
 
 const DAY_MS = 86_400_000;
@@ -61,7 +61,12 @@ export class RecoveryService {
    * Starts a recovery of an active or pending webhook (a disabled one is re-enabled first). One at a time per
    * webhook: a second would re-deliver the same deliveries again.
    */
-  async start(organizationId: string, webhookId: string, input: { since: string; statuses?: RecoverableStatus[] }): Promise<RecoveryView> {
+  async start(
+    organizationId: string,
+    webhookId: string,
+    input: { since: string; statuses?: RecoverableStatus[] },
+    paging: Pick<RecoverWorkflowInput, 'batchSize' | 'maxBatchesPerRun'> = {},
+  ): Promise<RecoveryView> {
     const now = new Date();
     const since = this.checkSince(input.since, 'body.since', now);
     const statuses = normalizeStatuses(input.statuses);
@@ -82,7 +87,7 @@ export class RecoveryService {
       await this.deps.temporal.workflow.start(recoverWebhookWorkflow, {
         workflowId: recoverWorkflowId(webhookId, row.id),
         taskQueue: this.deps.taskQueue,
-        args: [{ recoveryId: row.id, webhookId, since: since.toISOString(), until: now.toISOString(), statuses, total: row.total }],
+        args: [{ recoveryId: row.id, webhookId, since: since.toISOString(), until: now.toISOString(), statuses, total: row.total, ...paging }],
         typedSearchAttributes: [{ key: searchAttributes.webhookId, value: webhookId }],
         staticSummary: `Recovery of webhook ${webhookId}: re-delivers ${row.total} ${statuses.join('/')} deliveries since ${since.toISOString()}, oldest first`,
       });

@@ -27,9 +27,16 @@ const { disableWebhook } = proxyActivities<Activities>({
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
 });
 // SMTP may be down for a while: keep retrying; the activity itself makes sure one email goes out.
-const { sendDisabledEmail, sendFailureWarningEmail } = proxyActivities<Activities>({
+const { sendDisabledEmail } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});
+// The warning waits in the loop that closes days: bounded, so an SMTP outage cannot delay a disable for long.
+// If it gives up, the warning is tried again at the next wake-up.
+const { sendFailureWarningEmail } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '15 minutes',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 
 export interface WebhookHealthInput {
@@ -79,8 +86,13 @@ export async function webhookHealthWorkflow(input: WebhookHealthInput): Promise<
   // After the first full failure day of a streak, one warning: the day the webhook will be disabled, unless a delivery succeeds.
   const warnIfDue = async () => {
     if (state.disabled || !warningDue(state)) return;
+    const warnedBefore = state.warnedFailingSince ?? null;
     markWarned(state);
-    await sendFailureWarningEmail({ webhookId: input.webhookId, failingSince: state.failingSince!, lastError: state.lastError, disableAfterDay: disableDay(state)! });
+    try {
+      await sendFailureWarningEmail({ webhookId: input.webhookId, failingSince: state.failingSince!, lastError: state.lastError, disableAfterDay: disableDay(state)! });
+    } catch {
+      state.warnedFailingSince = warnedBefore; // not sent: due again at the next wake-up
+    }
   };
 
   for (;;) {

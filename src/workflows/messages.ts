@@ -82,6 +82,9 @@ export interface RecoverWorkflowInput {
   /** Carried across continue-as-new: where paging stands and how many were re-delivered. */
   cursor?: { createdAt: string; id: string } | null;
   started?: number;
+  /** Deliveries per batch and batches per run (defaults 100 and 50; smaller in tests of paging). */
+  batchSize?: number;
+  maxBatchesPerRun?: number;
 }
 export interface RecoveryProgress {
   total: number;

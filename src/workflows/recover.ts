@@ -1,4 +1,4 @@
-import { continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { RecoverWorkflowInput, RecoveryProgress, recoveryProgressQuery } from './messages';
 
@@ -21,7 +21,13 @@ export async function recoverWebhookWorkflow(input: RecoverWorkflowInput): Promi
   const progress: RecoveryProgress = { total: input.total, started: input.started ?? 0, status: 'running' };
   let cursor = input.cursor ?? null;
   setHandler(recoveryProgressQuery, () => progress);
+  // The Temporal UI shows these details beside the start's static summary (which a continued run does not carry).
+  const showProgress = () =>
+    setCurrentDetails(`Recovery ${input.recoveryId} of webhook ${input.webhookId}: ${progress.status}, re-delivered ${progress.started} of ${progress.total} (${input.statuses.join('/')} since ${input.since})`);
+  showProgress();
 
+  const batchSize = input.batchSize ?? RECOVERY_BATCH_SIZE;
+  const maxBatchesPerRun = input.maxBatchesPerRun ?? MAX_BATCHES_PER_RUN;
   for (let batches = 1; ; batches++) {
     const batch = await recoverBatch({
       recoveryId: input.recoveryId,
@@ -30,18 +36,20 @@ export async function recoverWebhookWorkflow(input: RecoverWorkflowInput): Promi
       until: input.until,
       statuses: input.statuses,
       after: cursor,
-      limit: RECOVERY_BATCH_SIZE,
+      limit: batchSize,
     });
     cursor = batch.cursor;
     progress.started = batch.started;
     // A delivery that failed after the count was taken is recovered too: the total follows.
     progress.total = Math.max(progress.total, progress.started);
+    showProgress();
     if (batch.done) break;
-    if (batches >= MAX_BATCHES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+    if (batches >= maxBatchesPerRun || workflowInfo().continueAsNewSuggested) {
       return continueAsNew<typeof recoverWebhookWorkflow>({ ...input, total: progress.total, cursor, started: progress.started });
     }
   }
   await completeRecovery({ recoveryId: input.recoveryId });
   progress.status = 'completed';
+  showProgress();
   return progress;
 }
