@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
-import { Receiver } from './support/receiver';
+import { Receiver, Responder } from './support/receiver';
 import { createStack, Org, secretCreatedData, Stack } from './support/stack';
 import { verifyWebhook } from './support/verify-webhook';
 import { waitFor } from './support/wait';
@@ -76,7 +76,7 @@ async function deliveredCount(webhookId: string, status = 'succeeded'): Promise<
 }
 
 beforeAll(async () => {
-  slack = await new Receiver((req) => {
+  const fakeSlack: Responder = (req): ReturnType<Responder> => {
     const url = new URL(req.path, 'http://fake-slack');
     if (req.method === 'GET' && url.pathname === '/oauth/v2/authorize') {
       const back = new URLSearchParams({ code: 'good-code', state: url.searchParams.get('state') ?? '' });
@@ -87,7 +87,8 @@ beforeAll(async () => {
       return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
     }
     return { status: 404, body: 'not found' };
-  }).start();
+  };
+  slack = await new Receiver(fakeSlack).start();
   stack = await createStack({
     env: {
       SLACK_CLIENT_ID: '123.456',
