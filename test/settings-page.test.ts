@@ -13,6 +13,7 @@ import { createStack, Org, secretCreatedData, Stack } from './support/stack';
 import { verifyWebhook } from './support/verify-webhook';
 import { waitFor } from './support/wait';
 import { chromiumPath } from '../scripts/prepare-test-servers';
+import { attemptOutcomeSignal, webhookHealthQuery, webhookHealthWorkflowId } from '../src/workflows/messages';
 
 let stack: Stack;
 let receiver: Receiver;
@@ -146,7 +147,6 @@ it('adds a webhook, copies its secret once, tests it, reads the attempt detail a
   await page.waitForSelector(`${card(row.id)} .badge:has-text("Active")`);
   expect(await page.textContent(`${card(row.id)} .health`)).toBe('Healthy');
   expect(await page.textContent(`${card(row.id)} .meta`)).toContain('Vaults: vlt_8xK2mN, vlt_other');
-  await screenshot(page, 'settings-list.png');
 
   await stack.api('POST', '/v1/events', org.serviceToken, { event: 'secret.created', data: secretCreatedData });
   await page.click(`${card(row.id)} button:has-text("Test")`);
@@ -545,4 +545,25 @@ it('connects Slack through its consent screen and comes back to the page with th
   expect(await page.textContent(`${card(created.id)} .webhook-url`)).not.toContain('slack-token');
   expect(await page.$(`${card(created.id)} button:has-text("Rotate secret")`)).toBeNull();
   await waitFor(() => receiver.requests.find((r) => r.path === '/services/T0FAKE/B0FAKE/slack-token'), 'the ping posted to the channel');
+});
+
+it('says "Failing for 2 days since …" with the last error once the health workflow has counted two failure days', async () => {
+  const { id } = await createWebhook(org, { url: `${receiver.url}/failing-for-days`, events: ['vault.created'] });
+  await waitFor(async () => (await webhookStatus(id)) === 'active', 'the ping');
+  // The health workflow's real input: attempt outcomes in workflow time. Two days ago and yesterday failed
+  // (each closed by the next day's outcome), and today too, so the streak stands at two closed failure days.
+  const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+  const handle = stack.client.workflow.getHandle(webhookHealthWorkflowId(id));
+  const firstFailure = today - 2 * 86_400_000 + 10 * 3_600_000 + 14 * 60_000;
+  for (const at of [firstFailure, today - 86_400_000 + 3_600_000, Math.min(today + 60_000, Date.now())]) {
+    await handle.signal(attemptOutcomeSignal, { deliveryId: 'dlv_outcome', succeeded: false, at, status: 503, error: 'HTTP 503', lastSuccessAt: null });
+  }
+  await waitFor(async () => (await handle.query(webhookHealthQuery)).consecutiveFailureDays === 2, 'two failure days counted');
+
+  await refreshList(page);
+  const since = new Date(firstFailure).toISOString().slice(0, 16).replace('T', ' ');
+  expect(await page.textContent(`${card(id)} .health`)).toBe(`Failing for 2 days since ${since} UTC · Last error: HTTP 503`);
+  expect(await page.getAttribute(`${card(id)} .health`, 'class')).toContain('health-failing');
+  expect(await page.textContent(`${card(id)} .badge`)).toBe('Active'); // still delivering: the third day would disable it
+  await screenshot(page, 'settings-list.png');
 });
