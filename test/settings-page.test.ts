@@ -412,9 +412,12 @@ it('fits a 360 px wide screen without horizontal scrolling', async () => {
   await p.click(`${card(first!)} button:has-text("Delivery Log")`);
   await p.waitForSelector('#deliveries tr[data-delivery]');
   expect(await overflow()).toBe(0);
+  await p.$eval('#log', (log) => log.scrollIntoView());
+  await screenshot(p, 'settings-360px-log.png');
   await p.click('#deliveries tr[data-delivery] button:has-text("Details")');
   await p.waitForSelector('#detail-dialog[open]');
   expect(await p.$eval('#detail-dialog', (d) => d.scrollWidth - d.clientWidth)).toBe(0);
+  await screenshot(p, 'settings-360px-detail.png');
   await p.click('#close-detail');
   await p.click('#add-webhook');
   await p.waitForSelector('#editor-dialog[open]');

@@ -120,9 +120,12 @@
   }
 
   // ---- the webhook list
+  let webhooksLoad = 0;
   async function loadWebhooks() {
+    const load = ++webhooksLoad; // a later reload wins over a slower earlier one
     const cursor = webhookPages.cursors[webhookPages.index];
     const page = await api('GET', '/v1/webhooks?limit=' + WEBHOOKS_PER_PAGE + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
+    if (load !== webhooksLoad) return;
     if (!page.data.length && webhookPages.index > 0) { // the last one on this page was deleted
       webhookPages.cursors.pop();
       webhookPages.index--;
@@ -130,6 +133,7 @@
     }
     // The list has no health; each webhook's own read asks its health workflow (in parallel, one page only).
     const detailed = await Promise.all(page.data.map((w) => api('GET', '/v1/webhooks/' + w.id).catch(() => Object.assign({ health: null }, w))));
+    if (load !== webhooksLoad) return;
     webhookPages.next = page.nextCursor;
     const list = $('webhooks');
     redraw(list, () => detailed.forEach((w) => list.appendChild(webhookItem(w))));
@@ -389,14 +393,17 @@
     logWebhook = null;
   }
 
+  let deliveriesLoad = 0;
   async function loadDeliveries() {
     const w = logWebhook;
+    const load = ++deliveriesLoad; // filters change faster than answers come: only the latest request draws
     const q = new URLSearchParams({ limit: String(DELIVERIES_PER_PAGE) });
     if ($('filter-status').value) q.set('status', $('filter-status').value);
     if ($('filter-event').value) q.set('event', $('filter-event').value);
     const cursor = logPages.cursors[logPages.index];
     if (cursor) q.set('cursor', cursor);
     const page = await api('GET', '/v1/webhooks/' + w.id + '/deliveries?' + q.toString());
+    if (load !== deliveriesLoad) return;
     logPages.next = page.nextCursor;
     const tbody = $('deliveries').querySelector('tbody');
     redraw(tbody, () => page.data.forEach((d) => tbody.appendChild(deliveryRow(d))));
@@ -633,6 +640,7 @@
     e.preventDefault();
     apiKey = $('api-key').value.trim();
     sessionStorage.setItem('cloudkeep.apiKey', apiKey);
+    $('message').hidden = true; // the old message is stale: "Signed in" shows once the list is drawn
     webhookPages.cursors = [null];
     webhookPages.index = 0;
     loadWebhooks().then(() => show('Signed in.')).catch(fail);
