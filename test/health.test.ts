@@ -527,6 +527,30 @@ describe('the health workflow', () => {
   });
 });
 
+describe('the warning while the SMTP server is down', () => {
+  useTimeSkippingStack();
+
+  it('does not hold up the health rule, and goes out once when mail works again', async () => {
+    const subject = await activeWebhook();
+    const day1 = await nextDay1();
+    await advanceTo(on(day1, 1, 1));
+    const failingSince = await report(subject, false, 'HTTP 500');
+    await smtp.stop();
+    await advanceTo(on(day1, 2, 1)); // day 1 closed at midnight with no mail server: the warning gives up after 15 minutes
+    await healthWhere(subject, (h) => h.consecutiveFailureDays === 1, 'one failure day');
+    expect(warningsTo(subject)).toHaveLength(0);
+    await smtp.start();
+    // The next outcome wakes the workflow: the warning is due again and goes out, once.
+    await report(subject, false, 'HTTP 502');
+    await waitFor(() => warningsTo(subject).length === 1, 'the warning once mail works again');
+    expect(warnedStreaks(subject)).toEqual([new Date(failingSince).toISOString()]);
+    expect(warningsTo(subject)[0].text).toContain('Last error:     HTTP 502');
+    await advanceTo(on(day1, 3, 1));
+    await healthWhere(subject, (h) => h.consecutiveFailureDays === 2 && !h.disabled, 'two failure days');
+    expect(warningsTo(subject)).toHaveLength(1);
+  });
+});
+
 describe('the health workflow across a worker restart', () => {
   useTimeSkippingStack();
 
