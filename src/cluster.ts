@@ -4,7 +4,8 @@
  * Ctrl-C / SIGTERM stops everything it started, in reverse order, also while it is still starting.
  */
 import { ConfigError, loadConfig } from './config';
-import { clusterBanner, startCluster, Stops } from './dev/cluster';
+import { clusterBanner, startCluster } from './dev/cluster';
+import { Stops } from './dev/stops';
 
 async function main(): Promise<void> {
   const say = (line: string) => console.log(line);

@@ -15,6 +15,7 @@ import { ensureDevCredentials } from './credentials';
 import { freePort } from './ports';
 import { startEmbeddedPostgres } from './postgres';
 import { ManagedProcess, startProcess, tail } from './processes';
+import { Stops } from './stops';
 import { databaseFromUrl, ensureNamespace, freeServerPorts, setupTemporalSchema, startTemporalServer, startTemporalUi } from './temporal-cluster';
 import { ensureTemporalServer, ensureTemporalUiServer, TEMPORAL_SERVER_VERSION } from './temporal-server';
 
@@ -68,25 +69,6 @@ export async function pollingWorkerPids(address: string, namespace: string, task
     return (pollers ?? []).map((p) => Number.parseInt(p.identity ?? '', 10)).filter((pid) => Number.isInteger(pid));
   } finally {
     await connection.close();
-  }
-}
-
-/** What stops the parts started so far, last first. */
-export class Stops {
-  private readonly steps: (() => Promise<unknown>)[] = [];
-  /** Set by a signal: start-up gives up at its next step, then everything started is stopped. */
-  requested = false;
-  constructor(private readonly log: Log) {}
-  push(step: () => Promise<unknown>): void {
-    this.steps.push(step);
-  }
-  /** Called between start-up steps. */
-  checkpoint(): void {
-    if (this.requested) throw new Error('stopped while starting');
-  }
-  async run(): Promise<void> {
-    this.requested = true;
-    for (let step = this.steps.pop(); step; step = this.steps.pop()) await step().catch((err: Error) => this.log(`shutdown step failed: ${err.message}`));
   }
 }
 
