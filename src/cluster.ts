@@ -11,8 +11,10 @@ async function main(): Promise<void> {
   const say = (line: string) => console.log(line);
   const stops = new Stops(say);
   let running = false;
+  let signalled = false;
   const onSignal = () => {
-    if (stops.requested) return;
+    if (signalled) return;
+    signalled = true;
     say('\nStopping the cluster…');
     if (running) void stops.run().then(() => process.exit(0));
     else stops.requested = true; // start-up notices at its next step, stops what it started, and we exit below
@@ -28,11 +30,11 @@ async function main(): Promise<void> {
     // A worker or API that dies is reported, not restarted: the other replica carries on (that is the point).
     for (const node of [...cluster.apis, ...cluster.workers]) {
       void node.process.exited.then((code) => {
-        if (!stops.requested) say(`${node.name} (pid ${node.pid}) exited (${code ?? node.process.child.signalCode}); log ${node.process.logFile}`);
+        if (!signalled) say(`${node.name} (pid ${node.pid}) exited (${code ?? node.process.child.signalCode}); log ${node.process.logFile}`);
       });
     }
   } catch (err) {
-    if (stops.requested) process.exit(0);
+    if (signalled) process.exit(0);
     console.error(err instanceof ConfigError || err instanceof Error ? err.message : err);
     process.exit(1);
   }

@@ -112,7 +112,11 @@ export async function startCluster(config: Config, log: Log, stops = new Stops(l
     stops.push(() => server.stop());
     const namespace = config.temporal.namespace;
     log(`Waiting for namespace ${namespace} and its search attributes…`);
-    await ensureNamespace({ address: server.address, namespace, retentionDays: NAMESPACE_RETENTION_DAYS });
+    const serverExited = () => {
+      const { child, logFile } = server.process;
+      return child.exitCode !== null || child.signalCode !== null ? `the Temporal server exited (log ${logFile}):\n${tail(logFile, 5)}` : null;
+    };
+    await ensureNamespace({ address: server.address, namespace, retentionDays: NAMESPACE_RETENTION_DAYS, serverExited });
     stops.checkpoint();
 
     let uiUrl: string | null = null;

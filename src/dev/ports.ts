@@ -13,6 +13,23 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A free port below `limit`. Temporal stores membership ports as a PostgreSQL smallint, so they must be
+ * under 32768, where the OS never hands out ephemeral ports: candidates are tried at random instead.
+ */
+export async function freePortBelow(limit: number, from = 20_000): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const port = from + Math.floor(Math.random() * (limit - from));
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`No free port between ${from} and ${limit}`);
+}
+
 export function isListening(port: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port }, () => (socket.destroy(), resolve(true)));

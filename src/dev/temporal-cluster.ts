@@ -11,7 +11,7 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/messages';
-import { freePort, waitForListening } from './ports';
+import { freePort, freePortBelow, waitForListening } from './ports';
 import { ManagedProcess, startProcess, tail } from './processes';
 import type { TemporalServerBuild } from './temporal-server';
 
@@ -80,7 +80,8 @@ export interface TemporalServerPorts {
 export async function freeServerPorts(): Promise<TemporalServerPorts> {
   const names = ['frontend', 'frontendHttp', 'frontendMembership', 'history', 'historyMembership', 'matching', 'matchingMembership', 'worker', 'workerMembership', 'metrics'] as const;
   const ports: Partial<TemporalServerPorts> = {};
-  for (const name of names) ports[name] = await freePort();
+  // Membership ports are stored as smallint in cluster_membership: below 32768.
+  for (const name of names) ports[name] = name.endsWith('Membership') ? await freePortBelow(32_768) : await freePort();
   return ports as TemporalServerPorts;
 }
 
@@ -147,7 +148,7 @@ const ALREADY_EXISTS = 6;
  * visibility query on them is accepted: a new namespace reaches the frontend's cache only after its next
  * refresh (~10 s), and workflows cannot set a search attribute the server does not know yet.
  */
-export async function ensureNamespace(options: { address: string; namespace: string; retentionDays: number; deadlineMs?: number }): Promise<void> {
+export async function ensureNamespace(options: { address: string; namespace: string; retentionDays: number; deadlineMs?: number; serverExited?: () => string | null }): Promise<void> {
   const { namespace } = options;
   const until = Date.now() + (options.deadlineMs ?? 120_000);
   const retry = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -155,6 +156,8 @@ export async function ensureNamespace(options: { address: string; namespace: str
       try {
         return await fn();
       } catch (err) {
+        const exited = options.serverExited?.();
+        if (exited) throw new Error(`${what}: ${exited}`);
         if (Date.now() > until) throw new Error(`Temporal at ${options.address}: ${what} failed: ${(err as Error).message}`);
         await new Promise((r) => setTimeout(r, 500));
       }
