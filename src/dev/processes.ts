@@ -14,12 +14,13 @@ export interface ManagedProcess {
 
 /**
  * Starts a long-running child with its output appended to `logFile` (the terminal stays readable; the
- * file is where to look when something fails). Not detached: it never outlives a crash of its parent's group.
+ * file is where to look when something fails).
  */
 export function startProcess(options: { name: string; command: string; args: string[]; env?: NodeJS.ProcessEnv; cwd?: string; logFile: string }): ManagedProcess {
   fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const out = fs.openSync(options.logFile, 'a');
-  const child = spawn(options.command, options.args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', out, out] });
+  // Its own process group: a terminal's Ctrl-C reaches only the parent, which stops the parts in order.
+  const child = spawn(options.command, options.args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', out, out], detached: true });
   fs.closeSync(out);
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => resolve(code));
