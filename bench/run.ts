@@ -1,78 +1,363 @@
 /**
- * `npm run bench`: throughput, latency percentiles and memory of the real stack on this machine —
- * embedded PostgreSQL, the Temporal dev server, one worker, the API, a loopback receiver. Bounded:
- * BENCH_EVENTS events (default 300) to BENCH_WEBHOOKS webhooks (default 2), then it stops.
+ * `npm run bench [-- burst|steady|fanout|parked]`: the throughput instrument. Each scenario runs the system as
+ * `npm start` does (durable Temporal by default; BENCH_TEMPORAL=memory for the in-memory dev server) beside its
+ * ceilings in the same run — raw HTTP (the same signed bytes, no Temporal) and the Temporal floor (a workflow
+ * whose one local activity posts, on the same server and worker options) — and reports CPU per delivery for each
+ * process from /proc. Bounded: every wait has a deadline, everything started is stopped. Prints a progress line
+ * while it runs and a summary table; writes JSON to BENCH_OUT when set.
  */
-import globalSetup from '../test/support/global-setup';
-import globalTeardown from '../test/support/global-teardown';
-import { Receiver } from '../test/support/receiver';
-import { createStack, secretCreatedData } from '../test/support/stack';
-import { waitFor } from '../test/support/wait';
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { deliveryWorkflowId } from '../src/workflows/messages';
+import { memoryMiB } from './proc';
+import { CpuWindow, historyCost, percentile, rawHttpCeiling, round, waitWithProgress } from './measure';
+import { secretCreatedData } from './payload';
+import { BenchReceiver } from './receiver';
+import { startSystem, System, TemporalMode } from './system';
 
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 300);
-const WEBHOOKS = Number(process.env.BENCH_WEBHOOKS ?? 2);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const log = (line: string) => console.log(line);
+type Result = Record<string, unknown>;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+async function api(sys: System, method: string, route: string, token: string, body?: unknown) {
+  const res = await fetch(sys.apiUrl + route, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
 }
-const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
-async function main() {
-  await globalSetup();
-  const stack = await createStack();
-  const receiver = await new Receiver(() => ({ status: 200, body: 'ok' })).start();
-  let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
-  try {
-    const org = await stack.createOrg();
-    for (let i = 0; i < WEBHOOKS; i++) {
-      const res = await stack.api('POST', '/v1/webhooks', org.apiKey, { url: `${receiver.url}/w${i}`, events: ['secret.created'] });
-      if (res.status !== 201) throw new Error(`create webhook: ${res.status}`);
+/** Creates webhooks on the receiver and waits until each one's ping has arrived and it is active. */
+async function createWebhooks(sys: System, receiver: BenchReceiver, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(10, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        const res = await api(sys, 'POST', '/v1/webhooks', sys.credentials.apiKey, { url: `${receiver.url}/w${i}`, events: ['secret.created'] });
+        if (res.status !== 201) throw new Error(`create webhook: ${res.status} ${JSON.stringify(res.body)}`);
+        ids.push(res.body.id);
+      }
+    }),
+  );
+  await waitWithProgress('pings', () => receiver.count((a) => a.event === 'ping'), count, 300_000, log);
+  for (const id of ids) {
+    for (let tries = 0; (await api(sys, 'GET', `/v1/webhooks/${id}`, sys.credentials.apiKey)).body.status !== 'active'; tries++) {
+      if (tries > 200) throw new Error(`webhook ${id} never became active`);
+      await new Promise((r) => setTimeout(r, 100));
     }
-    await waitFor(async () => Number((await stack.db('webhooks').where({ status: 'active' }).count('* as n').first())!.n) === WEBHOOKS, 'pings', 60_000);
+  }
+  return ids;
+}
 
-    const sentAt = new Map<string, number>();
-    const ingestLatency: number[] = [];
-    const started = performance.now();
-    let next = 0;
+/** Ingests events with `concurrency` clients (or at `ratePerSecond`), noting when each was sent. */
+async function ingest(sys: System, count: number, o: { concurrency: number; ratePerSecond?: number; prefix: string; onAccepted?: () => void }) {
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  const started = performance.now();
+  let next = 0;
+  const one = async (i: number) => {
+    const id = `evt_${o.prefix}${i}`;
+    const t0 = performance.now();
+    sentAt.set(id, Date.now());
+    const res = await api(sys, 'POST', '/v1/events', sys.credentials.serviceToken, { id, event: 'secret.created', data: secretCreatedData });
+    if (res.status !== 202) throw new Error(`ingest: ${res.status} ${JSON.stringify(res.body)}`);
+    latencies.push(performance.now() - t0);
+    o.onAccepted?.();
+  };
+  if (o.ratePerSecond) {
+    const inFlight = new Set<Promise<void>>();
+    for (let i = 0; i < count; i++) {
+      const due = started + (i * 1000) / o.ratePerSecond;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const p = one(i).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+    await Promise.all(inFlight);
+  } else {
     await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < EVENTS) {
-          const id = `evt_bench${next++}`;
-          const t0 = performance.now();
-          sentAt.set(id, Date.now());
-          const res = await stack.api('POST', '/v1/events', org.serviceToken, { id, event: 'secret.created', data: secretCreatedData });
-          if (res.status !== 202) throw new Error(`ingest: ${res.status} ${JSON.stringify(res.body)}`);
-          ingestLatency.push(performance.now() - t0);
-        }
+      Array.from({ length: o.concurrency }, async () => {
+        while (next < count) await one(next++);
       }),
     );
-    const ingestSeconds = (performance.now() - started) / 1000;
-    const expected = EVENTS * WEBHOOKS;
-    const events = () => receiver.requests.filter((r) => r.headers['x-cloudkeep-event'] === 'secret.created');
-    await waitFor(() => events().length >= expected, `${expected} deliveries`, 600_000, 100);
-    const totalSeconds = (performance.now() - started) / 1000;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { sentAt, seconds, perSecond: round(count / seconds), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
+}
 
-    const endToEnd = events().map((r) => r.at - sentAt.get(JSON.parse(r.body).id)!).sort((a, b) => a - b);
-    ingestLatency.sort((a, b) => a - b);
-    console.log(`\nCloudKeep Webhooks bench — ${EVENTS} events × ${WEBHOOKS} webhooks = ${expected} deliveries, ${CONCURRENCY} concurrent ingest clients`);
-    console.log(`ingest      ${(EVENTS / ingestSeconds).toFixed(1)} events/s; latency p50 ${fmt(percentile(ingestLatency, 50))}, p95 ${fmt(percentile(ingestLatency, 95))}, p99 ${fmt(percentile(ingestLatency, 99))}`);
-    console.log(`delivery    ${(expected / totalSeconds).toFixed(1)} deliveries/s end to end (${totalSeconds.toFixed(1)} s for all)`);
-    console.log(`event→recv  p50 ${fmt(percentile(endToEnd, 50))}, p95 ${fmt(percentile(endToEnd, 95))}, p99 ${fmt(percentile(endToEnd, 99))}, max ${fmt(endToEnd[endToEnd.length - 1])}`);
-    console.log(`memory      peak RSS of the API+worker process ${(peakRss / 1048576).toFixed(0)} MiB`);
-  } finally {
-    clearInterval(sampler);
+/** The Temporal floor in its own process, on the same server: N workflows at the same concurrency. */
+async function temporalFloor(sys: System, receiver: BenchReceiver, count: number, concurrency: number) {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'floor', 'process.ts')], {
+    cwd: path.resolve(__dirname, '..'),
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, TEMPORAL_ADDRESS: sys.temporal.address, RECEIVER_URL: receiver.url, COUNT: String(count), CONCURRENCY: String(concurrency), TASK_QUEUE: 'bench-floor' },
+  });
+  await new Promise<void>((resolve, reject) => {
+    readline.createInterface({ input: child.stdout! }).on('line', (l) => l === 'READY' && resolve());
+    child.once('exit', (code) => reject(new Error(`the floor process exited (${code})`)));
+  });
+  const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: [child.pid!] });
+  const before = receiver.arrivals.length;
+  child.stdin!.write('go\n');
+  await waitWithProgress('Temporal floor', () => receiver.count((a) => a.key.startsWith('floor-')), count, Math.max(300_000, count * 200), log);
+  const cpu = window.end(count);
+  const latencies = receiver.arrivals.slice(before).filter((a) => a.key.startsWith('floor-')).map((a) => a.at - a.sentAt!);
+  const history = await historyCost(sys.temporalClient, ['floor-0', `floor-${Math.floor(count / 2)}`, `floor-${count - 1}`]);
+  const peak = memoryMiB(child.pid!).peak;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+  return {
+    perSecond: round(count / cpu.seconds),
+    p50Ms: round(percentile(latencies, 50)),
+    p99Ms: round(percentile(latencies, 99)),
+    cpuMsPerDelivery: cpu.totalMs,
+    cpuMsByProcess: cpu.perItemMs,
+    historyEventsPerWorkflow: history.events,
+    workflowTasksPerWorkflow: history.workflowTasks,
+    peakRssMiB: round(peak),
+  };
+}
+
+/** Our deliveries of the events ingested since `from`, by delivery id. */
+function deliveriesSince(receiver: BenchReceiver, from: number) {
+  return receiver.arrivals.slice(from).filter((a) => a.event === 'secret.created');
+}
+
+async function ourDeliveries(sys: System, receiver: BenchReceiver, o: { events: number; webhooks: number; concurrency: number; ratePerSecond?: number; prefix: string }) {
+  const expected = o.events * o.webhooks;
+  const from = receiver.arrivals.length;
+  const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: [sys.pids.app] });
+  const backlog: number[] = [];
+  let ingested = 0;
+  const sampler = setInterval(() => backlog.push(ingested * o.webhooks - deliveriesSince(receiver, from).length), 1000);
+  const ingestResult = await ingest(sys, o.events, { ...o, onAccepted: () => ingested++ });
+  await waitWithProgress('deliveries', () => deliveriesSince(receiver, from).length, expected, Math.max(300_000, expected * 300), log);
+  const cpu = window.end(expected);
+  clearInterval(sampler);
+  const arrivals = deliveriesSince(receiver, from);
+  const e2e = arrivals.map((a) => a.at - ingestResult.sentAt.get(a.key)!);
+  const ids = new Map<string, number>();
+  for (const a of arrivals) ids.set(a.deliveryId!, (ids.get(a.deliveryId!) ?? 0) + 1);
+  const sample = [...ids.keys()].filter((_, i, all) => i % Math.max(1, Math.floor(all.length / 20)) === 0).slice(0, 20);
+  const history = await historyCost(sys.temporalClient, sample.map(deliveryWorkflowId));
+  return {
+    expected,
+    ingest: { perSecond: ingestResult.perSecond, p50Ms: ingestResult.p50Ms, p99Ms: ingestResult.p99Ms },
+    perSecond: round(expected / cpu.seconds),
+    seconds: round(cpu.seconds),
+    e2eP50Ms: round(percentile(e2e, 50)),
+    e2eP99Ms: round(percentile(e2e, 99)),
+    cpuMsPerDelivery: cpu.totalMs,
+    cpuMsByProcess: cpu.perItemMs,
+    historyEventsPerDelivery: history.events,
+    workflowTasksPerDelivery: history.workflowTasks,
+    lost: expected - ids.size,
+    duplicated: [...ids.values()].filter((n) => n > 1).length,
+    backlog,
+  };
+}
+
+function peakRss(sys: System) {
+  return { app: round(memoryMiB(sys.pids.app).peak), temporal: round(memoryMiB(sys.pids.temporal).peak), postgres: round(memoryMiB(sys.pids.postgres).peak) };
+}
+
+// ---- scenarios
+
+async function burst(sys: System, receiver: BenchReceiver): Promise<Result> {
+  const events = env('BENCH_EVENTS', 3000);
+  const webhooks = env('BENCH_WEBHOOKS', 2);
+  const concurrency = env('BENCH_CONCURRENCY', 10);
+  const deliveries = events * webhooks;
+  log(`burst: ${events} events × ${webhooks} webhooks = ${deliveries} deliveries, ${concurrency} concurrent ingest clients, Temporal ${sys.mode}`);
+  log('ceiling 1/2: raw HTTP');
+  const raw = await rawHttpCeiling(receiver, deliveries, concurrency, log);
+  log('ceiling 2/2: the Temporal floor');
+  const floor = await temporalFloor(sys, receiver, deliveries, concurrency);
+  log('ours');
+  await createWebhooks(sys, receiver, webhooks);
+  const ours = await ourDeliveries(sys, receiver, { events, webhooks, concurrency, prefix: 'burst' });
+  const oursSummary: Partial<typeof ours> = { ...ours };
+  delete oursSummary.backlog;
+  return {
+    scenario: 'burst',
+    events,
+    webhooks,
+    concurrency,
+    durable: sys.mode === 'durable',
+    deliveriesPerSecond: ours.perSecond,
+    floorDeliveriesPerSecond: floor.perSecond,
+    rawDeliveriesPerSecond: raw.perSecond,
+    ratioToFloor: round(ours.perSecond / floor.perSecond, 2),
+    ratioToRaw: round(ours.perSecond / raw.perSecond, 3),
+    cpuMsPerDelivery: ours.cpuMsPerDelivery,
+    floorCpuMsPerDelivery: floor.cpuMsPerDelivery,
+    e2eP50Ms: ours.e2eP50Ms,
+    e2eP99Ms: ours.e2eP99Ms,
+    peakRssMiB: peakRss(sys).app,
+    lost: ours.lost,
+    ours: oursSummary,
+    floor,
+    raw,
+    peakRssMiBByProcess: peakRss(sys),
+  };
+}
+
+async function steady(sys: System, receiver: BenchReceiver): Promise<Result> {
+  const rate = env('BENCH_RATE', 36);
+  const seconds = env('BENCH_SECONDS', 60);
+  log(`steady: ${rate} events/s × 1 webhook for ${seconds} s, Temporal ${sys.mode}`);
+  await createWebhooks(sys, receiver, 1);
+  const ours = await ourDeliveries(sys, receiver, { events: rate * seconds, webhooks: 1, concurrency: 0, ratePerSecond: rate, prefix: 'steady' });
+  const first = ours.backlog.slice(0, 10);
+  const last = ours.backlog.slice(Math.max(0, seconds - 10), seconds);
+  const avg = (xs: number[]) => round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length));
+  return {
+    scenario: 'steady',
+    durable: sys.mode === 'durable',
+    ratePerSecond: rate,
+    seconds,
+    deliveriesPerSecond: ours.perSecond,
+    e2eP50Ms: ours.e2eP50Ms,
+    e2eP99Ms: ours.e2eP99Ms,
+    cpuMsPerDelivery: ours.cpuMsPerDelivery,
+    backlogFirst10s: avg(first),
+    backlogLast10s: avg(last),
+    keptUp: avg(last) <= Math.max(5, avg(first) * 2) && ours.e2eP99Ms <= 1000,
+    backlog: ours.backlog,
+    lost: ours.lost,
+    peakRssMiB: peakRss(sys).app,
+  };
+}
+
+async function fanout(sys: System, receiver: BenchReceiver): Promise<Result> {
+  const webhooks = env('BENCH_WEBHOOKS', 1000);
+  log(`fanout: 1 event × ${webhooks} webhooks, Temporal ${sys.mode}`);
+  await createWebhooks(sys, receiver, webhooks);
+  const ours = await ourDeliveries(sys, receiver, { events: 1, webhooks, concurrency: 1, prefix: 'fanout' });
+  return {
+    scenario: 'fanout',
+    durable: sys.mode === 'durable',
+    webhooks,
+    deliveriesPerSecond: ours.perSecond,
+    allDeliveredSeconds: ours.seconds,
+    e2eP50Ms: ours.e2eP50Ms,
+    e2eP99Ms: ours.e2eP99Ms,
+    cpuMsPerDelivery: ours.cpuMsPerDelivery,
+    lost: ours.lost,
+    peakRssMiB: peakRss(sys).app,
+  };
+}
+
+/** Deliveries failing their first attempt and parked on their 1-minute back-off timer: what they cost while they wait. */
+async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
+  const count = env('BENCH_PARKED', 100_000);
+  const webhooks = env('BENCH_WEBHOOKS', 10);
+  const events = Math.ceil(count / webhooks);
+  log(`parked: ${events * webhooks} deliveries (${events} events × ${webhooks} webhooks) failing and waiting in back-off, Temporal ${sys.mode}`);
+  const ids = await createWebhooks(sys, receiver, webhooks);
+  receiver.status = (p) => (p.startsWith('/w') ? 500 : 200);
+  const from = receiver.arrivals.length;
+  const started = Date.now();
+  const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: [sys.pids.app] });
+  const ingestResult = await ingest(sys, events, { concurrency: env('BENCH_CONCURRENCY', 10), prefix: 'parked' });
+  const firstAttempts = () => new Set(deliveriesSince(receiver, from).map((a) => a.deliveryId)).size;
+  await waitWithProgress('first attempts (failing)', firstAttempts, events * webhooks, Math.max(600_000, count * 300), log);
+  const cpu = window.end(events * webhooks);
+  const parkedAfterSeconds = round((Date.now() - started) / 1000);
+  const rssWhileParked = { app: round(memoryMiB(sys.pids.app).rss), temporal: round(memoryMiB(sys.pids.temporal).rss), postgres: round(memoryMiB(sys.pids.postgres).rss) };
+
+  // The API while they wait: the Delivery Log and the webhook list, sequentially.
+  const apiLatencies: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t0 = performance.now();
+    const res = await api(sys, 'GET', i % 2 ? `/v1/webhooks/${ids[i % ids.length]}/deliveries?limit=50` : '/v1/webhooks?limit=50', sys.credentials.apiKey);
+    if (res.status !== 200) throw new Error(`API while parked: ${res.status}`);
+    apiLatencies.push(performance.now() - t0);
+  }
+
+  // Timers firing on time: the second attempt of the first deliveries, due 60 s after their first.
+  const firstAt = new Map<string, number>();
+  for (const a of deliveriesSince(receiver, from)) if (!firstAt.has(a.deliveryId!)) firstAt.set(a.deliveryId!, a.at);
+  const sample = [...firstAt.keys()].slice(0, 200);
+  const secondAt = () => {
+    const seen = new Map<string, number>();
+    const out = new Map<string, number>();
+    for (const a of deliveriesSince(receiver, from)) {
+      const n = (seen.get(a.deliveryId!) ?? 0) + 1;
+      seen.set(a.deliveryId!, n);
+      if (n === 2) out.set(a.deliveryId!, a.at);
+    }
+    return out;
+  };
+  await waitWithProgress('sampled retries due after 60 s', () => sample.filter((id) => secondAt().has(id)).length, sample.length, 240_000, log);
+  const second = secondAt();
+  const lateness = sample.map((id) => second.get(id)! - firstAt.get(id)! - 60_000);
+  const rssAfter = round(memoryMiB(sys.pids.app).peak);
+  return {
+    scenario: 'parked',
+    durable: sys.mode === 'durable',
+    parked: events * webhooks,
+    ingestPerSecond: ingestResult.perSecond,
+    parkedAfterSeconds,
+    cpuMsPerParkedDelivery: cpu.totalMs,
+    cpuMsByProcess: cpu.perItemMs,
+    rssMiBWhileParked: rssWhileParked,
+    peakRssMiB: rssAfter,
+    apiP50Ms: round(percentile(apiLatencies, 50)),
+    apiP99Ms: round(percentile(apiLatencies, 99)),
+    retryLatenessP50Ms: round(percentile(lateness, 50)),
+    retryLatenessP99Ms: round(percentile(lateness, 99)),
+    retryLatenessMaxMs: round(Math.max(...lateness)),
+  };
+}
+
+const SCENARIOS: Record<string, (sys: System, receiver: BenchReceiver) => Promise<Result>> = { burst, steady, fanout, parked };
+
+function printSummary(result: Result) {
+  const rows: [string, unknown][] = Object.entries(result).filter(([, v]) => typeof v !== 'object' || v === null);
+  log(`\n${'─'.repeat(64)}\nCloudKeep Webhooks bench — ${result.scenario} (${os.cpus().length} cores, Node ${process.version})`);
+  for (const [k, v] of rows) log(`  ${k.padEnd(28)} ${v}`);
+  for (const [k, v] of Object.entries(result)) if (v && typeof v === 'object' && !Array.isArray(v)) log(`  ${k.padEnd(28)} ${JSON.stringify(v)}`);
+}
+
+async function main() {
+  const scenario = process.argv[2] ?? 'burst';
+  const run = SCENARIOS[scenario];
+  if (!run) throw new Error(`unknown scenario ${scenario}; one of ${Object.keys(SCENARIOS).join(', ')}`);
+  const mode = (process.env.BENCH_TEMPORAL ?? 'durable') as TemporalMode;
+  if (!['durable', 'memory'].includes(mode)) throw new Error('BENCH_TEMPORAL is durable or memory');
+  const receiver = await new BenchReceiver().start();
+  log(`Starting the system (PostgreSQL, Temporal dev server ${mode === 'durable' ? 'on a SQLite file, as npm start' : 'in memory'}, API+worker)…`);
+  const sys = await startSystem(mode, log);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await sys.stop().catch((err) => console.error('stopping:', err.message));
     await receiver.stop();
-    await stack.close();
-    await globalTeardown();
+  };
+  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
+  try {
+    const result = { ...(await run(sys, receiver)), machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, at: new Date().toISOString() };
+    printSummary(result);
+    if (process.env.BENCH_OUT) fs.writeFileSync(process.env.BENCH_OUT, JSON.stringify(result, null, 2) + '\n');
+  } finally {
+    await stop();
   }
 }
 
 main().then(
   () => process.exit(0),
   (err) => {
-    console.error(err);
+    console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   },
 );

@@ -26,6 +26,7 @@ const envSchema = z.object({
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_CLI_PATH: z.string().optional(),
+  TEMPORAL_START_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
   POSTGRES_PORT: port.default(5433),
   SECRET_ENCRYPTION_KEY: z
     .string()
@@ -62,6 +63,8 @@ export interface Config {
     devServerPort: number;
     devServerUiPort: number;
     cliPath?: string;
+    /** How long the API waits on a workflow start before leaving the event to the sweep. */
+    startTimeoutMs: number;
   };
   secretEncryptionKey?: string;
   mail: { smtpUrl?: string; from: string };
@@ -102,6 +105,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       devServerPort: e.TEMPORAL_PORT,
       devServerUiPort: e.TEMPORAL_UI_PORT,
       cliPath: e.TEMPORAL_CLI_PATH,
+      startTimeoutMs: e.TEMPORAL_START_TIMEOUT_MS,
     },
     secretEncryptionKey: e.SECRET_ENCRYPTION_KEY,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },

@@ -12,7 +12,7 @@ import { startEmbeddedPostgres } from './dev/postgres';
 import { ensureTemporalCli } from './dev/temporal-cli';
 import { startTemporalDevServer } from './dev/temporal-dev-server';
 import { ensureDevCredentials } from './dev/credentials';
-import { connectClient } from './temporal-connection';
+import { connectTemporal } from './temporal-connection';
 import { createApiApp, createServices, DEV_DATABASE, listen, loadSecretBox, startWorker } from './runtime';
 
 async function main(): Promise<void> {
@@ -67,13 +67,14 @@ async function main(): Promise<void> {
     const db = createDb(databaseUrl);
     stops.push(() => db.destroy());
     await migrateLatest(db);
-    const temporal = await connectClient(temporalOptions);
-    stops.push(() => temporal.connection.close());
+    const { connection, client: temporal } = await connectTemporal(temporalOptions);
+    stops.push(() => connection.close());
     const secretBox = loadSecretBox(config);
     const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
 
-    const services = createServices({ db, temporal, config: runtimeConfig, secretBox, logger });
-    stops.push(await startWorker({ db, temporal, config: runtimeConfig, secretBox, logger, services, mailer, temporalAddress }));
+    // API and worker share one connection, so the API's delivery starts may go eager to this worker.
+    const services = createServices({ db, temporal, config: runtimeConfig, secretBox, logger, eagerStart: true });
+    stops.push(await startWorker({ db, temporal, config: runtimeConfig, secretBox, logger, services, mailer, connection }));
     const { app } = createApiApp({ db, temporal, config: runtimeConfig, secretBox, logger, services });
     const server = await listen(app, config.http.host, config.http.port);
     stops.push(() => new Promise((r) => server.close(r)));

@@ -3,14 +3,14 @@ import path from 'node:path';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import type { Worker } from '@temporalio/worker';
+import type { NativeConnection, Worker } from '@temporalio/worker';
 import { Config, loadConfig } from './config';
 import { createDb, migrateLatest } from './db/knex';
 import { SecretBox } from './domain/secret-box';
 import { createLogger, Logger } from './logger';
 import { createMailer, Mailer } from './mail/mailer';
-import { connectClient, connectWorker } from './temporal-connection';
-import { EventDispatcher } from './services/dispatcher';
+import { connectTemporal } from './temporal-connection';
+import { EventDispatcher, SWEEP_INTERVAL_MS } from './services/dispatcher';
 import { EventService } from './services/events';
 import { WebhookService } from './services/webhooks';
 import { DeliveryService } from './services/deliveries';
@@ -39,10 +39,14 @@ export interface Services {
   deliveries: DeliveryService;
 }
 
-export function createServices(o: { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; logger: Logger }): Services {
+/**
+ * `eagerStart`: a worker of this task queue runs in this process on the client's connection (npm start, the
+ * worker process), so delivery starts may go eager.
+ */
+export function createServices(o: { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; logger: Logger; eagerStart?: boolean }): Services {
   const { db, temporal, config, secretBox, logger } = o;
   const taskQueue = config.temporal.taskQueue;
-  const dispatcher = new EventDispatcher(db, temporal, taskQueue, logger);
+  const dispatcher = new EventDispatcher(db, temporal, taskQueue, logger, { eagerStart: o.eagerStart, deadlineMs: config.temporal.startTimeoutMs });
   return {
     dispatcher,
     events: new EventService(db, dispatcher),
@@ -51,14 +55,14 @@ export function createServices(o: { db: Knex; temporal: Client; config: Config; 
   };
 }
 
-export function activityDeps(o: { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; mailer: Mailer; logger: Logger }): ActivityDeps {
+export function activityDeps(o: { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; mailer: Mailer; logger: Logger; eagerStart?: boolean }): ActivityDeps {
   return {
     db: o.db,
     temporal: o.temporal,
     secretBox: o.secretBox,
     mailer: o.mailer,
     logger: o.logger,
-    config: { taskQueue: o.config.temporal.taskQueue, outbound: o.config.outbound, publicBaseUrl: o.config.http.publicBaseUrl },
+    config: { taskQueue: o.config.temporal.taskQueue, outbound: o.config.outbound, publicBaseUrl: o.config.http.publicBaseUrl, eagerStart: o.eagerStart },
   };
 }
 
@@ -79,23 +83,26 @@ export function createApiApp(o: RuntimeParts & { publicBaseUrl?: string }) {
 }
 
 /**
- * The worker (workflows and activities) and the dispatch sweep that re-sends events a crash left
- * undispatched (once now, then every 30 s). Returns what stops both.
+ * The worker (workflows and activities) and the dispatch sweep that re-sends events a crash or an outage left
+ * undispatched (once now, then every few seconds). The worker runs on the client's NativeConnection, so starts
+ * made in this process may go eager. Returns what stops both.
  */
-export async function startWorker(o: RuntimeParts & { temporalAddress: string; mailer: Mailer }): Promise<() => Promise<void>> {
+export async function startWorker(o: RuntimeParts & { connection: NativeConnection; mailer: Mailer }): Promise<() => Promise<void>> {
   const { db, temporal, config, secretBox, logger, services, mailer } = o;
   const worker: Worker = await createWorker({
-    connection: await connectWorker({ ...config.temporal, address: o.temporalAddress }),
+    connection: o.connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    deps: activityDeps({ db, temporal, config, secretBox, mailer, logger }),
+    deps: activityDeps({ db, temporal, config, secretBox, mailer, logger, eagerStart: true }),
   });
   const running = worker.run();
-  const sweep = () => services.dispatcher.sweep().catch((err) => logger.error({ err: err.message }, 'sweep failed'));
-  const timer = setInterval(sweep, 30_000);
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweep = () => (sweeping = services.dispatcher.sweep().catch((err) => logger.error({ err: err.message }, 'sweep failed')));
+  const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
   await services.dispatcher.sweep(0);
   return async () => {
     clearInterval(timer);
+    await sweeping;
     if (worker.getState() === 'RUNNING') worker.shutdown(); // a worker that failed has already stopped
     await running;
   };
@@ -116,14 +123,14 @@ export async function runStandalone(role: 'worker' | 'api'): Promise<void> {
   const temporalOptions = { ...config.temporal, address: config.temporal.address ?? `127.0.0.1:${config.temporal.devServerPort}` };
   const db = createDb(databaseUrl);
   await migrateLatest(db);
-  const temporal = await connectClient(temporalOptions);
+  const { connection, client: temporal } = await connectTemporal(temporalOptions);
   const secretBox = loadSecretBox(config);
-  const closers: (() => Promise<unknown>)[] = [];
+  const closers: (() => Promise<unknown>)[] = [() => connection.close()];
 
-  const services = createServices({ db, temporal, config, secretBox, logger });
+  const services = createServices({ db, temporal, config, secretBox, logger, eagerStart: role === 'worker' });
   if (role === 'worker') {
     const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
-    closers.push(await startWorker({ db, temporal, config, secretBox, logger, services, mailer, temporalAddress: temporalOptions.address }));
+    closers.push(await startWorker({ db, temporal, config, secretBox, logger, services, mailer, connection }));
     logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
   } else {
     const { app } = createApiApp({ db, temporal, config, secretBox, logger, services });

@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Config } from './config';
 
@@ -8,24 +8,35 @@ function connectionOptions(t: TemporalOptions) {
   return { address: t.address, tls: t.tls ? {} : undefined, apiKey: t.apiKey };
 }
 
-/** A client connection, retried while a just-started server comes up. */
-export async function connectClient(t: TemporalOptions, deadlineMs = 60_000): Promise<Client> {
+export interface TemporalConnection {
+  /** Shared by the client and any worker of this process, which lets starts go eager. */
+  connection: NativeConnection;
+  client: Client;
+}
+
+/**
+ * One connection for the whole process, retried while a just-started server comes up. The client runs on the
+ * worker's NativeConnection: one set of sockets, and a start can hand its first workflow task straight to a
+ * worker of this process (eager start).
+ */
+export async function connectTemporal(t: TemporalOptions, deadlineMs = 60_000): Promise<TemporalConnection> {
+  installRuntime();
   const until = Date.now() + deadlineMs;
   for (;;) {
     try {
-      const connection = await Connection.connect(connectionOptions(t));
-      await connection.workflowService.describeNamespace({ namespace: t.namespace });
-      return new Client({ connection, namespace: t.namespace });
+      const connection = await NativeConnection.connect(connectionOptions(t));
+      try {
+        await connection.workflowService.describeNamespace({ namespace: t.namespace });
+      } catch (err) {
+        await connection.close();
+        throw err;
+      }
+      return { connection, client: new Client({ connection, namespace: t.namespace }) };
     } catch (err) {
       if (Date.now() > until) throw new Error(`Temporal at ${t.address} is not reachable: ${(err as Error).message}`);
       await new Promise((r) => setTimeout(r, 500));
     }
   }
-}
-
-export function connectWorker(t: TemporalOptions): Promise<NativeConnection> {
-  installRuntime();
-  return NativeConnection.connect(connectionOptions(t));
 }
 
 let runtimeInstalled = false;
@@ -40,4 +51,3 @@ export function installRuntime(): void {
     // Already installed by the host (tests): keep theirs.
   }
 }
-

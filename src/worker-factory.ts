@@ -12,6 +12,17 @@ export interface WorkerSetup {
   maxCachedWorkflows?: number;
 }
 
+/**
+ * Worker options set from measurements (docs/performance.md). Deliveries wait on HTTP, not CPU, so many local
+ * activities may be in flight; the sticky cache keeps a workflow between its start and its completion (a cache of
+ * 0 doubles the server's work per delivery), bounded so RSS stays flat while thousands wait in back-off.
+ */
+export const WORKER_TUNING = {
+  maxConcurrentActivityTaskExecutions: 200,
+  maxConcurrentLocalActivityExecutions: 200,
+  maxCachedWorkflows: 1000,
+} satisfies Partial<WorkerOptions>;
+
 /** The one worker: delivery, fan-out and health workflows, and their activities. */
 export function createWorker(setup: WorkerSetup): Promise<Worker> {
   return Worker.create({
@@ -20,8 +31,7 @@ export function createWorker(setup: WorkerSetup): Promise<Worker> {
     taskQueue: setup.taskQueue,
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     activities: createActivities(setup.deps),
-    // Deliveries wait on HTTP, not CPU: many may be in flight per worker.
-    maxConcurrentActivityTaskExecutions: 200,
+    ...WORKER_TUNING,
     ...(setup.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: setup.maxCachedWorkflows } : {}),
   });
 }

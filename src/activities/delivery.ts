@@ -1,10 +1,8 @@
-import { deliveriesStore, DeliveryStatus } from '../db/stores/deliveries';
-import { deliveryAttemptsStore, DeliveryAttemptRow, AttemptTrigger } from '../db/stores/delivery-attempts';
-import { eventsStore } from '../db/stores/events';
-import { webhooksStore } from '../db/stores/webhooks';
+import type { DeliveryStatus } from '../db/stores/deliveries';
+import { deliveryAttemptsStore, AttemptContext, AttemptTrigger, RecordedOutcome } from '../db/stores/delivery-attempts';
 import { buildRequest, redactUrl } from '../destinations';
 import { toEventPayload } from '../services/event-payload';
-import { sendWebhookRequest, SendResult } from '../delivery/http-sender';
+import { sendWebhookRequest, sharedAgents } from '../delivery/http-sender';
 import { attemptOutcomeSignal, webhookHealthWorkflowId } from '../workflows/messages';
 import { webhookHealthWorkflow } from '../workflows/health';
 import { deliveryAttempts, deliveryAttemptSeconds } from '../metrics';
@@ -15,6 +13,7 @@ export interface AttemptInput {
   trigger: AttemptTrigger;
   /** Workflow time of the attempt (epoch ms): the log and the failure-day rule use it. */
   attemptedAt: number;
+  /** The workflow step (`runId:trigger:n`): a retried activity finds its own earlier try by it. */
   idempotencyKey: string;
   /** The wait before the next scheduled attempt if this one fails; null when it is the last. */
   retryDelayMs: number | null;
@@ -31,6 +30,9 @@ export interface AttemptOutcome {
   nextDelayMs: number | null;
 }
 
+/** What the log says of a try whose outcome a crash (worker, database) kept from being recorded. */
+export const INTERRUPTED_ATTEMPT_ERROR = 'Interrupted: the worker stopped (or lost the database) before the outcome was recorded; sent again';
+
 /**
  * A success changes the failure-day count only if a failure happened in the last three UTC days: further back,
  * every day since was a success day or a day without attempts, and either already ended the streak. Skipping
@@ -38,6 +40,15 @@ export interface AttemptOutcome {
  */
 export function successMattersToHealth(lastFailureAt: Date | null, attemptedAt: number): boolean {
   return lastFailureAt !== null && attemptedAt - lastFailureAt.getTime() < 3 * 86_400_000;
+}
+
+type Outcome = { succeeded: boolean; response_status: number | null; error: string | null; retry_after_ms: number | null };
+
+function outcomeOf(attempt: Outcome, input: AttemptInput): AttemptOutcome {
+  if (attempt.succeeded) return { result: 'succeeded', deliveryStatus: 'succeeded', status: attempt.response_status, error: null, nextDelayMs: null };
+  const nextDelayMs = input.trigger === 'manual' || input.retryDelayMs === null ? null : Math.max(input.retryDelayMs, attempt.retry_after_ms ?? 0);
+  const last = input.trigger === 'scheduled' && input.retryDelayMs === null;
+  return { result: 'failed', deliveryStatus: last ? 'failed' : 'retrying', status: attempt.response_status, error: attempt.error, nextDelayMs };
 }
 
 export function createDeliveryActivities({ db, temporal, secretBox, logger, config }: ActivityDeps) {
@@ -48,30 +59,17 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       .update({ status: 'cancelled', last_error: reason, next_attempt_at: null, completed_at: db.fn.now(), updated_at: db.fn.now() });
   }
 
-  function outcomeOf(attempt: Pick<DeliveryAttemptRow, 'succeeded' | 'response_status' | 'error' | 'retry_after_ms'>, input: AttemptInput): AttemptOutcome {
-    if (attempt.succeeded) return { result: 'succeeded', deliveryStatus: 'succeeded', status: attempt.response_status, error: null, nextDelayMs: null };
-    const nextDelayMs = input.trigger === 'manual' || input.retryDelayMs === null ? null : Math.max(input.retryDelayMs, attempt.retry_after_ms ?? 0);
-    const last = input.trigger === 'scheduled' && input.retryDelayMs === null;
-    return { result: 'failed', deliveryStatus: last ? 'failed' : 'retrying', status: attempt.response_status, error: attempt.error, nextDelayMs };
-  }
-
   /** Signals the outcome to the webhook's health workflow, starting it if it is missing. */
-  async function reportToHealth(
-    webhookId: string,
-    deliveryId: string,
-    attempt: Pick<DeliveryAttemptRow, 'succeeded' | 'response_status' | 'error'>,
-    attemptedAt: number,
-    outcomes: { last_failure_at: Date | null; last_success_at: Date | null },
-  ): Promise<void> {
+  async function reportToHealth(ctx: AttemptContext, attempt: Outcome, attemptedAt: number, outcomes: RecordedOutcome): Promise<void> {
     if (attempt.succeeded && !successMattersToHealth(outcomes.last_failure_at, attemptedAt)) return;
     await temporal.workflow.signalWithStart(webhookHealthWorkflow, {
-      workflowId: webhookHealthWorkflowId(webhookId),
+      workflowId: webhookHealthWorkflowId(ctx.delivery.webhook_id),
       taskQueue: config.taskQueue,
-      args: [{ webhookId }],
+      args: [{ webhookId: ctx.delivery.webhook_id }],
       signal: attemptOutcomeSignal,
       signalArgs: [
         {
-          deliveryId,
+          deliveryId: ctx.delivery.id,
           succeeded: attempt.succeeded,
           at: attemptedAt,
           status: attempt.response_status,
@@ -85,45 +83,51 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
 
   return {
     /**
-     * One attempt: checks the webhook is still live, sends, records the attempt and the delivery's new
-     * status in one transaction, moves the webhook's status, and reports the outcome to its health workflow.
+     * One attempt, in three round trips to PostgreSQL: load delivery, webhook, event and any earlier try of this
+     * step; write the attempt as in flight; send; complete attempt, delivery and webhook in one statement. Then
+     * the outcome goes to the health workflow when it can matter. Runs as a local activity: a retry after a crash
+     * finds the step's earlier try — a finished one is returned as it was (never sent twice), one cut short is
+     * logged as interrupted and sent again (at-least-once, and the log says so).
      */
     async attemptDelivery(input: AttemptInput): Promise<AttemptOutcome> {
-      const recorded = await deliveryAttemptsStore.findByIdempotencyKey(db, input.idempotencyKey);
-      if (recorded) {
-        // Retried after a crash: never send twice for one step. The health signal may not have gone out
-        // before the crash, so it is sent again (a repeated outcome changes nothing in the day count).
-        const delivery = (await deliveriesStore.getAny(db, input.deliveryId))!;
-        const outcomes = (await webhooksStore.getAny(db, delivery.webhook_id)) ?? { last_failure_at: null, last_success_at: null };
-        await reportToHealth(delivery.webhook_id, delivery.id, recorded, input.attemptedAt, outcomes);
+      const ctx = await deliveryAttemptsStore.loadContext(db, input.deliveryId, input.idempotencyKey);
+      if (!ctx) throw new Error(`Delivery ${input.deliveryId} not found`);
+      const { delivery, webhook, event, lastTry } = ctx;
+
+      if (lastTry && lastTry.succeeded !== null) {
+        // The health signal may not have gone out before the crash: send it again (a repeat changes no day count).
+        const outcomes = webhook ?? { last_failure_at: null, last_success_at: null };
+        const recorded = { ...lastTry, succeeded: lastTry.succeeded };
+        await reportToHealth(ctx, recorded, input.attemptedAt, outcomes);
         return outcomeOf(recorded, input);
       }
-
-      const delivery = await deliveriesStore.getAny(db, input.deliveryId);
-      if (!delivery) throw new Error(`Delivery ${input.deliveryId} not found`);
-      const webhook = await webhooksStore.getAny(db, delivery.webhook_id);
       if (!webhook || webhook.deleted_at || webhook.status === 'disabled') {
         const reason = !webhook || webhook.deleted_at ? 'Webhook deleted' : 'Webhook disabled';
         await cancel(delivery.id, reason);
         return { result: 'cancelled', deliveryStatus: 'cancelled', status: null, error: reason, nextDelayMs: null };
       }
-      const event = await eventsStore.get(db, delivery.organization_id, delivery.event_id);
       if (!event) throw new Error(`Event ${delivery.event_id} not found`);
+      if (lastTry) await deliveryAttemptsStore.markInterrupted(db, lastTry.id, INTERRUPTED_ATTEMPT_ERROR);
 
       const url = secretBox.open(webhook.target_ciphertext);
       const request = buildRequest(webhook.destination, toEventPayload(event), { url, secret: secretBox.open(webhook.secret_ciphertext), deliveryId: delivery.id });
-      const sent: SendResult = await sendWebhookRequest(request, { policy: config.outbound, timeoutMs: config.attemptTimeoutMs });
-      deliveryAttempts.inc({ destination: webhook.destination, result: sent.succeeded ? 'succeeded' : 'failed' });
-      deliveryAttemptSeconds.observe({ destination: webhook.destination }, sent.durationMs / 1000);
-
-      const attemptRow = {
+      const attemptedAt = new Date(input.attemptedAt);
+      const attemptId = await deliveryAttemptsStore.start(db, {
         delivery_id: delivery.id,
-        idempotency_key: input.idempotencyKey,
+        idempotency_key: lastTry ? `${input.idempotencyKey}#${lastTry.id}` : input.idempotencyKey,
+        step_key: input.idempotencyKey,
         trigger: input.trigger,
-        attempted_at: new Date(input.attemptedAt),
+        attempted_at: attemptedAt,
         request_url: redactUrl(webhook.destination, url),
         request_headers: request.headers,
         request_body: request.body,
+      });
+
+      const sent = await sendWebhookRequest(request, { policy: config.outbound, timeoutMs: config.attemptTimeoutMs, agents: sharedAgents });
+      deliveryAttempts.inc({ destination: webhook.destination, result: sent.succeeded ? 'succeeded' : 'failed' });
+      deliveryAttemptSeconds.observe({ destination: webhook.destination }, sent.durationMs / 1000);
+
+      const result = {
         response_status: sent.status,
         response_body: sent.responseExcerpt,
         duration_ms: sent.durationMs,
@@ -131,36 +135,21 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
         succeeded: sent.succeeded,
         retry_after_ms: sent.retryAfterMs,
       };
-      const outcome = outcomeOf(attemptRow, input);
-      const nextAttemptAt =
-        outcome.deliveryStatus !== 'retrying' ? null : input.nextAttemptAt ?? input.attemptedAt + (outcome.nextDelayMs ?? 0);
-
-      const outcomes = await db.transaction(async (trx) => {
-        await trx('deliveries').where({ id: delivery.id }).forUpdate().first();
-        await deliveryAttemptsStore.insert(trx, attemptRow);
-        // A manual attempt that fails leaves a finished delivery as it was, and a waiting one waiting.
-        const finished = ['succeeded', 'failed', 'cancelled'].includes(delivery.status);
-        const status: DeliveryStatus = outcome.result === 'succeeded' ? 'succeeded' : input.trigger === 'manual' && finished ? delivery.status : outcome.deliveryStatus;
-        await trx('deliveries')
-          .where({ id: delivery.id })
-          .update({
-            status,
-            attempt_count: trx.raw('attempt_count + 1'),
-            last_response_status: sent.status,
-            last_error: sent.error,
-            next_attempt_at: status === 'retrying' && nextAttemptAt ? new Date(nextAttemptAt) : null,
-            completed_at: ['succeeded', 'failed'].includes(status) ? new Date(input.attemptedAt) : null,
-            updated_at: trx.fn.now(),
-          });
-        if (sent.succeeded) {
-          await webhooksStore.transition(trx, webhook.id, ['pending', 'inactive'], 'active', null);
-        } else if (delivery.event_type === 'ping') {
-          await webhooksStore.transition(trx, webhook.id, ['pending'], 'inactive', `Ping failed: ${sent.error}`);
-        }
-        return webhooksStore.recordOutcome(trx, webhook.id, sent.succeeded, new Date(input.attemptedAt));
+      const outcome = outcomeOf(result, input);
+      const nextAttemptAt = outcome.deliveryStatus !== 'retrying' ? null : input.nextAttemptAt ?? input.attemptedAt + (outcome.nextDelayMs ?? 0);
+      const outcomes = await deliveryAttemptsStore.complete(db, {
+        attemptId,
+        deliveryId: delivery.id,
+        webhookId: webhook.id,
+        result,
+        attemptedAt,
+        manual: input.trigger === 'manual',
+        status: outcome.deliveryStatus,
+        nextAttemptAt: nextAttemptAt === null ? null : new Date(nextAttemptAt),
+        failedPingReason: delivery.event_type === 'ping' ? `Ping failed: ${sent.error}` : null,
       });
 
-      await reportToHealth(delivery.webhook_id, delivery.id, attemptRow, input.attemptedAt, outcomes);
+      await reportToHealth(ctx, result, input.attemptedAt, outcomes);
       logger.debug({ deliveryId: delivery.id, status: sent.status, succeeded: sent.succeeded, durationMs: sent.durationMs }, 'delivery attempt');
       return outcome;
     },

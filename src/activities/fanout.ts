@@ -4,7 +4,7 @@ import type { FanoutWorkflowInput } from '../workflows/messages';
 import type { ActivityDeps } from '.';
 
 export function createFanoutActivities({ db, temporal, config }: ActivityDeps) {
-  const workflows = new DeliveryWorkflows(temporal, config.taskQueue);
+  const workflows = new DeliveryWorkflows(temporal, config.taskQueue, { eagerStart: config.eagerStart });
   return {
     async startEventDeliveries({ organizationId, eventId }: FanoutWorkflowInput): Promise<number> {
       return startEventDeliveries(db, workflows, organizationId, eventId);

@@ -20,6 +20,8 @@ export interface ActivityDeps {
     /** Where the owner re-enables a webhook, for the notification email. */
     publicBaseUrl: string;
     attemptTimeoutMs?: number;
+    /** This process runs a worker on the client's connection: workflow starts may go eager. */
+    eagerStart?: boolean;
   };
 }
 

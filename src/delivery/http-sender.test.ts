@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseRetryAfter, sendWebhookRequest } from './http-sender';
+import { AgentPool } from './agent-pool';
 
 const policy = { allowPrivateTargets: true, requireHttps: false };
 let server: http.Server;
@@ -77,4 +78,38 @@ it('reports a refused connection clearly', async () => {
   await new Promise((r) => closed.close(r));
   const result = await sendWebhookRequest({ url: `http://127.0.0.1:${port}/`, headers: {}, body: '' }, { policy });
   expect(result).toMatchObject({ status: null, succeeded: false, error: 'Connection refused' });
+});
+
+describe('with a keep-alive pool', () => {
+  it('reuses one connection for consecutive deliveries to an origin', async () => {
+    const pool = new AgentPool();
+    const sockets = new Set<unknown>();
+    handler = (req, res) => {
+      sockets.add(req.socket);
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    };
+    for (let i = 0; i < 5; i++) {
+      const result = await sendWebhookRequest({ url, headers: {}, body: '{}' }, { policy, agents: pool });
+      expect(result).toMatchObject({ status: 200, succeeded: true });
+    }
+    expect(sockets.size).toBe(1);
+    pool.destroy();
+  });
+
+  it('sends again on a fresh connection when the server closed the idle one', async () => {
+    const pool = new AgentPool();
+    let requests = 0;
+    handler = (req, res) => {
+      requests++;
+      req.resume();
+      // Answer, then drop the connection behind the client's back without telling it (no Connection: close).
+      req.on('end', () => res.end('ok', () => req.socket.destroy()));
+    };
+    expect(await sendWebhookRequest({ url, headers: {}, body: '{}' }, { policy, agents: pool })).toMatchObject({ succeeded: true });
+    const second = await sendWebhookRequest({ url, headers: {}, body: '{}' }, { policy, agents: pool });
+    expect(second).toMatchObject({ status: 200, succeeded: true });
+    expect(requests).toBe(2);
+    pool.destroy();
+  });
 });

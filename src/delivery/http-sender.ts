@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { OutboundAddressError, OutboundPolicy, checkUrl, guardedLookup } from './address-guard';
+import { AgentPool } from './agent-pool';
 
 export const ATTEMPT_TIMEOUT_MS = 10_000;
 export const RESPONSE_EXCERPT_BYTES = 4096;
@@ -28,7 +29,12 @@ export interface SendOptions {
   maxResponseBytes?: number;
   /** Wall clock for Retry-After dates; injectable for tests. */
   now?: () => number;
+  /** Keep-alive connections per origin; without one, every attempt opens a fresh connection. */
+  agents?: AgentPool;
 }
+
+/** The process's pool: deliveries to one endpoint reuse their connections. */
+export const sharedAgents = new AgentPool();
 
 /** Retry-After is either delta-seconds or an HTTP date. */
 export function parseRetryAfter(value: string | undefined, now: number): number | null {
@@ -65,48 +71,59 @@ export function sendWebhookRequest(request: OutboundRequest, options: SendOption
       resolve(result);
     };
     const transport = url.protocol === 'https:' ? https : http;
-    const req = transport.request(url, {
-      method: 'POST',
-      headers: { ...request.headers, 'Content-Length': Buffer.byteLength(request.body).toString() },
-      lookup: guardedLookup(options.policy),
-      agent: false, // a fresh connection per attempt: every connect is checked, nothing pooled across tenants
-    });
+    let req: http.ClientRequest;
+    const send = (agent: http.Agent | false) => {
+      req = transport.request(url, {
+        method: 'POST',
+        headers: { ...request.headers, 'Content-Length': Buffer.byteLength(request.body).toString() },
+        // Checked on every connect, pooled or not (a pooled socket was checked when it was dialled).
+        lookup: guardedLookup(options.policy),
+        agent,
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A pooled connection the server closed while idle: the request never reached it, so send once more on a
+        // fresh connection instead of failing the attempt (Node's documented keep-alive race).
+        if (req.reusedSocket && err.code === 'ECONNRESET' && !settled && agent) return send(false);
+        finish(failure(describeError(err)));
+      });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        const done = (complete: boolean) => {
+          const status = res.statusCode ?? 0;
+          const succeeded = status >= 200 && status < 300;
+          const excerpt = Buffer.concat(chunks).toString('utf8');
+          finish({
+            status,
+            succeeded,
+            responseExcerpt: excerpt,
+            durationMs: elapsed(),
+            error: succeeded ? null : status >= 300 && status < 400 ? `Redirect (${status}) not followed` : `HTTP ${status}`,
+            retryAfterMs: status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after'], (options.now ?? Date.now)()) : null,
+          });
+          // A response read to its end leaves the connection reusable; one cut short must not be reused.
+          if (!complete) res.destroy();
+        };
+        res.on('data', (chunk: Buffer) => {
+          if (kept < maxBytes) {
+            const slice = chunk.subarray(0, maxBytes - kept);
+            chunks.push(slice);
+            kept += slice.length;
+          }
+          // The excerpt is all we keep: stop reading rather than download a large answer.
+          if (kept >= maxBytes) done(false);
+        });
+        res.on('end', () => done(true));
+        res.on('error', () => done(false));
+      });
+      req.end(request.body);
+    };
     const timer = setTimeout(() => {
       finish(failure(`Timed out after ${timeoutMs / 1000} s`));
       req.destroy();
     }, timeoutMs);
-
-    req.on('error', (err) => finish(failure(describeError(err))));
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      let kept = 0;
-      const done = () => {
-        const status = res.statusCode ?? 0;
-        const succeeded = status >= 200 && status < 300;
-        const excerpt = Buffer.concat(chunks).toString('utf8');
-        finish({
-          status,
-          succeeded,
-          responseExcerpt: excerpt,
-          durationMs: elapsed(),
-          error: succeeded ? null : status >= 300 && status < 400 ? `Redirect (${status}) not followed` : `HTTP ${status}`,
-          retryAfterMs: status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after'], (options.now ?? Date.now)()) : null,
-        });
-        res.destroy();
-      };
-      res.on('data', (chunk: Buffer) => {
-        if (kept < maxBytes) {
-          const slice = chunk.subarray(0, maxBytes - kept);
-          chunks.push(slice);
-          kept += slice.length;
-        }
-        // The excerpt is all we keep: stop reading rather than download a large answer.
-        if (kept >= maxBytes) done();
-      });
-      res.on('end', done);
-      res.on('error', done);
-    });
-    req.end(request.body);
+    // Without a pool: a fresh connection per attempt.
+    send(options.agents ? options.agents.agentFor(url, options.policy) : false);
   });
 }
 

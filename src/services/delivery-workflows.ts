@@ -11,10 +11,21 @@ import {
 } from '../workflows/messages';
 
 /** Starting and steering delivery and health workflows: the one place that knows their ids and options. */
+export interface StartOptions {
+  /**
+   * The client shares its NativeConnection with a worker of this task queue in this process: the server may hand
+   * the first workflow task straight back with the start's answer (eager start), saving a poll round trip.
+   */
+  eagerStart?: boolean;
+  /** How long a start may wait on Temporal (ms): the API answers fast and leaves the rest to the sweep. */
+  deadlineMs?: number;
+}
+
 export class DeliveryWorkflows {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
+    private readonly startOptions: StartOptions = {},
   ) {}
 
   private options(input: DeliveryWorkflowInput, summary: string) {
@@ -33,10 +44,21 @@ export class DeliveryWorkflows {
     };
   }
 
-  /** Starts a delivery; a second start of the same delivery is a no-op. */
+  /**
+   * Starts a delivery; a second start of the same delivery is a no-op, even after its workflow has finished:
+   * only an explicit redeliver (or recover) may run a delivery again, so a re-dispatch after a crash never
+   * re-sends a delivery that already ran.
+   */
   async start(input: DeliveryWorkflowInput, summary: string): Promise<void> {
+    const start = () =>
+      this.client.workflow.start(deliveryWorkflow, {
+        ...this.options(input, summary),
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        requestEagerStart: this.startOptions.eagerStart,
+      });
     try {
-      await this.client.workflow.start(deliveryWorkflow, this.options(input, summary));
+      const { deadlineMs } = this.startOptions;
+      await (deadlineMs ? this.client.connection.withDeadline(Date.now() + deadlineMs, start) : start());
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }

@@ -1,4 +1,4 @@
-import { condition, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   DeliveryProgress,
@@ -10,10 +10,13 @@ import {
 } from './messages';
 import { SCHEDULED_ATTEMPTS, retryDelayAfter } from './schedule';
 
-// The activity's own retries cover infrastructure faults only (a worker crash, the database down).
-// An endpoint's answer never throws: it comes back as an outcome, and the back-off below is ours.
-const { attemptDelivery, cancelDelivery } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+// The attempt is a local activity: it runs inside the workflow task, so a delivery costs one workflow task and no
+// activity task round trip. Its retries cover infrastructure faults only (the database down); an endpoint's answer
+// never throws: it comes back as an outcome, and the back-off below is ours. If the worker dies mid-attempt the
+// workflow task times out (10 s) and another worker re-runs the step, which logs the cut try and sends again.
+const { attemptDelivery, cancelDelivery } = proxyLocalActivities<Activities>({
+  // The 10 s request plus three queries and the health signal.
+  startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { temporal as proto } from '@temporalio/proto';
@@ -35,6 +35,22 @@ export interface Org {
 }
 
 let bundle: WorkerOptions['workflowBundle'] | undefined;
+
+/**
+ * The SDK gives the server 5 s to open its port, a bound it does not let us change; a JVM starting on a busy
+ * machine can miss it, so a start that timed out is tried again (the JVM's files are in the page cache by then).
+ */
+async function startTimeSkippingServer(tries = 5): Promise<TestWorkflowEnvironment> {
+  for (let i = 1; ; i++) {
+    try {
+      return await TestWorkflowEnvironment.createTimeSkipping({
+        server: { executable: { type: 'existing-path', path: process.env.TEST_TIME_SKIPPING_SERVER! } },
+      });
+    } catch (err) {
+      if (i >= tries || !/did not start within/.test((err as Error).message)) throw err;
+    }
+  }
+}
 let databases = 0;
 
 /**
@@ -53,9 +69,7 @@ export async function createStack(options: StackOptions = {}) {
   let client: Client;
   let workerConnection: NativeConnection;
   if (options.timeSkipping) {
-    env = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: process.env.TEST_TIME_SKIPPING_SERVER! } },
-    });
+    env = await startTimeSkippingServer();
     await env.connection.operatorService.addSearchAttributes({
       namespace: env.namespace ?? 'default',
       searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
@@ -63,10 +77,11 @@ export async function createStack(options: StackOptions = {}) {
     client = env.client;
     workerConnection = env.nativeConnection;
   } else {
-    const connection = await Connection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
-    client = new Client({ connection, namespace: 'default' });
+    // As in production: the client runs on the worker's NativeConnection, so starts may go eager.
     workerConnection = await NativeConnection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
+    client = new Client({ connection: workerConnection, namespace: 'default' });
   }
+  const eagerStart = !options.timeSkipping;
 
   const config: Config = loadConfig({
     NODE_ENV: 'test',
@@ -84,7 +99,7 @@ export async function createStack(options: StackOptions = {}) {
   await migrateLatest(db);
   const secretBox = new SecretBox(config.secretEncryptionKey!);
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
-  const services: Services = createServices({ db, temporal: client, config, secretBox, logger });
+  const services: Services = createServices({ db, temporal: client, config, secretBox, logger, eagerStart });
   const { app, routes, openapi } = createApiApp({ db, temporal: client, config, secretBox, logger, services, publicBaseUrl: 'http://127.0.0.1' });
   const server: Server = await listen(app, '127.0.0.1', 0);
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -110,7 +125,7 @@ export async function createStack(options: StackOptions = {}) {
         connection: workerConnection,
         namespace: 'default',
         taskQueue: config.temporal.taskQueue,
-        deps: activityDeps({ db, temporal: client, config, secretBox, mailer, logger }),
+        deps: activityDeps({ db, temporal: client, config, secretBox, mailer, logger, eagerStart }),
         workflowBundle: bundle,
         maxCachedWorkflows: options.noStickyCache ? 0 : undefined,
       });
@@ -160,10 +175,7 @@ export async function createStack(options: StackOptions = {}) {
       await new Promise((r) => server.close(r));
       await db.destroy();
       if (env) await env.teardown();
-      else {
-        await client.connection.close();
-        await workerConnection.close();
-      }
+      else await workerConnection.close();
     },
   };
   await stack.startWorker();

@@ -1,4 +1,7 @@
 import type { Db } from '../knex';
+import type { DeliveryRow, DeliveryStatus } from './deliveries';
+import type { EventRow } from './events';
+import type { WebhookRow } from './webhooks';
 
 export type AttemptTrigger = 'scheduled' | 'manual';
 
@@ -7,11 +10,29 @@ export interface DeliveryAttemptRow {
   delivery_id: string;
   number: number;
   idempotency_key: string;
+  /** The workflow step this try belongs to; several tries share it when a crash cut one short. */
+  step_key: string;
   trigger: AttemptTrigger;
   attempted_at: Date;
   request_url: string;
   request_headers: Record<string, string>;
   request_body: string;
+  response_status: number | null;
+  response_body: string | null;
+  /** Null while the request is in flight. */
+  duration_ms: number | null;
+  error: string | null;
+  /** Null while the request is in flight. */
+  succeeded: boolean | null;
+  retry_after_ms: number | null;
+}
+
+export type StartedAttemptRow = Pick<
+  DeliveryAttemptRow,
+  'delivery_id' | 'idempotency_key' | 'step_key' | 'trigger' | 'attempted_at' | 'request_url' | 'request_headers' | 'request_body'
+>;
+
+export interface AttemptResult {
   response_status: number | null;
   response_body: string | null;
   duration_ms: number;
@@ -20,21 +41,128 @@ export interface DeliveryAttemptRow {
   retry_after_ms: number | null;
 }
 
-export type NewAttemptRow = Omit<DeliveryAttemptRow, 'id' | 'number'>;
+/** Everything one attempt needs, read in one query. */
+export interface AttemptContext {
+  delivery: Pick<DeliveryRow, 'id' | 'organization_id' | 'webhook_id' | 'event_id' | 'event_type' | 'status'>;
+  webhook: Pick<WebhookRow, 'id' | 'destination' | 'target_ciphertext' | 'secret_ciphertext' | 'status' | 'deleted_at' | 'last_failure_at' | 'last_success_at'> | null;
+  event: Pick<EventRow, 'id' | 'type' | 'timestamp' | 'data'> | null;
+  /** The newest try of this workflow step, if one was made before (a retry after a crash). */
+  lastTry: DeliveryAttemptRow | null;
+}
+
+export interface RecordedOutcome {
+  last_failure_at: Date | null;
+  last_success_at: Date | null;
+}
+
+const FINISHED: DeliveryStatus[] = ['succeeded', 'failed', 'cancelled'];
 
 export const deliveryAttemptsStore = {
-  async findByIdempotencyKey(db: Db, key: string): Promise<DeliveryAttemptRow | undefined> {
-    return db<DeliveryAttemptRow>('delivery_attempts').where({ idempotency_key: key }).first();
-  },
-  /** Numbers the attempt within its delivery; callers hold the delivery row lock. */
-  async insert(db: Db, row: NewAttemptRow): Promise<DeliveryAttemptRow> {
-    const [{ next }] = await db('delivery_attempts').where({ delivery_id: row.delivery_id }).select(db.raw('coalesce(max(number), 0) + 1 as next'));
-    const [created] = await db('delivery_attempts')
-      .insert({ ...row, number: next, request_headers: JSON.stringify(row.request_headers) })
-      .returning('*');
-    return created;
-  },
   async listForDelivery(db: Db, deliveryId: string): Promise<DeliveryAttemptRow[]> {
     return db<DeliveryAttemptRow>('delivery_attempts').where({ delivery_id: deliveryId }).orderBy('number');
+  },
+
+  async loadContext(db: Db, deliveryId: string, stepKey: string): Promise<AttemptContext | null> {
+    const { rows } = await db.raw(
+      `SELECT row_to_json(d) AS delivery, row_to_json(w) AS webhook, row_to_json(e) AS event, row_to_json(a) AS last_try
+         FROM (SELECT id, organization_id, webhook_id, event_id, event_type, status FROM deliveries WHERE id = ?) d
+         LEFT JOIN LATERAL (SELECT id, destination, target_ciphertext, secret_ciphertext, status, deleted_at, last_failure_at, last_success_at
+                              FROM webhooks WHERE id = d.webhook_id) w ON true
+         LEFT JOIN LATERAL (SELECT id, type, timestamp, data FROM events WHERE organization_id = d.organization_id AND id = d.event_id) e ON true
+         LEFT JOIN LATERAL (SELECT * FROM delivery_attempts WHERE step_key = ? ORDER BY number DESC LIMIT 1) a ON true`,
+      [deliveryId, stepKey],
+    );
+    if (!rows.length) return null;
+    const r = rows[0];
+    const date = (v: string | null) => (v ? new Date(v) : null);
+    return {
+      delivery: r.delivery,
+      webhook: r.webhook && { ...r.webhook, deleted_at: date(r.webhook.deleted_at), last_failure_at: date(r.webhook.last_failure_at), last_success_at: date(r.webhook.last_success_at) },
+      event: r.event && { ...r.event, timestamp: new Date(r.event.timestamp) },
+      lastTry: r.last_try && { ...r.last_try, attempted_at: new Date(r.last_try.attempted_at) },
+    };
+  },
+
+  /** Writes an attempt before its request goes out, numbered within its delivery. */
+  async start(db: Db, row: StartedAttemptRow): Promise<string> {
+    const { rows } = await db.raw(
+      `INSERT INTO delivery_attempts (delivery_id, number, idempotency_key, step_key, trigger, attempted_at, request_url, request_headers, request_body)
+       SELECT ?, coalesce(max(number), 0) + 1, ?, ?, ?, ?, ?, ?::jsonb, ? FROM delivery_attempts WHERE delivery_id = ?
+       RETURNING id`,
+      [row.delivery_id, row.idempotency_key, row.step_key, row.trigger, row.attempted_at, row.request_url, JSON.stringify(row.request_headers), row.request_body, row.delivery_id],
+    );
+    return String(rows[0].id);
+  },
+
+  /** Closes a try that a crash cut short: the receiver may or may not have seen it. */
+  async markInterrupted(db: Db, id: string, error: string): Promise<void> {
+    await db('delivery_attempts').where({ id }).whereNull('succeeded').update({ succeeded: false, error });
+  },
+
+  /**
+   * Completes an attempt, moves its delivery and its webhook on, in one statement (so one round trip and
+   * atomic): the delivery's new status, the webhook's pending/inactive → active on success (pending →
+   * inactive on a failed ping), and the webhook's last outcome times, which it returns for the health signal.
+   */
+  async complete(
+    db: Db,
+    o: {
+      attemptId: string;
+      deliveryId: string;
+      webhookId: string;
+      result: AttemptResult;
+      attemptedAt: Date;
+      manual: boolean;
+      /** The delivery's status if this attempt decides it (a failed manual attempt leaves a finished delivery as it was). */
+      status: DeliveryStatus;
+      nextAttemptAt: Date | null;
+      failedPingReason: string | null;
+    },
+  ): Promise<RecordedOutcome> {
+    const r = o.result;
+    const newStatus = `(CASE WHEN ?::boolean THEN 'succeeded' WHEN ?::boolean AND status IN (${FINISHED.map(() => '?').join(',')}) THEN status ELSE ?::text END)`;
+    const statusArgs = [r.succeeded, o.manual, ...FINISHED, o.status];
+    const toActive = `(deleted_at IS NULL AND ?::boolean AND status IN ('pending', 'inactive'))`;
+    const toInactive = `(deleted_at IS NULL AND ?::boolean AND status = 'pending')`;
+    const pingFailed = !r.succeeded && o.failedPingReason !== null;
+    const { rows } = await db.raw(
+      `WITH a AS (
+         UPDATE delivery_attempts SET response_status = ?, response_body = ?, duration_ms = ?, error = ?, succeeded = ?, retry_after_ms = ?
+          WHERE id = ? RETURNING id
+       ), d AS (
+         UPDATE deliveries SET
+           status = ${newStatus},
+           attempt_count = attempt_count + 1,
+           last_response_status = ?, last_error = ?,
+           next_attempt_at = CASE WHEN ${newStatus} = 'retrying' THEN ?::timestamptz ELSE NULL END,
+           completed_at = CASE WHEN ${newStatus} IN ('succeeded', 'failed') THEN ?::timestamptz ELSE NULL END,
+           updated_at = now()
+          WHERE id = ? RETURNING id
+       )
+       UPDATE webhooks SET
+         status = CASE WHEN ${toActive} THEN 'active' WHEN ${toInactive} THEN 'inactive' ELSE status END,
+         status_reason = CASE WHEN ${toActive} THEN NULL WHEN ${toInactive} THEN ? ELSE status_reason END,
+         status_changed_at = CASE WHEN ${toActive} OR ${toInactive} THEN now() ELSE status_changed_at END,
+         updated_at = CASE WHEN ${toActive} OR ${toInactive} THEN now() ELSE updated_at END,
+         last_success_at = CASE WHEN ?::boolean THEN greatest(coalesce(last_success_at, ?::timestamptz), ?::timestamptz) ELSE last_success_at END,
+         last_failure_at = CASE WHEN ?::boolean THEN last_failure_at ELSE greatest(coalesce(last_failure_at, ?::timestamptz), ?::timestamptz) END
+        WHERE id = ?
+        RETURNING last_failure_at, last_success_at`,
+      [
+        r.response_status, r.response_body, r.duration_ms, r.error, r.succeeded, r.retry_after_ms, o.attemptId,
+        ...statusArgs, r.response_status, r.error,
+        ...statusArgs, o.nextAttemptAt,
+        ...statusArgs, o.attemptedAt,
+        o.deliveryId,
+        r.succeeded, pingFailed, // status
+        r.succeeded, pingFailed, o.failedPingReason, // status_reason
+        r.succeeded, pingFailed, // status_changed_at
+        r.succeeded, pingFailed, // updated_at
+        r.succeeded, o.attemptedAt, o.attemptedAt,
+        r.succeeded, o.attemptedAt, o.attemptedAt,
+        o.webhookId,
+      ],
+    );
+    return rows[0] ?? { last_failure_at: null, last_success_at: null };
   },
 };

@@ -1,0 +1,97 @@
+import { temporal as proto } from '@temporalio/proto';
+import type { Client } from '@temporalio/client';
+import { AgentPool } from '../src/delivery/agent-pool';
+import { sendWebhookRequest } from '../src/delivery/http-sender';
+import { buildRequest } from '../src/destinations';
+import { benchPayload } from './payload';
+import { cpuDelta, CpuSnapshot, snapshotCpu } from './proc';
+import type { BenchReceiver } from './receiver';
+
+export function percentile(values: number[], p: number): number {
+  if (!values.length) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Waits until `done()` with a progress line every 2 s; throws past the deadline. */
+export async function waitWithProgress(label: string, done: () => number, target: number, deadlineMs: number, log: (l: string) => void): Promise<void> {
+  const started = Date.now();
+  let lastLine = 0;
+  for (;;) {
+    const n = done();
+    if (n >= target) return;
+    const elapsed = Date.now() - started;
+    if (elapsed > deadlineMs) throw new Error(`${label}: only ${n} of ${target} after ${Math.round(elapsed / 1000)} s`);
+    if (elapsed - lastLine >= 2000) {
+      lastLine = elapsed;
+      log(`  ${label}: ${n}/${target} (${(n / (elapsed / 1000)).toFixed(1)}/s)`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** CPU per process tree over a window, in ms per item. */
+export class CpuWindow {
+  private before: CpuSnapshot;
+  private startedAt = performance.now();
+  constructor(private readonly roots: Record<string, number[]>) {
+    this.before = snapshotCpu(roots);
+  }
+  end(items: number) {
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    const delta = cpuDelta(this.before, snapshotCpu(this.roots));
+    const perItemMs = Object.fromEntries(Object.entries(delta).map(([k, v]) => [k, round((v * 1000) / items, 2)]));
+    const totalMs = round(Object.values(delta).reduce((a, b) => a + b, 0) * 1000 / items, 2);
+    return { seconds, perItemMs, totalMs, cpuSeconds: delta };
+  }
+}
+
+export const round = (n: number, digits = 1) => Number(n.toFixed(digits));
+
+/** History events and workflow tasks per workflow, from a sample of finished workflows. */
+export async function historyCost(client: Client, workflowIds: string[]): Promise<{ events: number; workflowTasks: number; sampled: number }> {
+  let events = 0;
+  let tasks = 0;
+  for (const id of workflowIds) {
+    const history = await client.workflow.getHandle(id).fetchHistory();
+    events += history.events?.length ?? 0;
+    tasks += history.events?.filter((e) => e.eventType === proto.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length ?? 0;
+  }
+  const n = Math.max(1, workflowIds.length);
+  return { events: round(events / n, 2), workflowTasks: round(tasks / n, 2), sampled: workflowIds.length };
+}
+
+/** The raw-HTTP ceiling: the same signed bytes, the same sender and keep-alive pool, no Temporal, no database. */
+export async function rawHttpCeiling(receiver: BenchReceiver, count: number, concurrency: number, log: (l: string) => void) {
+  const agents = new AgentPool();
+  const policy = { allowPrivateTargets: true, requireHttps: false };
+  const latencies: number[] = [];
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  let next = 0;
+  const progress = setInterval(() => log(`  raw HTTP: ${next}/${count}`), 2000);
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const key = `raw-${next++}`;
+        const request = buildRequest('generic', benchPayload(key), { url: `${receiver.url}/raw`, secret: 'whsec_raw_bench_secret_0123456789ab', deliveryId: key });
+        request.headers['X-Bench-Key'] = key;
+        const t0 = performance.now();
+        const sent = await sendWebhookRequest(request, { policy, agents });
+        if (!sent.succeeded) throw new Error(`raw post failed: ${sent.error}`);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  clearInterval(progress);
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  agents.destroy();
+  return {
+    perSecond: round(count / seconds),
+    p50Ms: round(percentile(latencies, 50), 2),
+    p99Ms: round(percentile(latencies, 99), 2),
+    // Client and receiver share the bench process: its CPU is both sides of the exchange.
+    cpuMsPerRequest: round((cpu.user + cpu.system) / 1000 / count, 3),
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * CPU and memory of whole process trees, read from /proc (Linux). A process's own time plus the time of its
+ * children that already exited (cutime/cstime), summed over the live tree, counts every CPU second once — so a
+ * PostgreSQL whose backends come and go is measured whole.
+ */
+import fs from 'node:fs';
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+interface ProcStat {
+  pid: number;
+  ppid: number;
+  comm: string;
+  /** utime + stime + cutime + cstime, in ticks. */
+  ticks: number;
+}
+
+function readStat(pid: number): ProcStat | null {
+  try {
+    const raw = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = raw.lastIndexOf(')');
+    const comm = raw.slice(raw.indexOf('(') + 1, close);
+    const f = raw.slice(close + 2).split(' ');
+    // Fields after comm start at 3 (state): ppid is 4, utime 14, stime 15, cutime 16, cstime 17.
+    return { pid, ppid: Number(f[1]), comm, ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) };
+  } catch {
+    return null; // exited between listing and reading
+  }
+}
+
+function allStats(): ProcStat[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map((d) => readStat(Number(d)))
+    .filter((s): s is ProcStat => s !== null);
+}
+
+/** The pid and every live descendant. */
+export function processTree(root: number, stats = allStats()): ProcStat[] {
+  const children = new Map<number, ProcStat[]>();
+  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
+  const out: ProcStat[] = [];
+  const walk = (pid: number) => {
+    const self = stats.find((s) => s.pid === pid);
+    if (self) out.push(self);
+    for (const c of children.get(pid) ?? []) walk(c.pid);
+  };
+  walk(root);
+  return out;
+}
+
+/** CPU seconds used so far by a process tree. */
+export function cpuSeconds(root: number): number {
+  return processTree(root).reduce((sum, s) => sum + s.ticks, 0) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The children of `parent` whose command name matches (e.g. the embedded PostgreSQL's postmaster). */
+export function childrenNamed(parent: number, name: RegExp): number[] {
+  return allStats()
+    .filter((s) => s.ppid === parent && name.test(s.comm))
+    .map((s) => s.pid);
+}
+
+/** Resident memory of a process tree now and its peak (sum of each process's VmHWM), in MiB. */
+export function memoryMiB(root: number): { rss: number; peak: number } {
+  let rss = 0;
+  let peak = 0;
+  for (const s of processTree(root)) {
+    try {
+      const status = fs.readFileSync(`/proc/${s.pid}/status`, 'utf8');
+      rss += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      peak += Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    } catch {
+      // exited
+    }
+  }
+  return { rss: rss / 1024, peak: peak / 1024 };
+}
+
+/** CPU seconds of several named process trees, taken together so a window's difference is consistent. */
+export type CpuSnapshot = Record<string, number>;
+export function snapshotCpu(roots: Record<string, number[]>): CpuSnapshot {
+  const stats = allStats();
+  const out: CpuSnapshot = {};
+  for (const [name, pids] of Object.entries(roots)) {
+    out[name] = pids.reduce((sum, pid) => sum + processTree(pid, stats).reduce((s, p) => s + p.ticks, 0), 0) / CLOCK_TICKS_PER_SECOND;
+  }
+  return out;
+}
+
+export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): CpuSnapshot {
+  return Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - (before[k] ?? 0)]));
+}

@@ -1,0 +1,59 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Arrival {
+  at: number;
+  /** The event id of our deliveries (the payload's `id`), or a ceiling's own request key. */
+  key: string;
+  deliveryId: string | undefined;
+  event: string | undefined;
+  /** When a ceiling's request was started (epoch ms), from its X-Bench-Sent header. */
+  sentAt: number | undefined;
+}
+
+/**
+ * The endpoint every system in the bench posts to: loopback, keep-alive, answering at once with the status the
+ * scenario asks for, and noting when each request arrived.
+ */
+export class BenchReceiver {
+  readonly arrivals: Arrival[] = [];
+  status: (path: string) => number = () => 200;
+  private server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const at = Date.now();
+      let key = req.headers['x-bench-key'] as string | undefined;
+      if (!key) {
+        try {
+          key = String(JSON.parse(Buffer.concat(chunks).toString('utf8')).id);
+        } catch {
+          key = '';
+        }
+      }
+      this.arrivals.push({ at, key, deliveryId: req.headers['x-cloudkeep-delivery'] as string | undefined, event: req.headers['x-cloudkeep-event'] as string | undefined, sentAt: req.headers['x-bench-sent'] ? Number(req.headers['x-bench-sent']) : undefined });
+      res.statusCode = this.status(req.url ?? '/');
+      res.end('ok');
+    });
+  });
+
+  url = '';
+
+  async start(): Promise<this> {
+    this.server.keepAliveTimeout = 30_000;
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  count(filter: (a: Arrival) => boolean): number {
+    let n = 0;
+    for (const a of this.arrivals) if (filter(a)) n++;
+    return n;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((r) => this.server.close(r));
+  }
+}
