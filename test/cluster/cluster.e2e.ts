@@ -46,7 +46,7 @@ class GatedReceiver {
       const request: HeldRequest = { body, headers: req.headers, res, aborted: false };
       if (this.open || req.headers['x-cloudkeep-event'] !== 'secret.created') return this.answer(request);
       this.held.push(request);
-      res.on('close', () => void (request.aborted = !res.writableEnded));
+      req.socket.once('close', () => void (request.aborted ||= !res.writableEnded));
     });
   });
   url = '';
@@ -201,11 +201,11 @@ describe('kill -9 of one worker mid-load', () => {
     const [victim, survivor] = banner.workerPids;
     process.kill(victim, 'SIGKILL');
     await waitFor(() => !alive(victim), 'the killed worker to be gone', 10_000);
+    // The killed worker had attempts in flight: their connections dropped unanswered. Only then the receiver answers.
+    await waitFor(() => receiver.held.some((r) => r.aborted), 'an attempt cut by the kill', 10_000);
     receiver.release();
 
-    // The killed worker had attempts in flight (its connections dropped unanswered)…
-    await waitFor(() => receiver.held.some((r) => r.aborted), 'an attempt cut by the kill', 10_000);
-    // …and every delivery still ends succeeded, each event reaching the receiver signed.
+    // Every delivery still ends succeeded, each event reaching the receiver signed.
     await waitFor(async () => {
       const rows = await deliveriesOf(banner.apis[0].url, webhookId);
       return rows.length === EVENTS && rows.every((r) => r.status === 'succeeded');
