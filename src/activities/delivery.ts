@@ -42,6 +42,24 @@ export function successMattersToHealth(lastFailureAt: Date | null, attemptedAt: 
   return lastFailureAt !== null && attemptedAt - lastFailureAt.getTime() < 3 * 86_400_000;
 }
 
+/** Repeated failures of one webhook are signalled at most this often (the last error shown is at most this stale). */
+export const FAILURE_SIGNAL_INTERVAL_MS = 60_000;
+
+const utcDay = (ms: number) => Math.floor(ms / 86_400_000);
+
+/**
+ * A failure changes the failure-day rule only as the first failure of its UTC day: the day is then a failure day
+ * unless a success comes, and successes are signalled on their own. Later failures that day only refresh the last
+ * error, so during an outage they are signalled at most once a minute per webhook instead of once per attempt —
+ * thousands of deliveries failing at once would otherwise queue thousands of signals on one health workflow.
+ */
+export function failureMattersToHealth(previous: { last_failure_at: Date | null; last_success_at: Date | null }, attemptedAt: number): boolean {
+  const lastFailure = previous.last_failure_at?.getTime();
+  if (lastFailure === undefined || utcDay(lastFailure) !== utcDay(attemptedAt)) return true;
+  if (previous.last_success_at && previous.last_success_at.getTime() >= lastFailure) return true;
+  return attemptedAt - lastFailure >= FAILURE_SIGNAL_INTERVAL_MS || attemptedAt < lastFailure;
+}
+
 type Outcome = { succeeded: boolean; response_status: number | null; error: string | null; retry_after_ms: number | null };
 
 function outcomeOf(attempt: Outcome, input: AttemptInput): AttemptOutcome {
@@ -62,6 +80,8 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
   /** Signals the outcome to the webhook's health workflow, starting it if it is missing. */
   async function reportToHealth(ctx: AttemptContext, attempt: Outcome, attemptedAt: number, outcomes: RecordedOutcome): Promise<void> {
     if (attempt.succeeded && !successMattersToHealth(outcomes.last_failure_at, attemptedAt)) return;
+    // `ctx.webhook` is the webhook as it was before this attempt.
+    if (!attempt.succeeded && ctx.webhook && !failureMattersToHealth(ctx.webhook, attemptedAt)) return;
     await temporal.workflow.signalWithStart(webhookHealthWorkflow, {
       workflowId: webhookHealthWorkflowId(ctx.delivery.webhook_id),
       taskQueue: config.taskQueue,
