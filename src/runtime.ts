@@ -17,6 +17,8 @@ import { DeliveryService } from './services/deliveries';
 import { createApp } from './api/app';
 import { integrationExtraRoutes } from './api/routes/integrations';
 import { createWorker } from './worker-factory';
+import { API_DRAIN_DEADLINE_MS, Drain } from './api/drain';
+import { prebuiltWorkflowBundlePath } from './workflow-bundle-file';
 import type { ActivityDeps } from './activities';
 
 export const DEV_DATABASE = 'cloudkeep_webhooks';
@@ -65,7 +67,7 @@ export function activityDeps(o: { db: Knex; temporal: Client; config: Config; se
 type RuntimeParts = { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; logger: Logger; services: Services };
 
 /** The API with every route, integrations included: one construction for `npm start`, `npm run api` and the tests. */
-export function createApiApp(o: RuntimeParts & { publicBaseUrl?: string }) {
+export function createApiApp(o: RuntimeParts & { publicBaseUrl?: string; isDraining?: () => boolean }) {
   const { db, temporal, config, secretBox, logger, services } = o;
   return createApp({
     db,
@@ -74,6 +76,7 @@ export function createApiApp(o: RuntimeParts & { publicBaseUrl?: string }) {
     logger,
     publicBaseUrl: o.publicBaseUrl ?? config.http.publicBaseUrl,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    isDraining: o.isDraining,
     extraRoutes: integrationExtraRoutes({ db, config, secretBox, webhooks: services.webhooks }),
   });
 }
@@ -124,16 +127,24 @@ export async function runStandalone(role: 'worker' | 'api'): Promise<void> {
   if (role === 'worker') {
     const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
     closers.push(await startWorker({ db, temporal, config, secretBox, logger, services, mailer, temporalAddress: temporalOptions.address }));
-    logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+    const workflowCode = fs.existsSync(prebuiltWorkflowBundlePath()) ? 'prebuilt bundle' : 'bundled from source';
+    logger.info({ taskQueue: config.temporal.taskQueue, workflowCode }, 'worker running');
   } else {
-    const { app } = createApiApp({ db, temporal, config, secretBox, logger, services });
+    const drain = new Drain();
+    const { app } = createApiApp({ db, temporal, config, secretBox, logger, services, isDraining: () => drain.draining });
     const server = await listen(app, config.http.host, config.http.port);
-    closers.push(() => new Promise((r) => server.close(r)));
+    closers.push(async () => {
+      logger.info({ readinessDelayMs: config.shutdown.readinessDelayMs }, 'API draining: /readyz answers 503, in-flight requests finish');
+      await drain.close(server, { readinessDelayMs: config.shutdown.readinessDelayMs, deadlineMs: API_DRAIN_DEADLINE_MS });
+    });
     logger.info(`API listening on ${config.http.publicBaseUrl}`);
   }
   const stop = async () => {
+    logger.info(`${role} shutting down`);
     for (const close of closers.reverse()) await close();
+    await temporal.connection.close();
     await db.destroy();
+    logger.info(`${role} stopped`);
     process.exit(0);
   };
   process.once('SIGINT', stop);
