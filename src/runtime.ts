@@ -19,6 +19,7 @@ import { integrationExtraRoutes } from './api/routes/integrations';
 import { createWorker } from './worker-factory';
 import { API_DRAIN_DEADLINE_MS, Drain } from './api/drain';
 import { prebuiltWorkflowBundlePath } from './workflow-bundle-file';
+import { ensureLogRetentionSchedule } from './services/retention-schedule';
 import type { ActivityDeps } from './activities';
 
 export const DEV_DATABASE = 'cloudkeep_webhooks';
@@ -94,6 +95,7 @@ export async function startWorker(o: RuntimeParts & { temporalAddress: string; m
     deps: activityDeps({ db, temporal, config, secretBox, mailer, logger }),
   });
   const running = worker.run();
+  await ensureLogRetentionSchedule(temporal, { taskQueue: config.temporal.taskQueue, retentionDays: config.logRetentionDays });
   const sweep = () => services.dispatcher.sweep().catch((err) => logger.error({ err: err.message }, 'sweep failed'));
   const timer = setInterval(sweep, 30_000);
   await services.dispatcher.sweep(0);

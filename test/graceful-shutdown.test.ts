@@ -11,7 +11,7 @@ import type { Knex } from 'knex';
 import { createDb, migrateLatest } from '../src/db/knex';
 import { createKey, createOrganization } from '../src/dev/credentials';
 import { SecretBox } from '../src/domain/secret-box';
-import { freePort } from './support/global-setup';
+import { freePort } from './support/free-port';
 import { Receiver } from './support/receiver';
 import { secretCreatedData } from './support/stack';
 import { waitFor } from './support/wait';

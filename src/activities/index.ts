@@ -7,6 +7,7 @@ import type { Logger } from '../logger';
 import { createDeliveryActivities } from './delivery';
 import { createFanoutActivities } from './fanout';
 import { createHealthActivities } from './health';
+import { createRetentionActivities } from './retention';
 
 export interface ActivityDeps {
   db: Knex;
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeliveryActivities(deps),
     ...createFanoutActivities(deps),
     ...createHealthActivities(deps),
+    ...createRetentionActivities(deps),
   };
 }
 

@@ -2,6 +2,7 @@ import knexFactory, { Knex } from 'knex';
 import * as initialSchema from './migrations/001_initial_schema';
 import * as slackOAuth from './migrations/002_slack_oauth';
 import * as webhookLastOutcomes from './migrations/003_webhook_last_outcomes';
+import * as logRetentionIndexes from './migrations/007_log_retention_indexes';
 
 /** A connection or a transaction: every store takes either, so services decide the transaction. */
 export type Db = Knex | Knex.Transaction;
@@ -11,6 +12,7 @@ const migrations: Record<string, Knex.Migration> = {
   '001_initial_schema': initialSchema,
   '002_slack_oauth': slackOAuth,
   '003_webhook_last_outcomes': webhookLastOutcomes,
+  '007_log_retention_indexes': logRetentionIndexes,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

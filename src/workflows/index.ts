@@ -2,3 +2,4 @@
 export { deliveryWorkflow } from './delivery';
 export { fanoutWorkflow } from './fanout';
 export { webhookHealthWorkflow } from './health';
+export { deliveryLogRetentionWorkflow } from './retention';

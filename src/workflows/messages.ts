@@ -68,3 +68,10 @@ export const webhookDeletedSignal = defineSignal('webhookDeleted');
 export const webhookHealthQuery = defineQuery<WebhookHealth>('health');
 
 export const webhookHealthWorkflowId = (webhookId: string) => `webhook-health:${webhookId}`;
+
+// ---- deliveryLogRetentionWorkflow (started daily by a Temporal Schedule)
+export interface LogRetentionInput {
+  retentionDays: number;
+}
+/** One schedule (and one running prune at most) per task queue. */
+export const logRetentionScheduleId = (taskQueue: string) => `delivery-log-retention:${taskQueue}`;

@@ -37,4 +37,7 @@ export const deliveryAttemptsStore = {
   async listForDelivery(db: Db, deliveryId: string): Promise<DeliveryAttemptRow[]> {
     return db<DeliveryAttemptRow>('delivery_attempts').where({ delivery_id: deliveryId }).orderBy('number');
   },
+  async deleteForDeliveries(db: Db, deliveryIds: string[]): Promise<number> {
+    return deliveryIds.length ? db('delivery_attempts').whereIn('delivery_id', deliveryIds).del() : 0;
+  },
 };
