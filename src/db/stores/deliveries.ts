@@ -55,10 +55,9 @@ export const deliveriesStore = {
     const [row] = await db('deliveries').where({ id }).update({ ...changes, updated_at: db.fn.now() }).returning('*');
     return row;
   },
-  /** Retention: finished deliveries created and last changed before `cutoff`, locked for deletion (never pending/retrying). */
+  /** Retention: finished deliveries unchanged since before `cutoff` (so created before it too), locked for deletion; never pending/retrying. */
   async lockPrunable(db: Db, cutoff: Date, limit: number): Promise<string[]> {
     const rows = await db<DeliveryRow>('deliveries')
-      .where('created_at', '<', cutoff)
       .where('updated_at', '<', cutoff)
       .whereIn('status', ['succeeded', 'failed', 'cancelled'])
       .limit(limit)
