@@ -55,10 +55,10 @@ export const deliveriesStore = {
     const [row] = await db('deliveries').where({ id }).update({ ...changes, updated_at: db.fn.now() }).returning('*');
     return row;
   },
-  /** Retention: finished deliveries unchanged since before `cutoff` (so created before it too), locked for deletion; never pending/retrying. */
+  /** Retention: deliveries finished before `cutoff`, locked for deletion; never pending/retrying (a redelivery clears completed_at). */
   async lockPrunable(db: Db, cutoff: Date, limit: number): Promise<string[]> {
     const rows = await db<DeliveryRow>('deliveries')
-      .where('updated_at', '<', cutoff)
+      .where('completed_at', '<', cutoff)
       .whereIn('status', ['succeeded', 'failed', 'cancelled'])
       .limit(limit)
       .forUpdate()
