@@ -34,14 +34,15 @@ afterAll(async () => {
 });
 
 /** An event with one delivery of the given status and age, and `attempts` attempt rows. */
-async function seed(o: { ageDays: number; status: string; attempts: number; eventAgeDays?: number }) {
+async function seed(o: { ageDays: number; status: string; attempts: number; eventAgeDays?: number; completedAgeDays?: number }) {
   const n = ++fixtures;
   const at = new Date(Date.now() - o.ageDays * DAY);
   const eventAt = new Date(Date.now() - (o.eventAgeDays ?? o.ageDays) * DAY);
   const eventId = `evt_seed${n}`;
   const deliveryId = `dlv_seed${n}`;
   await stack.db('events').insert({ organization_id: organizationId, id: eventId, type: 'secret.created', timestamp: eventAt, data: '{}', delivery_count: 1, received_at: eventAt, dispatched_at: eventAt });
-  await stack.db('deliveries').insert({ id: deliveryId, organization_id: organizationId, webhook_id: webhookId, event_id: eventId, event_type: 'secret.created', status: o.status, attempt_count: o.attempts, created_at: at, updated_at: at });
+  await stack.db('deliveries').insert({ id: deliveryId, organization_id: organizationId, webhook_id: webhookId, event_id: eventId, event_type: 'secret.created', status: o.status, attempt_count: o.attempts, created_at: at, updated_at: at,
+    completed_at: ['succeeded', 'failed', 'cancelled'].includes(o.status) ? new Date(Date.now() - (o.completedAgeDays ?? o.ageDays) * DAY) : null });
   for (let i = 0; i < o.attempts; i++) {
     await stack.db('delivery_attempts').insert({
       delivery_id: deliveryId, number: i + 1, idempotency_key: `seed${n}:${i}`, trigger: 'scheduled', attempted_at: at, request_url: 'http://127.0.0.1/x',
@@ -60,6 +61,8 @@ it('prunes finished deliveries, their attempts and unreferenced events past the 
   const oldRetrying = await seed({ ageDays: 40, status: 'retrying', attempts: 3 });
   const oldPending = await seed({ ageDays: 40, status: 'pending', attempts: 0 });
   const recent = await seed({ ageDays: 29, status: 'failed', attempts: 6 });
+  // Created long ago, redelivered, finished yesterday: its retention counts from then.
+  const redelivered = await seed({ ageDays: 45, status: 'succeeded', attempts: 7, completedAgeDays: 1 });
   const events = await stack.db('events').count<{ count: string }[]>('* as count');
   const batches: number[] = [];
 
@@ -72,7 +75,7 @@ it('prunes finished deliveries, their attempts and unreferenced events past the 
     expect(await exists('delivery_attempts', { delivery_id: gone.deliveryId })).toBe(false);
     expect(await exists('events', { id: gone.eventId })).toBe(false);
   }
-  for (const kept of [oldRetrying, oldPending, recent]) {
+  for (const kept of [oldRetrying, oldPending, recent, redelivered]) {
     expect(await exists('deliveries', { id: kept.deliveryId })).toBe(true);
     expect(await exists('events', { id: kept.eventId })).toBe(true);
   }
@@ -99,7 +102,7 @@ it('a daily schedule, created idempotently at worker start, prunes the log when 
   await handle.trigger();
   const action = await waitFor(async () => (await handle.describe()).info.recentActions[0]?.action, 'the triggered prune to start');
   const result = await stack.client.workflow.getHandle(action.workflow.workflowId, action.workflow.firstExecutionRunId).result();
-  // With 7 days, the 29-day-old failed delivery the first test kept (6 attempts) goes too.
+  // With 7 days, the 29-day-old failed delivery the first test kept (6 attempts) goes too; the redelivered one stays.
   expect(result).toMatchObject({ deliveries: 2, attempts: 1 + 6, events: 2 });
   expect(await exists('deliveries', { id: old.deliveryId })).toBe(false);
   expect(await exists('deliveries', { id: young.deliveryId })).toBe(true);
