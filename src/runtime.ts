@@ -95,7 +95,10 @@ export async function startWorker(o: RuntimeParts & { temporalAddress: string; m
     deps: activityDeps({ db, temporal, config, secretBox, mailer, logger }),
   });
   const running = worker.run();
-  await ensureLogRetentionSchedule(temporal, { taskQueue: config.temporal.taskQueue, retentionDays: config.logRetentionDays });
+  // Deliveries matter more than pruning: a schedule Temporal refuses is logged loudly, and the worker carries on.
+  await ensureLogRetentionSchedule(temporal, { taskQueue: config.temporal.taskQueue, retentionDays: config.logRetentionDays }).catch((err) =>
+    logger.error({ err: err.message }, 'Delivery Log retention schedule not created: old deliveries will not be pruned'),
+  );
   const sweep = () => services.dispatcher.sweep().catch((err) => logger.error({ err: err.message }, 'sweep failed'));
   const timer = setInterval(sweep, 30_000);
   await services.dispatcher.sweep(0);
