@@ -41,6 +41,8 @@ const envSchema = z.object({
   SLACK_AUTHORIZE_URL: z.string().url().default('https://slack.com/oauth/v2/authorize'),
   SLACK_API_URL: z.string().url().default('https://slack.com/api'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  SHUTDOWN_READINESS_DELAY_SECONDS: z.coerce.number().min(0).max(60).default(0),
+  LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -71,6 +73,10 @@ export interface Config {
   outbound: { allowPrivateTargets: boolean; requireHttps: boolean };
   slack: { clientId?: string; clientSecret?: string; redirectUrl?: string; authorizeUrl: string; apiUrl: string };
   rateLimitPerMinute: number;
+  /** SIGTERM: how long /readyz answers 503 before the API stops accepting connections. */
+  shutdown: { readinessDelayMs: number };
+  /** Delivery Log retention: attempts, deliveries and events older than this are pruned daily. */
+  logRetentionDays: number;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -119,6 +125,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       apiUrl: e.SLACK_API_URL,
     },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    shutdown: { readinessDelayMs: e.SHUTDOWN_READINESS_DELAY_SECONDS * 1000 },
+    logRetentionDays: e.LOG_RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,
   };
 }

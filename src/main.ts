@@ -13,6 +13,7 @@ import { ensureTemporalCli } from './dev/temporal-cli';
 import { startTemporalDevServer } from './dev/temporal-dev-server';
 import { ensureDevCredentials } from './dev/credentials';
 import { connectTemporal } from './temporal-connection';
+import { applyNamespaceRetention } from './services/retention-schedule';
 import { createApiApp, createServices, DEV_DATABASE, listen, loadSecretBox, startWorker } from './runtime';
 
 async function main(): Promise<void> {
@@ -69,6 +70,8 @@ async function main(): Promise<void> {
     await migrateLatest(db);
     const { connection, client: temporal } = await connectTemporal(temporalOptions);
     stops.push(() => connection.close());
+    // The dev server's namespace is ours: keep histories as long as the Delivery Log keeps its rows.
+    if (!config.temporal.address) await applyNamespaceRetention(temporal.connection, config.temporal.namespace, config.logRetentionDays);
     const secretBox = loadSecretBox(config);
     const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
 

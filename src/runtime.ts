@@ -19,6 +19,9 @@ import { createApp } from './api/app';
 import { integrationExtraRoutes } from './api/routes/integrations';
 import { createWorker } from './worker-factory';
 import { ensureWorkflowBundle } from './workflow-bundle';
+import { API_DRAIN_DEADLINE_MS, Drain } from './api/drain';
+import { prebuiltWorkflowBundlePath } from './workflow-bundle-file';
+import { ensureLogRetentionSchedule } from './services/retention-schedule';
 import type { ActivityDeps } from './activities';
 
 export const DEV_DATABASE = 'cloudkeep_webhooks';
@@ -74,7 +77,7 @@ export function activityDeps(o: { db: Knex; temporal: Client; config: Config; se
 type RuntimeParts = { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; logger: Logger; services: Services };
 
 /** The API with every route, integrations included: one construction for `npm start`, `npm run api` and the tests. */
-export function createApiApp(o: RuntimeParts & { publicBaseUrl?: string }) {
+export function createApiApp(o: RuntimeParts & { publicBaseUrl?: string; isDraining?: () => boolean }) {
   const { db, temporal, config, secretBox, logger, services } = o;
   return createApp({
     db,
@@ -83,6 +86,7 @@ export function createApiApp(o: RuntimeParts & { publicBaseUrl?: string }) {
     logger,
     publicBaseUrl: o.publicBaseUrl ?? config.http.publicBaseUrl,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    isDraining: o.isDraining,
     extraRoutes: integrationExtraRoutes({ db, config, secretBox, webhooks: services.webhooks }),
   });
 }
@@ -99,9 +103,14 @@ export async function startWorker(o: RuntimeParts & { connection: NativeConnecti
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     deps: activityDeps({ db, temporal, config, secretBox, mailer, logger, eagerStart: true }),
-    workflowBundle: { codePath: ensureWorkflowBundle(path.join(config.dataDir, 'cache')) },
+    // `npm run build`'s bundle when running from dist/, else one built from source in a child process and cached.
+    workflowBundle: { codePath: fs.existsSync(prebuiltWorkflowBundlePath()) ? prebuiltWorkflowBundlePath() : ensureWorkflowBundle(path.join(config.dataDir, 'cache')) },
   });
   const running = worker.run();
+  // Deliveries matter more than pruning: a schedule Temporal refuses is logged loudly, and the worker carries on.
+  await ensureLogRetentionSchedule(temporal, { taskQueue: config.temporal.taskQueue, retentionDays: config.logRetentionDays }).catch((err) =>
+    logger.error({ err: err.message }, 'Delivery Log retention schedule not created: old deliveries will not be pruned'),
+  );
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = () => (sweeping = services.dispatcher.sweep().catch((err) => logger.error({ err: err.message }, 'sweep failed')));
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
@@ -137,16 +146,24 @@ export async function runStandalone(role: 'worker' | 'api'): Promise<void> {
   if (role === 'worker') {
     const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
     closers.push(await startWorker({ db, temporal, config, secretBox, logger, services, mailer, connection }));
-    logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+    const workflowCode = fs.existsSync(prebuiltWorkflowBundlePath()) ? 'prebuilt bundle' : 'bundled from source (cached)';
+    logger.info({ taskQueue: config.temporal.taskQueue, workflowCode }, 'worker running');
   } else {
-    const { app } = createApiApp({ db, temporal, config, secretBox, logger, services });
+    const drain = new Drain();
+    const { app } = createApiApp({ db, temporal, config, secretBox, logger, services, isDraining: () => drain.draining });
     const server = await listen(app, config.http.host, config.http.port);
-    closers.push(() => new Promise((r) => server.close(r)));
+    closers.push(async () => {
+      logger.info({ readinessDelayMs: config.shutdown.readinessDelayMs }, 'API draining: /readyz answers 503, in-flight requests finish');
+      await drain.close(server, { readinessDelayMs: config.shutdown.readinessDelayMs, deadlineMs: API_DRAIN_DEADLINE_MS });
+    });
     logger.info(`API listening on ${config.http.publicBaseUrl}`);
   }
   const stop = async () => {
+    logger.info(`${role} shutting down`);
     for (const close of closers.reverse()) await close();
+    await temporal.connection.close();
     await db.destroy();
+    logger.info(`${role} stopped`);
     process.exit(0);
   };
   process.once('SIGINT', stop);

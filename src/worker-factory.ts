@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { ActivityDeps, createActivities } from './activities';
+import { prebuiltWorkflowBundlePath } from './workflow-bundle-file';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -29,9 +31,18 @@ export function createWorker(setup: WorkerSetup): Promise<Worker> {
     connection: setup.connection,
     namespace: setup.namespace,
     taskQueue: setup.taskQueue,
-    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    ...workflowCode(setup),
     activities: createActivities(setup.deps),
     ...WORKER_TUNING,
+    // On shutdown (SIGTERM), attempts in flight finish and are logged: longer than the 10 s attempt timeout.
+    shutdownGraceTime: '15 seconds',
     ...(setup.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: setup.maxCachedWorkflows } : {}),
   });
+}
+
+/** The bundle given, else the one `npm run build` wrote beside this file (dist/), else bundled from source. */
+function workflowCode(setup: WorkerSetup): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (setup.workflowBundle) return { workflowBundle: setup.workflowBundle };
+  const prebuilt = prebuiltWorkflowBundlePath();
+  return fs.existsSync(prebuilt) ? { workflowBundle: { codePath: prebuilt } } : { workflowsPath: require.resolve('./workflows') };
 }

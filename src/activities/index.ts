@@ -8,6 +8,7 @@ import { createDeliveryActivities } from './delivery';
 import { createFanoutActivities } from './fanout';
 import { createHealthActivities } from './health';
 import { createRecoverActivities } from './recover';
+import { createRetentionActivities } from './retention';
 
 export interface ActivityDeps {
   db: Knex;
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createFanoutActivities(deps),
     ...createHealthActivities(deps),
     ...createRecoverActivities(deps),
+    ...createRetentionActivities(deps),
   };
 }
 

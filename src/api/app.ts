@@ -30,6 +30,8 @@ export interface AppDeps {
   rateLimitPerMinute: number;
   /** Extra routers (integrations) that register with the same route table. */
   extraRoutes?: (table: RouteTable) => express.Router[];
+  /** True once a graceful shutdown began: /readyz turns 503 and connections are not kept alive. */
+  isDraining?: () => boolean;
 }
 
 
@@ -39,6 +41,11 @@ export function createApp(deps: AppDeps) {
   app.set('query parser', 'simple');
   const table = new RouteTable(createAuthenticator(deps.db));
 
+  app.use((_req, res, next) => {
+    // Shutting down: answer this request, then let the client reconnect to another replica.
+    if (deps.isDraining?.()) res.setHeader('Connection', 'close');
+    next();
+  });
   app.use((req, res, next) => {
     res.on('finish', () => httpRequests.inc({ method: req.method, route: req.route?.path ?? 'unmatched', status: res.statusCode }));
     next();
@@ -72,6 +79,7 @@ export function createApp(deps: AppDeps) {
   app.use('/settings', express.static(path.join(__dirname, '../web'), { index: 'settings.html' }));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
+    if (deps.isDraining?.()) return void res.status(503).json({ status: 'draining' });
     const checks = await Promise.allSettled([deps.db.raw('select 1'), deps.temporal.connection.workflowService.getSystemInfo({})]);
     const [db, temporal] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : 'unavailable'));
     res.status(db === 'ok' && temporal === 'ok' ? 200 : 503).json({ database: db, temporal });

@@ -4,6 +4,7 @@ import * as slackOAuth from './migrations/002_slack_oauth';
 import * as webhookLastOutcomes from './migrations/003_webhook_last_outcomes';
 import * as attemptsRecordedBeforeSend from './migrations/004_attempts_recorded_before_send';
 import * as ownerRecovery from './migrations/006_owner_recovery';
+import * as logRetentionIndexes from './migrations/007_log_retention_indexes';
 
 /** A connection or a transaction: every store takes either, so services decide the transaction. */
 export type Db = Knex | Knex.Transaction;
@@ -15,6 +16,7 @@ const migrations: Record<string, Knex.Migration> = {
   '003_webhook_last_outcomes': webhookLastOutcomes,
   '004_attempts_recorded_before_send': attemptsRecordedBeforeSend,
   '006_owner_recovery': ownerRecovery,
+  '007_log_retention_indexes': logRetentionIndexes,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -3,3 +3,4 @@ export { deliveryWorkflow } from './delivery';
 export { fanoutWorkflow } from './fanout';
 export { webhookHealthWorkflow } from './health';
 export { recoverWebhookWorkflow } from './recover';
+export { deliveryLogRetentionWorkflow } from './retention';

@@ -94,3 +94,9 @@ export interface RecoveryProgress {
 export const recoveryProgressQuery = defineQuery<RecoveryProgress>('recoveryProgress');
 
 export const recoverWorkflowId = (webhookId: string, recoveryId: string) => `recover:${webhookId}:${recoveryId}`;
+// ---- deliveryLogRetentionWorkflow (started daily by a Temporal Schedule)
+export interface LogRetentionInput {
+  retentionDays: number;
+}
+/** One schedule (and one running prune at most) per task queue. */
+export const logRetentionScheduleId = (taskQueue: string) => `delivery-log-retention:${taskQueue}`;

@@ -41,6 +41,13 @@ export class Receiver {
     return (this.server.address() as AddressInfo).port;
   }
 
+  /** Answers every request held with 'hang' so far. */
+  release(answer: { status: number; body?: string } = { status: 200, body: 'ok' }): number {
+    const held = this.hung.splice(0);
+    for (const res of held) res.writeHead(answer.status).end(answer.body ?? '');
+    return held.length;
+  }
+
   async stop(): Promise<void> {
     for (const res of this.hung) res.destroy();
     this.server.closeAllConnections();

@@ -56,4 +56,18 @@ export const deliveriesStore = {
     const [row] = await db('deliveries').where({ id }).update({ ...changes, updated_at: db.fn.now() }).returning('*');
     return row;
   },
+  /** Retention: deliveries finished before `cutoff`, locked for deletion; never pending/retrying (a redelivery clears completed_at). */
+  async lockPrunable(db: Db, cutoff: Date, limit: number): Promise<string[]> {
+    const rows = await db<DeliveryRow>('deliveries')
+      .where('completed_at', '<', cutoff)
+      .whereIn('status', ['succeeded', 'failed', 'cancelled'])
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+      .select('id');
+    return rows.map((r) => r.id);
+  },
+  async deleteByIds(db: Db, ids: string[]): Promise<number> {
+    return ids.length ? db('deliveries').whereIn('id', ids).del() : 0;
+  },
 };

@@ -165,4 +165,8 @@ export const deliveryAttemptsStore = {
     );
     return rows[0] ?? { last_failure_at: null, last_success_at: null };
   },
+
+  async deleteForDeliveries(db: Db, deliveryIds: string[]): Promise<number> {
+    return deliveryIds.length ? db('delivery_attempts').whereIn('delivery_id', deliveryIds).del() : 0;
+  },
 };

@@ -67,4 +67,14 @@ export const eventsStore = {
   async listUndispatched(db: Db, olderThan: Date, limit: number): Promise<EventRow[]> {
     return db<EventRow>('events').whereNull('dispatched_at').where('received_at', '<', olderThan).orderBy('received_at').limit(limit);
   },
+  /** Retention: events received before `cutoff` that no delivery refers to any more and that were dispatched (or had none). */
+  async deleteUnreferencedBefore(db: Db, cutoff: Date, limit: number): Promise<number> {
+    const doomed = db('events as e')
+      .where('e.received_at', '<', cutoff)
+      .where((q) => q.whereNotNull('e.dispatched_at').orWhere('e.delivery_count', 0))
+      .whereNotExists((q) => q.select(db.raw('1')).from('deliveries as d').whereRaw('d.organization_id = e.organization_id and d.event_id = e.id'))
+      .limit(limit)
+      .select('e.organization_id', 'e.id');
+    return db('events').whereIn(['organization_id', 'id'], doomed).del();
+  },
 };

@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# One image for both roles: the API (default command) and the worker (`node dist/worker.js`).
+# Build: docker build -t cloudkeep-webhooks .   Deploy: deploy/helm/cloudkeep-webhooks (README, "Deploying").
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.ts scripts/build.ts
+COPY src src
+# dist/ (compiled, with the settings page) and dist/workflow-bundle.js (workers start without webpack).
+RUN npm run build
+
+FROM node:20-bookworm-slim AS production-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000 \
+    DATA_DIR=/tmp/cloudkeep-webhooks
+WORKDIR /app
+COPY --from=production-deps --chown=root:root /app/node_modules node_modules
+COPY --from=build --chown=root:root /app/dist dist
+COPY --chown=root:root package.json ./
+# The image's files stay root-owned and read-only to the process; it runs as the unprivileged `node` user (uid 1000).
+USER 1000:1000
+EXPOSE 3000
+CMD ["node", "dist/api/server.js"]
