@@ -40,6 +40,9 @@ const envSchema = z.object({
   SLACK_AUTHORIZE_URL: z.string().url().default('https://slack.com/oauth/v2/authorize'),
   SLACK_API_URL: z.string().url().default('https://slack.com/api'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  INGEST_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(100),
+  INGEST_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(1000),
+  AUTH_FAILURE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -67,7 +70,8 @@ export interface Config {
   mail: { smtpUrl?: string; from: string };
   outbound: { allowPrivateTargets: boolean; requireHttps: boolean };
   slack: { clientId?: string; clientSecret?: string; redirectUrl?: string; authorizeUrl: string; apiUrl: string };
-  rateLimitPerMinute: number;
+  /** Admin API per key per minute; ingest per service token (sustained per second + burst); failed authentications per address per minute. */
+  rateLimits: { adminPerMinute: number; ingestPerSecond: number; ingestBurst: number; authFailuresPerMinute: number };
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -114,7 +118,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       authorizeUrl: e.SLACK_AUTHORIZE_URL,
       apiUrl: e.SLACK_API_URL,
     },
-    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    rateLimits: {
+      adminPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      ingestPerSecond: e.INGEST_RATE_LIMIT_PER_SECOND,
+      ingestBurst: e.INGEST_RATE_LIMIT_BURST,
+      authFailuresPerMinute: e.AUTH_FAILURE_LIMIT_PER_MINUTE,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -14,6 +14,7 @@ import { EventDispatcher } from './services/dispatcher';
 import { EventService } from './services/events';
 import { WebhookService } from './services/webhooks';
 import { DeliveryService } from './services/deliveries';
+import { ApiKeyService } from './services/api-keys';
 import { createApp } from './api/app';
 import { integrationExtraRoutes } from './api/routes/integrations';
 import { createWorker } from './worker-factory';
@@ -37,6 +38,7 @@ export interface Services {
   events: EventService;
   webhooks: WebhookService;
   deliveries: DeliveryService;
+  apiKeys: ApiKeyService;
 }
 
 export function createServices(o: { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; logger: Logger }): Services {
@@ -48,6 +50,7 @@ export function createServices(o: { db: Knex; temporal: Client; config: Config; 
     events: new EventService(db, dispatcher),
     webhooks: new WebhookService({ db, temporal, taskQueue, secretBox, dispatcher, outbound: config.outbound, production: config.production }),
     deliveries: new DeliveryService(db, temporal, taskQueue, { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace }),
+    apiKeys: new ApiKeyService(db),
   };
 }
 
@@ -73,7 +76,7 @@ export function createApiApp(o: RuntimeParts & { publicBaseUrl?: string }) {
     ...services,
     logger,
     publicBaseUrl: o.publicBaseUrl ?? config.http.publicBaseUrl,
-    rateLimitPerMinute: config.rateLimitPerMinute,
+    rateLimits: config.rateLimits,
     extraRoutes: integrationExtraRoutes({ db, config, secretBox, webhooks: services.webhooks }),
   });
 }
