@@ -100,19 +100,15 @@ const MAX_DATA_DEPTH = 32;
  * Iterative and depth-bounded, so hostile nesting cannot overflow the stack.
  */
 export function findSecretValueField(data: unknown, path = 'data'): string | null {
-  const pending: { value: unknown; path: string; depth: number }[] = [{ value: data, path, depth: 0 }];
+  const pending: { value: unknown; path: string; key?: string; depth: number }[] = [{ value: data, path, depth: 0 }];
   while (pending.length > 0) {
-    const { value, path: at, depth } = pending.pop()!;
+    const item = pending.pop()!;
+    if (item.key !== undefined && VALUE_FIELD.test(item.key)) return item.path;
+    const { value, depth } = item;
     if (!value || typeof value !== 'object' || depth >= MAX_DATA_DEPTH) continue;
-    const children: { value: unknown; path: string; depth: number }[] = [];
-    if (Array.isArray(value)) {
-      value.forEach((child, i) => children.push({ value: child, path: `${at}[${i}]`, depth: depth + 1 }));
-    } else {
-      for (const [key, child] of Object.entries(value)) {
-        if (VALUE_FIELD.test(key)) return `${at}.${key}`;
-        children.push({ value: child, path: `${at}.${key}`, depth: depth + 1 });
-      }
-    }
+    const children = Array.isArray(value)
+      ? value.map((child, i) => ({ value: child, path: `${item.path}[${i}]`, depth: depth + 1 }))
+      : Object.entries(value).map(([key, child]) => ({ value: child, path: `${item.path}.${key}`, key, depth: depth + 1 }));
     for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]);
   }
   return null;
