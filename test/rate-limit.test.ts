@@ -2,7 +2,7 @@
  * Rate limits (issue 9, defects 6–8): admin routes per API key id (however the header is spelled), ingest per
  * service token with its own larger budget, and failed authentications per client address.
  */
-import { createStack, Org, Stack } from './support/stack';
+import { createStack, Stack } from './support/stack';
 
 const NO_SUBSCRIBERS = { vaultId: 'vlt_rate', vaultName: 'Rate', secretId: 'sec_1', secretKey: 'K' };
 
