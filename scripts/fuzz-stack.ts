@@ -7,6 +7,7 @@
  *   node --import tsx scripts/fuzz-stack.ts /tmp/stack.json
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
@@ -47,6 +48,17 @@ async function main(): Promise<void> {
     const cliPath = await ensureTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, log: console.log });
     const temporalServer = await startTemporalDevServer({ cliPath, port: await freePort(), uiPort: null });
     stops.push(() => temporalServer.stop());
+    // Slack's oauth.v2.access, so "Connect to Slack" works end to end (its webhook is never called: no worker).
+    const fakeSlack = http.createServer((req, res) => {
+      req.resume();
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ ok: true, incoming_webhook: { url: 'https://hooks.slack.com/services/T0/B0/fuzz', channel: '#fuzz' } }));
+    });
+    const slackPort = await freePort();
+    await new Promise<void>((resolve) => fakeSlack.listen(slackPort, '127.0.0.1', resolve));
+    stops.push(() => new Promise((r) => fakeSlack.close(r)));
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
 
     const config = loadConfig({
       NODE_ENV: 'development',
@@ -55,6 +67,10 @@ async function main(): Promise<void> {
       TEMPORAL_ADDRESS: temporalServer.address,
       SECRET_ENCRYPTION_KEY: SecretBox.generateKey(),
       ALLOW_PRIVATE_TARGETS: 'true',
+      SLACK_CLIENT_ID: 'fuzz',
+      SLACK_CLIENT_SECRET: 'fuzz',
+      SLACK_REDIRECT_URL: `${url}/v1/integrations/slack/callback`,
+      SLACK_API_URL: `http://127.0.0.1:${slackPort}/api`,
       // The fuzzer sends thousands of requests, many deliberately unauthenticated: the limits are tested elsewhere.
       RATE_LIMIT_PER_MINUTE: '1000000',
       INGEST_RATE_LIMIT_PER_SECOND: '1000000',
@@ -70,8 +86,6 @@ async function main(): Promise<void> {
     stops.push(() => temporal.connection.close());
     const secretBox = new SecretBox(config.secretEncryptionKey!);
     const services = createServices({ db, temporal, config, secretBox, logger });
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
     const { app } = createApiApp({ db, temporal, config, secretBox, logger, services, publicBaseUrl: url });
     const server = await listen(app, '127.0.0.1', port);
     stops.push(() => new Promise((r) => server.close(r)));

@@ -161,3 +161,35 @@ describe('undeclared methods', () => {
     expect((await raw('PUT', '/v1/nothing-here', { token: org.apiKey })).status).toBe(404);
   });
 });
+
+describe('the contract (what schemathesis found)', () => {
+  const doc = () => stack.openapi as any;
+
+  it('declares the statuses the server can answer: 409 where a state refuses, 413/415 where a body is read, 429 with Retry-After', () => {
+    const op = (path: string, method: string) => doc().paths[path][method];
+    for (const [path, method] of [['/v1/webhooks/{id}/enable', 'post'], ['/v1/webhooks/{id}/test', 'post'], ['/v1/deliveries/{id}/redeliver', 'post'], ['/v1/api-keys/{id}', 'delete']]) {
+      expect({ path, has409: '409' in op(path, method).responses }).toEqual({ path, has409: true });
+    }
+    for (const route of stack.routes) {
+      const operation = op(route.path.replace(/:(\w+)/g, '{$1}'), route.method);
+      const label = `${route.method} ${route.path}`;
+      const readsBody = operation.requestBody !== undefined;
+      expect({ label, s413: '413' in operation.responses, s415: '415' in operation.responses }).toEqual({ label, s413: readsBody, s415: readsBody });
+      expect({ label, retryAfter: operation.responses['429'].headers?.['Retry-After'] !== undefined, s401: '401' in operation.responses }).toEqual({ label, retryAfter: true, s401: true });
+    }
+    expect(doc().components.schemas.CreateWebhook.properties.url).toMatchObject({ type: 'string', format: 'uri', maxLength: 2048 });
+    expect(doc().components.schemas.UpdateWebhook).toMatchObject({ minProperties: 1 });
+  });
+
+  it('rotate-secret takes no body (as documented: not required), `{}` or a given secret; a JSON null is a 400', async () => {
+    expect(doc().paths['/v1/webhooks/{id}/rotate-secret'].post.requestBody.required).toBe(false);
+    const path = `/v1/webhooks/${webhookId}/rotate-secret`;
+    const none = await raw('POST', path, { token: org.apiKey });
+    expect(none.status).toBe(200);
+    expect(none.body.secret).toMatch(/^whsec_/);
+    expect((await stack.api('POST', path, org.apiKey, {})).status).toBe(200);
+    const given = await stack.api('POST', path, org.apiKey, { secret: 'a-given-secret-0123456789abcdef' });
+    expect(given.body.secret).toBe('a-given-secret-0123456789abcdef');
+    expectProblem(await raw('POST', path, { token: org.apiKey, contentType: 'application/json', body: 'null' }), 400, 'body');
+  });
+});

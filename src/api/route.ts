@@ -113,7 +113,8 @@ export class RouteTable {
       const params = spec.params ? parseOrThrow(spec.params, req.params, 'path') : {};
       // A route that declares no query or body takes none: unknown fields are refused, not ignored.
       const query = spec.query ? parseOrThrow(spec.query, req.query, 'query') : parseOrThrow(NO_FIELDS, req.query ?? {}, 'query');
-      const body = spec.body ? parseOrThrow(spec.body, req.body ?? {}, 'body') : req.body === undefined ? undefined : void parseOrThrow(NO_FIELDS, req.body, 'body');
+      // A body left out is `{}` (for optional bodies; required fields then fail by name); a JSON `null` is a wrong body, not none.
+      const body = spec.body ? parseOrThrow(spec.body, req.body === undefined ? {} : req.body, 'body') : req.body === undefined ? undefined : void parseOrThrow(NO_FIELDS, req.body, 'body');
       const result = await spec.handler({ params, query, body, principal, req, res } as never);
       if (!res.headersSent) {
         const [status] = Object.keys(spec.responses).map(Number).filter((s) => s < 300);

@@ -42,7 +42,7 @@ export const createWebhookBody = z
 export const updateWebhookBody = z
   .strictObject({ url: url.optional(), events: events.optional(), description: description.nullable().optional(), vaultIds: vaultIds.optional() })
   .refine((b) => Object.keys(b).length > 0, 'must change at least one field')
-  .openapi('UpdateWebhook');
+  .openapi('UpdateWebhook', { minProperties: 1 });
 
 export const rotateSecretBody = z.strictObject({ secret: secret.optional() }).openapi('RotateSecret');
 
