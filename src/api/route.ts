@@ -52,10 +52,6 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, loc
   return result.data;
 }
 
-/**
- * A route is declared once: the same declaration validates its input, mounts its handler and
- * describes it in the OpenAPI document, so the document cannot drift from the routes.
- */
 export interface RouteGuard {
   authenticate(req: Request, access: Access): Promise<Principal>;
   /** Throws (429) when the caller is over its rate limit. */
@@ -64,6 +60,10 @@ export interface RouteGuard {
 
 const ERROR_RESPONSE = { description: 'Error', content: { 'application/problem+json': { schema: problem } } };
 
+/**
+ * A route is declared once: the same declaration validates its input, mounts its handler and
+ * describes it in the OpenAPI document, so the document cannot drift from the routes.
+ */
 export class RouteTable {
   readonly registry = new OpenAPIRegistry();
   readonly routes: { method: string; path: string; access: Access }[] = [];
