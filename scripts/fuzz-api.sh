@@ -4,14 +4,14 @@
 # its own embedded PostgreSQL and Temporal dev server (free loopback ports, no worker: nothing is sent out),
 # and exits non-zero on any 5xx, schema mismatch or other failed check.
 #
-#   npm run fuzz                      # FUZZ_MAX_EXAMPLES (default 30) cases per operation, FUZZ_SEED to replay
+#   npm run fuzz                      # FUZZ_MAX_EXAMPLES (default 20) cases per operation, FUZZ_SEED to replay
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCHEMATHESIS_VERSION=4.32.5
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/cloudkeep-webhooks"
 VENV="$CACHE/schemathesis-$SCHEMATHESIS_VERSION"
-MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-30}"
+MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-20}"
 SEED="${FUZZ_SEED:-$RANDOM}"
 
 if ! "$VENV/bin/st" --version >/dev/null 2>&1; then
