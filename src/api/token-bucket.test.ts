@@ -42,4 +42,12 @@ describe('TokenBuckets', () => {
     buckets.take('d');
     expect(buckets.size).toBe(1);
   });
+
+  it('never tracks more than maxKeys, even when every bucket is busy', () => {
+    const buckets = new TokenBuckets({ capacity: 2, refillPerSecond: 0.001, now: clock().now, maxKeys: 100 });
+    for (let i = 0; i < 1000; i++) buckets.take(`k${i}`);
+    expect(buckets.size).toBeLessThanOrEqual(100);
+    expect(buckets.take('k999')).toEqual({ allowed: true });
+    expect(buckets.take('k999').allowed).toBe(false);
+  });
 });

@@ -48,9 +48,14 @@ export class TokenBuckets {
     return { allowed: true };
   }
 
+  /** Drops full buckets; if every tracked key is still busy, the oldest go (memory stays bounded under a flood of keys). */
   private sweep(now: number): void {
     for (const [key, bucket] of this.buckets) {
       if (this.level(bucket, now) >= this.options.capacity) this.buckets.delete(key);
+    }
+    for (const key of this.buckets.keys()) {
+      if (this.buckets.size < this.maxKeys) break;
+      this.buckets.delete(key);
     }
   }
 }
