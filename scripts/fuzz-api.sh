@@ -23,11 +23,13 @@ if ! "$VENV/bin/st" --version >/dev/null 2>&1; then
 fi
 
 WORK="$(mktemp -d)"
+chmod 755 "$WORK" # the embedded PostgreSQL runs as the postgres user when this runs as root
 node --import tsx scripts/fuzz-stack.ts "$WORK/stack.json" >"$WORK/stack.log" 2>&1 &
 STACK_PID=$!
 cleanup() {
   kill -TERM "$STACK_PID" 2>/dev/null || true
   wait "$STACK_PID" 2>/dev/null || true
+  grep -q 'fuzz stack stopped' "$WORK/stack.log" || { echo "The fuzz stack did not stop cleanly:" >&2; tail -20 "$WORK/stack.log" >&2; }
   rm -rf "$WORK"
 }
 trap cleanup EXIT

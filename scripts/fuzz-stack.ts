@@ -8,7 +8,6 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { createDb, migrateLatest } from '../src/db/knex';
@@ -25,11 +24,13 @@ import { freePort } from '../test/support/global-setup';
 async function main(): Promise<void> {
   const out = process.argv[2];
   if (!out) throw new Error('usage: fuzz-stack.ts <credentials file>');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ckw-fuzz-'));
+  // Beside the credentials file, so the caller's clean-up removes it even if this process is cut short.
+  const dir = fs.mkdtempSync(path.join(path.dirname(path.resolve(out)), 'stack-'));
   fs.chmodSync(dir, 0o755);
   const stops: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err: Error) => console.error(`stop failed: ${err.message}`));
+    console.log('fuzz stack stopped');
     fs.rmSync(dir, { recursive: true, force: true });
   };
   let stopping = false;
@@ -82,8 +83,9 @@ async function main(): Promise<void> {
     const db = createDb(config.databaseUrl!);
     stops.push(() => db.destroy());
     await migrateLatest(db);
+    // Not closed on stop: closing it under a call the client is still retrying throws from a timer and kills the
+    // process before PostgreSQL is stopped. The process exits right after the clean-up anyway.
     const temporal = await connectClient({ ...config.temporal, address: temporalServer.address });
-    stops.push(() => temporal.connection.close());
     const secretBox = new SecretBox(config.secretEncryptionKey!);
     const services = createServices({ db, temporal, config, secretBox, logger });
     const { app } = createApiApp({ db, temporal, config, secretBox, logger, services, publicBaseUrl: url });
