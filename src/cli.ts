@@ -3,6 +3,8 @@
  *
  *   npm run cli -- org create --name Acme --email ops@acme.test
  *   npm run cli -- key create --org <org id> --kind admin|service --name "CI deploy"
+ *   npm run cli -- key list --org <org id>
+ *   npm run cli -- key revoke --id <key id>
  *
  * Talks to DATABASE_URL, or to the `npm start` development database when it is unset.
  * Prints JSON on stdout; usage errors go to stderr with exit code 2.
@@ -12,6 +14,9 @@ import { loadConfig } from './config';
 import { createDb, migrateLatest } from './db/knex';
 import { organizationsStore } from './db/stores/organizations';
 import { createKey, createOrganization } from './dev/credentials';
+import { apiKeysStore } from './db/stores/api-keys';
+import { hashToken } from './domain/tokens';
+import { presentApiKey } from './services/api-keys';
 
 /** The database `npm start` creates in its embedded PostgreSQL (runtime.ts's DEV_DATABASE). */
 const DEV_DATABASE = 'cloudkeep_webhooks';
@@ -19,6 +24,8 @@ const DEV_DATABASE = 'cloudkeep_webhooks';
 export const USAGE = `Usage:
   npm run cli -- org create --name <name> --email <notification email>
   npm run cli -- key create --org <organization id> --kind admin|service --name <key name>
+  npm run cli -- key list --org <organization id>
+  npm run cli -- key revoke --id <key id>
 
 Environment: DATABASE_URL (default: the development database of \`npm start\`).`;
 
@@ -26,7 +33,9 @@ export class UsageError extends Error {}
 
 type Command =
   | { command: 'org create'; name: string; email: string }
-  | { command: 'key create'; org: string; kind: 'admin' | 'service'; name: string };
+  | { command: 'key create'; org: string; kind: 'admin' | 'service'; name: string }
+  | { command: 'key list'; org: string }
+  | { command: 'key revoke'; id: string };
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
@@ -38,14 +47,14 @@ export function parseCommand(argv: string[]): Command {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { name: { type: 'string' }, email: { type: 'string' }, org: { type: 'string' }, kind: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { name: { type: 'string' }, email: { type: 'string' }, org: { type: 'string' }, kind: { type: 'string' }, id: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
   const command = positionals.join(' ');
-  const required = (option: 'name' | 'email' | 'org' | 'kind'): string => {
+  const required = (option: 'name' | 'email' | 'org' | 'kind' | 'id'): string => {
     const value = values[option]?.trim();
     if (!value) throw new UsageError(`${command}: --${option} is required`);
     return value;
@@ -67,6 +76,12 @@ export function parseCommand(argv: string[]): Command {
       if (kind !== 'admin' && kind !== 'service') throw new UsageError(`key create: --kind must be admin or service, not "${kind}"`);
       return { command, org: required('org'), kind, name: required('name') };
     }
+    case 'key list':
+      allowOnly('org');
+      return { command, org: required('org') };
+    case 'key revoke':
+      allowOnly('id');
+      return { command, id: required('id') };
     default:
       throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
   }
@@ -82,9 +97,21 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
       const id = await createOrganization(db, cmd.name, cmd.email);
       return { id, name: cmd.name, notificationEmail: cmd.email };
     }
-    if (!(await organizationsStore.get(db, cmd.org))) throw new UsageError(`key create: no organization with id "${cmd.org}"`);
+    if (cmd.command === 'key revoke') {
+      // The operator may revoke any key, the organization's last admin key included (the API refuses that one).
+      const key = await apiKeysStore.get(db, cmd.id);
+      if (!key) throw new UsageError(`key revoke: no key with id "${cmd.id}"`);
+      const revoked = (await apiKeysStore.revoke(db, cmd.id, new Date())) ?? key;
+      return { ...presentApiKey(revoked), organizationId: revoked.organization_id };
+    }
+    if (!(await organizationsStore.get(db, cmd.org))) throw new UsageError(`${cmd.command}: no organization with id "${cmd.org}"`);
+    if (cmd.command === 'key list') {
+      const rows = await apiKeysStore.listForOrganization(db, cmd.org, 10_000);
+      return { organizationId: cmd.org, keys: rows.map(presentApiKey) };
+    }
     const key = await createKey(db, cmd.org, cmd.kind, cmd.name);
-    return { organizationId: cmd.org, kind: cmd.kind, name: cmd.name, key, note: 'The key is shown only now; store it safely.' };
+    const id = (await apiKeysStore.findActiveByHash(db, hashToken(key)))?.id;
+    return { id, organizationId: cmd.org, kind: cmd.kind, name: cmd.name, key, note: 'The key is shown only now; store it safely.' };
   } finally {
     await db.destroy();
   }

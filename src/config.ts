@@ -43,6 +43,9 @@ const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
   SHUTDOWN_READINESS_DELAY_SECONDS: z.coerce.number().min(0).max(60).default(0),
   LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  INGEST_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(100),
+  INGEST_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(1000),
+  AUTH_FAILURE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -72,11 +75,12 @@ export interface Config {
   mail: { smtpUrl?: string; from: string };
   outbound: { allowPrivateTargets: boolean; requireHttps: boolean };
   slack: { clientId?: string; clientSecret?: string; redirectUrl?: string; authorizeUrl: string; apiUrl: string };
-  rateLimitPerMinute: number;
   /** SIGTERM: how long /readyz answers 503 before the API stops accepting connections. */
   shutdown: { readinessDelayMs: number };
   /** Delivery Log retention: attempts, deliveries and events older than this are pruned daily. */
   logRetentionDays: number;
+  /** Admin API per key per minute; ingest per service token (sustained per second + burst); failed authentications per address per minute. */
+  rateLimits: { adminPerMinute: number; ingestPerSecond: number; ingestBurst: number; authFailuresPerMinute: number };
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -124,9 +128,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       authorizeUrl: e.SLACK_AUTHORIZE_URL,
       apiUrl: e.SLACK_API_URL,
     },
-    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     shutdown: { readinessDelayMs: e.SHUTDOWN_READINESS_DELAY_SECONDS * 1000 },
     logRetentionDays: e.LOG_RETENTION_DAYS,
+    rateLimits: {
+      adminPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      ingestPerSecond: e.INGEST_RATE_LIMIT_PER_SECOND,
+      ingestBurst: e.INGEST_RATE_LIMIT_BURST,
+      authFailuresPerMinute: e.AUTH_FAILURE_LIMIT_PER_MINUTE,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -61,3 +61,29 @@ export class ServiceUnavailableError extends AppError {
     super(503, 'unavailable', message);
   }
 }
+
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(message: string) {
+    super(415, 'unsupported-media-type', message, [{ field: 'Content-Type', message }]);
+  }
+}
+
+/** 429; the problem response carries `Retry-After`. */
+export class RateLimitedError extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    field = 'Authorization',
+  ) {
+    super(429, 'rate-limited', message, [{ field, message }]);
+  }
+}
+
+export class MethodNotAllowedError extends AppError {
+  constructor(
+    method: string,
+    readonly allow: string[],
+  ) {
+    super(405, 'method-not-allowed', `${method} is not supported here; use ${allow.join(', ')}`, [{ field: 'method', message: `must be one of ${allow.join(', ')}` }]);
+  }
+}

@@ -15,6 +15,7 @@ import { EventService } from './services/events';
 import { WebhookService } from './services/webhooks';
 import { DeliveryService } from './services/deliveries';
 import { RecoveryService } from './services/recoveries';
+import { ApiKeyService } from './services/api-keys';
 import { createApp } from './api/app';
 import { integrationExtraRoutes } from './api/routes/integrations';
 import { createWorker } from './worker-factory';
@@ -43,6 +44,7 @@ export interface Services {
   webhooks: WebhookService;
   deliveries: DeliveryService;
   recoveries: RecoveryService;
+  apiKeys: ApiKeyService;
 }
 
 /**
@@ -58,8 +60,9 @@ export function createServices(o: { db: Knex; temporal: Client; config: Config; 
     events: new EventService(db, dispatcher),
     webhooks: new WebhookService({ db, temporal, taskQueue, secretBox, dispatcher, outbound: config.outbound, production: config.production }),
     deliveries: new DeliveryService(db, temporal, taskQueue, { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace }),
-    // logRetentionDays: the Delivery Log's retention bounds `since` once one is configured.
-    recoveries: new RecoveryService({ db, temporal, taskQueue, temporalUi: { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace } }),
+    // The Delivery Log's retention bounds how far back a recovery may reach.
+    recoveries: new RecoveryService({ db, temporal, taskQueue, logRetentionDays: config.logRetentionDays, temporalUi: { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace } }),
+    apiKeys: new ApiKeyService(db),
   };
 }
 
@@ -85,8 +88,8 @@ export function createApiApp(o: RuntimeParts & { publicBaseUrl?: string; isDrain
     ...services,
     logger,
     publicBaseUrl: o.publicBaseUrl ?? config.http.publicBaseUrl,
-    rateLimitPerMinute: config.rateLimitPerMinute,
     isDraining: o.isDraining,
+    rateLimits: config.rateLimits,
     extraRoutes: integrationExtraRoutes({ db, config, secretBox, webhooks: services.webhooks }),
   });
 }

@@ -1,28 +1,116 @@
 /**
- * Admin and ingest routes are rate limited per API key: one runaway key slows down, the others carry on.
+ * Rate limits (issue 9, defects 6–8): admin routes per API key id (however the header is spelled), ingest per
+ * service token with its own larger budget, and failed authentications per client address.
  */
 import { createStack, Stack } from './support/stack';
 
-let stack: Stack;
+const NO_SUBSCRIBERS = { vaultId: 'vlt_rate', vaultName: 'Rate', secretId: 'sec_1', secretKey: 'K' };
 
-beforeAll(async () => {
-  stack = await createStack({ env: { RATE_LIMIT_PER_MINUTE: '3' } });
+async function request(stack: Stack, method: string, path: string, authorization: string | null, body?: unknown) {
+  const res = await fetch(stack.apiUrl + path, {
+    method,
+    headers: { ...(authorization !== null ? { Authorization: authorization } : {}), ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), contentType: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : null };
+}
+
+describe('admin API, per key', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await createStack({ env: { RATE_LIMIT_PER_MINUTE: '3' } });
+  });
+  afterAll(async () => stack?.close());
+
+  it('answers 429 problem+json past the limit for one key, and not for another', async () => {
+    const noisy = await stack.createOrg('Noisy');
+    const quiet = await stack.createOrg('Quiet');
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await stack.api('GET', '/v1/webhooks', noisy.apiKey)).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+
+    const limited = await request(stack, 'GET', '/v1/webhooks', `Bearer ${noisy.apiKey}`);
+    expect(limited.status).toBe(429);
+    expect(limited.contentType).toContain('application/problem+json');
+    expect(limited.body).toMatchObject({ status: 429, title: 'Too Many Requests' });
+    expect(Number(limited.retryAfter)).toBeGreaterThanOrEqual(1);
+
+    expect((await stack.api('GET', '/v1/webhooks', quiet.apiKey)).status).toBe(200);
+    // Operations endpoints are not limited.
+    for (let i = 0; i < 5; i++) expect((await stack.api('GET', '/healthz', null)).status).toBe(200);
+  });
+
+  it('counts by the key, not by how the Authorization header is spelled', async () => {
+    const org = await stack.createOrg('Spelling');
+    const spellings = [`Bearer ${org.apiKey}`, `bearer ${org.apiKey}`, `BEARER   ${org.apiKey}`, `Bearer\t${org.apiKey}`, `bEaReR  ${org.apiKey}`];
+    const statuses = [];
+    for (const authorization of spellings) statuses.push((await request(stack, 'GET', '/v1/webhooks', authorization)).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+  });
 });
-afterAll(async () => stack?.close());
 
-it('answers 429 problem+json past the limit for one key, and not for another', async () => {
-  const noisy = await stack.createOrg('Noisy');
-  const quiet = await stack.createOrg('Quiet');
-  const statuses = [];
-  for (let i = 0; i < 4; i++) statuses.push((await stack.api('GET', '/v1/webhooks', noisy.apiKey)).status);
-  expect(statuses).toEqual([200, 200, 200, 429]);
+describe('failed authentication, per address', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await createStack({ env: { AUTH_FAILURE_LIMIT_PER_MINUTE: '20' } });
+  });
+  afterAll(async () => stack?.close());
 
-  const limited = await stack.api('GET', '/v1/webhooks', noisy.apiKey);
-  expect(limited.status).toBe(429);
-  expect(limited.contentType).toContain('application/problem+json');
-  expect(limited.body).toMatchObject({ status: 429, title: 'Too Many Requests' });
+  it('a flood of unknown keys gets 429 with Retry-After after 20 failures; a valid key still works', async () => {
+    const org = await stack.createOrg();
+    const statuses: number[] = [];
+    let last;
+    for (let i = 0; i < 40; i++) {
+      last = await request(stack, 'GET', '/v1/webhooks', `Bearer ck_admin_guess${i.toString().padStart(40, '0')}`);
+      statuses.push(last.status);
+    }
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
+    expect(statuses.slice(20)).toEqual(Array(20).fill(429));
+    expect(last!.contentType).toContain('application/problem+json');
+    expect(Number(last!.retryAfter)).toBeGreaterThanOrEqual(1);
+    // Missing and malformed credentials count as failures too.
+    expect((await request(stack, 'POST', '/v1/events', null, { event: 'vault.created', data: { vaultId: 'v' } })).status).toBe(429);
+    expect((await request(stack, 'GET', '/v1/webhooks', 'Basic dXNlcjpwYXNz')).status).toBe(429);
+    // The key that is valid is not locked out by someone else's guessing from the same address.
+    expect((await request(stack, 'GET', '/v1/webhooks', `Bearer ${org.apiKey}`)).status).toBe(200);
+  });
+});
 
-  expect((await stack.api('GET', '/v1/webhooks', quiet.apiKey)).status).toBe(200);
-  // Operations endpoints are not limited.
-  for (let i = 0; i < 5; i++) expect((await stack.api('GET', '/healthz', null)).status).toBe(200);
+describe('ingest, per service token, separate from the admin API', () => {
+  it('a burst of 1,000 events is accepted at the defaults, and the admin budget is untouched by it', async () => {
+    const stack = await createStack({ env: { RATE_LIMIT_PER_MINUTE: '5' } });
+    try {
+      const org = await stack.createOrg();
+      const statuses = new Map<number, number>();
+      for (let batch = 0; batch < 20; batch++) {
+        const results = await Promise.all(
+          Array.from({ length: 50 }, () => request(stack, 'POST', '/v1/events', `Bearer ${org.serviceToken}`, { event: 'secret.updated', data: NO_SUBSCRIBERS })),
+        );
+        for (const r of results) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+      }
+      expect(Object.fromEntries(statuses)).toEqual({ 202: 1000 });
+      expect((await stack.api('GET', '/v1/webhooks', org.apiKey)).status).toBe(200);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('past a small configured burst, ingest answers 429 with Retry-After; another token and the admin key carry on', async () => {
+    const stack = await createStack({ env: { INGEST_RATE_LIMIT_PER_SECOND: '0.01', INGEST_RATE_LIMIT_BURST: '5' } });
+    try {
+      const org = await stack.createOrg();
+      const other = await stack.createOrg('Other');
+      const statuses = [];
+      for (let i = 0; i < 7; i++) statuses.push((await stack.api('POST', '/v1/events', org.serviceToken, { event: 'secret.updated', data: NO_SUBSCRIBERS })).status);
+      expect(statuses).toEqual([202, 202, 202, 202, 202, 429, 429]);
+      const limited = await request(stack, 'POST', '/v1/events', `Bearer ${org.serviceToken}`, { event: 'secret.updated', data: NO_SUBSCRIBERS });
+      expect(limited).toMatchObject({ status: 429, body: { status: 429 } });
+      expect(Number(limited.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect((await stack.api('POST', '/v1/events', other.serviceToken, { event: 'secret.updated', data: NO_SUBSCRIBERS })).status).toBe(202);
+      expect((await stack.api('GET', '/v1/webhooks', org.apiKey)).status).toBe(200);
+    } finally {
+      await stack.close();
+    }
+  });
 });

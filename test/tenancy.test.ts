@@ -14,7 +14,7 @@ let a: Org;
 let b: Org;
 let receiver: Receiver;
 /** Org A: one active and one disabled webhook, each with a finished delivery; a finished recovery of the active one. */
-const ids = { webhooks: [] as string[], deliveries: [] as string[], recovery: '' };
+const ids = { webhooks: [] as string[], deliveries: [] as string[], recovery: '', apiKeys: [] as string[] };
 const anHourAgo = new Date(Date.now() - 3_600_000).toISOString();
 let bWebhook: string;
 
@@ -45,6 +45,7 @@ function validBody(route: Route): unknown {
 function idsFor(route: Route): string[] {
   if (route.path.startsWith('/v1/deliveries/:id')) return ids.deliveries;
   if (route.path.startsWith('/v1/webhooks/:id')) return ids.webhooks;
+  if (route.path.startsWith('/v1/api-keys/:id')) return ids.apiKeys;
   throw new Error(`${route.method} ${route.path}: this test does not know what its :id names; teach idsFor()`);
 }
 
@@ -79,10 +80,11 @@ function expectProblem(res: { status: number; contentType: string; body: any }, 
 }
 
 beforeAll(async () => {
-  stack = await createStack();
+  stack = await createStack({ env: { AUTH_FAILURE_LIMIT_PER_MINUTE: '10000' } }); // hundreds of deliberate 401s from one address
   receiver = await new Receiver().start();
   a = await stack.createOrg('Org A', 'owner@a.test');
   b = await stack.createOrg('Org B', 'owner@b.test');
+  ids.apiKeys = (await stack.db('api_keys').where({ organization_id: a.id }).select('id')).map((k: { id: string }) => k.id);
   for (const label of ['a-active', 'a-disabled']) {
     const res = await stack.api('POST', '/v1/webhooks', a.apiKey, { url: `${receiver.url}/${label}`, events: ['secret.created'], description: label });
     expect(res.status).toBe(201);

@@ -1,6 +1,4 @@
 import express, { NextFunction, Request, Response } from 'express';
-import rateLimit, { ipKeyGenerator } from 'express-rate-limit';
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import type { Client } from '@temporalio/client';
@@ -8,7 +6,12 @@ import { httpRequests, registry } from '../metrics';
 import { createAuthenticator, Principal } from './auth';
 import { RouteTable } from './route';
 import { problemMiddleware, sendProblem } from './problem';
+import { createRateLimits, RateLimitSettings } from './rate-limits';
+import { MethodNotAllowedError } from '../errors';
 import { eventRoutes } from './routes/events';
+import { eventTypeRoutes } from './routes/event-types';
+import { apiKeyRoutes } from './routes/api-keys';
+import type { ApiKeyService } from '../services/api-keys';
 import { webhookRoutes } from './routes/webhooks';
 import { deliveryRoutes } from './routes/deliveries';
 import { recoveryRoutes } from './routes/recoveries';
@@ -25,9 +28,10 @@ export interface AppDeps {
   webhooks: WebhookService;
   deliveries: DeliveryService;
   recoveries: RecoveryService;
+  apiKeys: ApiKeyService;
   logger: Logger;
   publicBaseUrl: string;
-  rateLimitPerMinute: number;
+  rateLimits: RateLimitSettings;
   /** Extra routers (integrations) that register with the same route table. */
   extraRoutes?: (table: RouteTable) => express.Router[];
   /** True once a graceful shutdown began: /readyz turns 503 and connections are not kept alive. */
@@ -39,7 +43,8 @@ export function createApp(deps: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  const table = new RouteTable(createAuthenticator(deps.db));
+  const limits = createRateLimits(deps.rateLimits);
+  const table = new RouteTable({ authenticate: limits.guardAuthentication(createAuthenticator(deps.db)), admit: limits.admit });
 
   app.use((_req, res, next) => {
     // Shutting down: answer this request, then let the client reconnect to another replica.
@@ -50,24 +55,14 @@ export function createApp(deps: AppDeps) {
     res.on('finish', () => httpRequests.inc({ method: req.method, route: req.route?.path ?? 'unmatched', status: res.statusCode }));
     next();
   });
-  app.use(express.json({ limit: '256kb', type: () => true }));
-
-  // Per key (or per address without one): a runaway script slows down, the rest carry on.
-  const limiter = rateLimit({
-    windowMs: 60_000,
-    limit: deps.rateLimitPerMinute,
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    keyGenerator: (req) =>
-      req.headers.authorization ? createHash('sha256').update(req.headers.authorization).digest('hex') : ipKeyGenerator(req.ip ?? '0.0.0.0'),
-    handler: (_req, res) => sendProblem(res, 429, 'rate-limited', 'Too many requests for this API key; slow down and retry after the Retry-After delay'),
-  });
-  app.use('/v1', limiter);
+  // Bodies are read per route, after authentication and the rate limit (route.ts), never here.
 
   app.use(eventRoutes(table, deps.events));
+  app.use(eventTypeRoutes(table));
   app.use(webhookRoutes(table, deps.webhooks));
   app.use(deliveryRoutes(table, deps.deliveries));
   app.use(recoveryRoutes(table, deps.recoveries));
+  app.use(apiKeyRoutes(table, deps.apiKeys));
   for (const router of deps.extraRoutes?.(table) ?? []) app.use(router);
 
   const openapi = table.document(deps.publicBaseUrl);
@@ -86,7 +81,11 @@ export function createApp(deps: AppDeps) {
   });
   app.get('/metrics', async (_req, res) => void res.type(registry.contentType).send(await registry.metrics()));
 
-  app.use((req: Request, res: Response) => sendProblem(res, 404, 'not-found', `No route for ${req.method} ${req.path}`));
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const allow = table.allowedMethods(req.path);
+    if (allow.length > 0) return next(new MethodNotAllowedError(req.method, allow));
+    sendProblem(res, 404, 'not-found', `No route for ${req.method} ${req.path}`);
+  });
   app.use(problemMiddleware(deps.logger));
   return { app, routes: table.routes, openapi };
 }
@@ -96,7 +95,7 @@ export type { Principal };
 const DOCS_PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>CloudKeep Webhooks API</title>
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
-<body><div id="ui"></div><script src="/docs/assets/swagger-ui-bundle.js"></script>
+<body><p style="font-family:sans-serif;margin:1em">Event catalog: <a href="/v1/event-types">GET /v1/event-types</a> (every event type with the JSON Schema of its data)</p><div id="ui"></div><script src="/docs/assets/swagger-ui-bundle.js"></script>
 <script src="/docs/assets/docs-init.js"></script></body></html>`;
 
 // Inline scripts would need a CSP exception; a tiny static initialiser keeps the page script-src 'self'.

@@ -1,9 +1,9 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError } from '../errors';
+import { AppError, MethodNotAllowedError, RateLimitedError } from '../errors';
 import type { Logger } from '../logger';
 
 const TITLES: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict',
   413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 429: 'Too Many Requests',
   500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable',
 };
@@ -17,6 +17,8 @@ export function sendProblem(res: Response, status: number, type: string, detail:
 /** The one place errors become responses: AppErrors as they are, body-parser faults by field, the rest as 500 without details. */
 export function problemMiddleware(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    if (err instanceof RateLimitedError) res.set('Retry-After', String(err.retryAfterSeconds));
+    if (err instanceof MethodNotAllowedError) res.set('Allow', err.allow.join(', '));
     if (err instanceof AppError) return sendProblem(res, err.status, err.type, err.message, err.errors);
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === 'entity.parse.failed') return sendProblem(res, 400, 'malformed-json', 'The body is not valid JSON', [{ field: 'body', message: 'is not valid JSON' }]);

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { problem } from './schemas';
 import type { Principal } from './auth';
+import { jsonBody } from './json-body';
+import { findNulCharacter } from './strict-json';
 
 export type Access = 'public' | 'admin' | 'service' | 'optional';
 
@@ -19,6 +21,10 @@ interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodTyp
   params?: P;
   query?: Q;
   body?: B;
+  /** The body may be left out entirely (it is then read as `{}`). */
+  bodyOptional?: boolean;
+  /** What the OpenAPI document shows for the body when it is stricter than `body` alone (same rules, checked later). */
+  documentedBody?: z.ZodType;
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
   handler: (input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; principal: Principal; req: Request; res: Response }) => Promise<unknown>;
 }
@@ -34,11 +40,25 @@ export function toFieldErrors(error: z.ZodError, location: string) {
   }).flat();
 }
 
+/** PostgreSQL cannot store NUL characters: refused wherever they come in, naming the field. */
+export function refuseNulCharacters(value: unknown, location: string): void {
+  const field = findNulCharacter(value, location);
+  if (field) throw new ValidationError([{ field, message: 'must not contain NUL characters (\\u0000)' }]);
+}
+
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, location: string): z.infer<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw new ValidationError(toFieldErrors(result.error, location));
   return result.data;
 }
+
+export interface RouteGuard {
+  authenticate(req: Request, access: Access): Promise<Principal>;
+  /** Throws (429) when the caller is over its rate limit. */
+  admit(req: Request, access: Access, principal: Principal | null): void;
+}
+
+const ERROR_RESPONSE = { description: 'Error', content: { 'application/problem+json': { schema: problem } } };
 
 /**
  * A route is declared once: the same declaration validates its input, mounts its handler and
@@ -47,21 +67,23 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, loc
 export class RouteTable {
   readonly registry = new OpenAPIRegistry();
   readonly routes: { method: string; path: string; access: Access }[] = [];
+  private readonly patterns: { method: string; pattern: RegExp }[] = [];
 
-  constructor(private readonly authenticate: (req: Request, access: Access) => Promise<Principal>) {
+  constructor(private readonly guard: RouteGuard) {
     this.registry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'Admin API key (ck_admin_…)' });
     this.registry.registerComponent('securitySchemes', 'serviceToken', { type: 'http', scheme: 'bearer', description: 'Event-ingest service token (ck_svc_…)' });
   }
 
   add<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType>(router: Router, spec: RouteSpec<P, Q, B>, middleware: ((req: Request, res: Response, next: NextFunction) => void)[] = []): void {
     this.routes.push({ method: spec.method, path: spec.path, access: spec.access });
+    this.patterns.push({ method: spec.method.toUpperCase(), pattern: new RegExp(`^${spec.path.replace(/:\w+/g, '[^/]+')}/?$`) });
     const responses: Record<string, unknown> = {};
     for (const [status, r] of Object.entries(spec.responses)) {
       responses[status] = r.schema ? { description: r.description, content: { [r.contentType ?? 'application/json']: { schema: r.schema } } } : { description: r.description };
     }
-    for (const status of ['400', '401', '403', '404', '422', '429']) {
-      responses[status] ??= { description: 'Error', content: { 'application/problem+json': { schema: problem } } };
-    }
+    // Every route can refuse input, a credential or its rate limit; routes that read a body also refuse its size and type.
+    for (const status of ['400', '401', '403', '404', '422', ...(spec.body ? ['413', '415'] : [])]) responses[status] ??= ERROR_RESPONSE;
+    responses['429'] ??= { ...ERROR_RESPONSE, headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } } };
     this.registry.registerPath({
       method: spec.method,
       path: spec.path.replace(/:(\w+)/g, '{$1}'),
@@ -71,17 +93,28 @@ export class RouteTable {
       request: {
         ...(spec.params ? { params: spec.params as never } : {}),
         ...(spec.query ? { query: spec.query as never } : {}),
-        ...(spec.body ? { body: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
+        ...(spec.body ? { body: { required: !spec.bodyOptional, content: { 'application/json': { schema: spec.documentedBody ?? spec.body } } } } : {}),
       },
       responses: responses as never,
     });
 
-    router[spec.method](spec.path, ...middleware, async (req: Request, res: Response) => {
-      const principal = await this.authenticate(req, spec.access);
+    // Authentication and the rate limit come before the body is read: a caller without a valid key gets 401, not 400 or 413.
+    const admit = async (req: Request, res: Response, next: NextFunction) => {
+      const principal = await this.guard.authenticate(req, spec.access);
+      this.guard.admit(req, spec.access, principal ?? null);
+      res.locals.principal = principal;
+      next();
+    };
+    router[spec.method](spec.path, admit, jsonBody, ...middleware, async (req: Request, res: Response) => {
+      const principal = res.locals.principal as Principal;
+      refuseNulCharacters(req.params, 'path');
+      refuseNulCharacters(req.query, 'query');
+      refuseNulCharacters(req.body, 'body');
       const params = spec.params ? parseOrThrow(spec.params, req.params, 'path') : {};
       // A route that declares no query or body takes none: unknown fields are refused, not ignored.
       const query = spec.query ? parseOrThrow(spec.query, req.query, 'query') : parseOrThrow(NO_FIELDS, req.query ?? {}, 'query');
-      const body = spec.body ? parseOrThrow(spec.body, req.body ?? {}, 'body') : req.body === undefined ? undefined : void parseOrThrow(NO_FIELDS, req.body, 'body');
+      // A body left out is `{}` (for optional bodies; required fields then fail by name); a JSON `null` is a wrong body, not none.
+      const body = spec.body ? parseOrThrow(spec.body, req.body === undefined ? {} : req.body, 'body') : req.body === undefined ? undefined : void parseOrThrow(NO_FIELDS, req.body, 'body');
       const result = await spec.handler({ params, query, body, principal, req, res } as never);
       if (!res.headersSent) {
         const [status] = Object.keys(spec.responses).map(Number).filter((s) => s < 300);
@@ -89,6 +122,13 @@ export class RouteTable {
         else res.status(status ?? 200).json(result);
       }
     });
+  }
+
+  /** The methods served on a path, for 405's `Allow` (empty when no route has that path). */
+  allowedMethods(path: string): string[] {
+    const methods = new Set(this.patterns.filter((p) => p.pattern.test(path)).map((p) => p.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods];
   }
 
   document(serverUrl: string) {

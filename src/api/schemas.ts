@@ -1,6 +1,6 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { EVENT_TYPES, SUBSCRIBABLE_EVENT_TYPES } from '../domain/events';
+import { EVENT_TYPES, eventDataSchemas, SUBSCRIBABLE_EVENT_TYPES } from '../domain/events';
 import { DELIVERY_STATUSES } from '../db/stores/deliveries';
 
 extendZodWithOpenApi(z);
@@ -19,7 +19,7 @@ const url = z
       return false;
     }
   }, 'must be an absolute http(s) URL')
-  .openapi({ example: 'https://example.com/hooks/cloudkeep' });
+  .openapi({ example: 'https://example.com/hooks/cloudkeep', format: 'uri', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://' });
 
 const subscribableEvent = z.enum(SUBSCRIBABLE_EVENT_TYPES);
 const events = z.array(subscribableEvent).min(1, 'must name at least one event').max(SUBSCRIBABLE_EVENT_TYPES.length);
@@ -52,7 +52,7 @@ export const updateWebhookBody = z
     standardWebhooks: standardWebhooks.optional(),
   })
   .refine((b) => Object.keys(b).length > 0, 'must change at least one field')
-  .openapi('UpdateWebhook');
+  .openapi('UpdateWebhook', { minProperties: 1 });
 
 export const rotateSecretBody = z.strictObject({ secret: secret.optional() }).openapi('RotateSecret');
 
@@ -140,13 +140,23 @@ export const deliveryListQuery = listQuery
 
 export const idParam = z.strictObject({ id: z.string().min(1).max(128) });
 
-export const ingestEventBody = z
-  .strictObject({
-    id: z.string().regex(/^evt_[A-Za-z0-9_-]{1,100}$/, 'must look like evt_…').optional(),
-    event: z.enum(SUBSCRIBABLE_EVENT_TYPES),
-    timestamp: z.iso.datetime({ offset: true }).optional(),
-    data: z.record(z.string(), z.unknown()),
-  })
+const ingestFields = {
+  id: z.string().regex(/^evt_[A-Za-z0-9_-]{1,100}$/, 'must look like evt_…').optional(),
+  timestamp: z.iso.datetime({ offset: true }).optional(),
+};
+
+/** What the route parses first; `data` is then checked against its event type's schema (EventService.validateData). */
+export const ingestEventBody = z.strictObject({ ...ingestFields, event: z.enum(SUBSCRIBABLE_EVENT_TYPES), data: z.record(z.string(), z.unknown()) });
+
+/** The same rules as the document shows them: one body per event type, its `data` the schema ingest validates. */
+export const ingestEventDocumented = z
+  .discriminatedUnion(
+    'event',
+    SUBSCRIBABLE_EVENT_TYPES.map((type) => z.strictObject({ ...ingestFields, event: z.literal(type), data: eventDataSchemas[type] })) as unknown as [
+      z.ZodObject<{ event: z.ZodLiteral<string> }>,
+      ...z.ZodObject<{ event: z.ZodLiteral<string> }>[],
+    ],
+  )
   .openapi('IngestEvent');
 
 export const ingestEventResponse = z.object({ id: z.string(), deliveries: z.number().int(), duplicate: z.boolean() }).openapi('IngestEventResult');
@@ -195,3 +205,6 @@ export const problem = z
     errors: z.array(z.object({ field: z.string(), message: z.string() })),
   })
   .openapi('Problem');
+
+/** A 409 response for a route's OpenAPI entry. */
+export const conflict = (description: string) => ({ description, schema: problem, contentType: 'application/problem+json' });

@@ -51,6 +51,19 @@ export const eventDataSchemas = {
   ping: pingData,
 } satisfies Record<EventType, z.ZodType>;
 
+/** What each event means, for the event catalog (`GET /v1/event-types`). */
+export const EVENT_DESCRIPTIONS: Record<EventType, string> = {
+  'secret.created': 'A secret was added to a vault (metadata only, never its value).',
+  'secret.updated': "A secret's value or metadata changed (metadata only, never its value).",
+  'secret.deleted': 'A secret was deleted from a vault.',
+  'vault.created': 'A vault was created.',
+  'vault.updated': "A vault's name or settings changed.",
+  'vault.deleted': 'A vault was deleted.',
+  'member.added': 'A user was given access to a vault.',
+  'member.removed': "A user's access to a vault was removed.",
+  ping: 'Sent by CloudKeep when a webhook is created, its URL changes or Test is pressed; cannot be subscribed to.',
+};
+
 export type SecretEventData = z.infer<typeof secretData>;
 export type VaultEventData = z.infer<typeof vaultData>;
 export type MemberEventData = z.infer<typeof memberData>;
@@ -79,21 +92,24 @@ export function isEventType(value: string): value is EventType {
  */
 const VALUE_FIELD = /^(value|secretvalue|secret_value|plaintext|ciphertext)$/i;
 
-/** Returns the JSON path of the first value-bearing field in `data`, or null. */
+/** Deeper than any event's data can validly be; the walk below stops there rather than recurse without end. */
+const MAX_DATA_DEPTH = 32;
+
+/**
+ * Returns the JSON path of the first value-bearing field in `data` (in document order), or null.
+ * Iterative and depth-bounded, so hostile nesting cannot overflow the stack.
+ */
 export function findSecretValueField(data: unknown, path = 'data'): string | null {
-  if (Array.isArray(data)) {
-    for (let i = 0; i < data.length; i++) {
-      const hit = findSecretValueField(data[i], `${path}[${i}]`);
-      if (hit) return hit;
-    }
-    return null;
-  }
-  if (data && typeof data === 'object') {
-    for (const [key, child] of Object.entries(data)) {
-      if (VALUE_FIELD.test(key)) return `${path}.${key}`;
-      const hit = findSecretValueField(child, `${path}.${key}`);
-      if (hit) return hit;
-    }
+  const pending: { value: unknown; path: string; key?: string; depth: number }[] = [{ value: data, path, depth: 0 }];
+  while (pending.length > 0) {
+    const item = pending.pop()!;
+    if (item.key !== undefined && VALUE_FIELD.test(item.key)) return item.path;
+    const { value, depth } = item;
+    if (!value || typeof value !== 'object' || depth >= MAX_DATA_DEPTH) continue;
+    const children = Array.isArray(value)
+      ? value.map((child, i) => ({ value: child, path: `${item.path}[${i}]`, depth: depth + 1 }))
+      : Object.entries(value).map(([key, child]) => ({ value: child, path: `${item.path}.${key}`, key, depth: depth + 1 }));
+    for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]);
   }
   return null;
 }

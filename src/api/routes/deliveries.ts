@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { RouteTable } from '../route';
-import { accepted, deliveryDetail, deliveryList, deliveryListQuery, idParam } from '../schemas';
+import { accepted, conflict, deliveryDetail, deliveryList, deliveryListQuery, idParam } from '../schemas';
 import { presentAttempt, presentDelivery } from '../presenters';
 import { decodeCursor, page } from '../../services/cursor';
 import type { DeliveryService } from '../../services/deliveries';
@@ -37,7 +37,7 @@ export function deliveryRoutes(table: RouteTable, deliveries: DeliveryService): 
     method: 'post', path: '/v1/deliveries/:id/redeliver', access: 'admin', tags,
     summary: 'Re-deliver now (a signal to the delivery workflow)',
     params: idParam,
-    responses: { 202: { description: 'Redelivery requested', schema: accepted } },
+    responses: { 202: { description: 'Redelivery requested', schema: accepted }, 409: conflict('The webhook is disabled: re-enable it first') },
     handler: async ({ principal, params }) => {
       const row = await deliveries.redeliver(principal.organizationId, params.id, principal.keyId);
       return { deliveryId: row.id, status: row.status };

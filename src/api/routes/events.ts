@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { RouteTable } from '../route';
-import { ingestEventBody, ingestEventResponse } from '../schemas';
+import { ingestEventBody, ingestEventDocumented, ingestEventResponse } from '../schemas';
 import type { EventService } from '../../services/events';
 
 export function eventRoutes(table: RouteTable, events: EventService): Router {
@@ -12,6 +12,7 @@ export function eventRoutes(table: RouteTable, events: EventService): Router {
     summary: 'Ingest a vault event; it fans out to every subscribed webhook',
     tags: ['Events'],
     body: ingestEventBody,
+    documentedBody: ingestEventDocumented,
     responses: { 202: { description: 'Stored and handed to Temporal', schema: ingestEventResponse } },
     handler: ({ body, principal }) => events.ingest(principal.organizationId, body),
   });

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { RouteTable } from '../route';
-import { accepted, createWebhookBody, enabledWebhook, idParam, listQuery, rotateSecretBody, updateWebhookBody, webhook, webhookList } from '../schemas';
+import { accepted, conflict, createWebhookBody, enabledWebhook, idParam, listQuery, rotateSecretBody, updateWebhookBody, webhook, webhookList } from '../schemas';
 import { presentWebhook } from '../presenters';
 import { decodeCursor, page } from '../../services/cursor';
 import type { WebhookService } from '../../services/webhooks';
@@ -65,7 +65,7 @@ export function webhookRoutes(table: RouteTable, webhooks: WebhookService): Rout
     method: 'post', path: '/v1/webhooks/:id/test', access: 'admin', tags,
     summary: 'The Test button: send a ping delivery',
     params: idParam,
-    responses: { 202: { description: 'Ping queued', schema: accepted } },
+    responses: { 202: { description: 'Ping queued', schema: accepted }, 409: conflict('The webhook is disabled: re-enable it first') },
     handler: async ({ principal, params }) => ({ deliveryId: await webhooks.test(principal.organizationId, params.id), status: 'pending' }),
   });
 
@@ -73,7 +73,7 @@ export function webhookRoutes(table: RouteTable, webhooks: WebhookService): Rout
     method: 'post', path: '/v1/webhooks/:id/enable', access: 'admin', tags,
     summary: 'Re-enable a disabled webhook (sends a ping)',
     params: idParam,
-    responses: { 200: { description: 'Re-enabled, pending its ping; with how many deliveries could be recovered', schema: enabledWebhook } },
+    responses: { 200: { description: 'Re-enabled, pending its ping; with how many deliveries could be recovered', schema: enabledWebhook }, 409: conflict('The webhook is not disabled') },
     handler: async ({ principal, params }) => {
       const { webhook: row, recoverable } = await webhooks.enable(principal.organizationId, params.id);
       return { ...presentWebhook(row), recoverable };
@@ -85,6 +85,8 @@ export function webhookRoutes(table: RouteTable, webhooks: WebhookService): Rout
     summary: 'Replace the signing secret; the new one is returned once and signs the next attempt',
     params: idParam,
     body: rotateSecretBody,
+    // No body (or `{}`) generates the new secret; `{"secret": …}` sets a given one.
+    bodyOptional: true,
     responses: { 200: { description: 'The webhook with its new secret', schema: webhook } },
     handler: async ({ principal, params, body }) => {
       const { webhook: row, secret } = await webhooks.rotateSecret(principal.organizationId, params.id, body.secret);

@@ -17,6 +17,24 @@ export const apiKeysStore = {
     const [created] = await db<ApiKeyRow>('api_keys').insert(row).returning('*');
     return created;
   },
+  /** An organization's keys, newest first, after the cursor (revoked ones included, for the record). */
+  async listForOrganization(db: Db, organizationId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<ApiKeyRow[]> {
+    const q = db<ApiKeyRow>('api_keys').where({ organization_id: organizationId });
+    if (after) q.andWhereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
+    return q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit);
+  },
+  async get(db: Db, id: string): Promise<ApiKeyRow | undefined> {
+    return db<ApiKeyRow>('api_keys').where({ id }).first();
+  },
+  /** Locks the organization's active admin keys (for the last-admin-key rule). */
+  async activeAdminIdsForUpdate(db: Db, organizationId: string): Promise<string[]> {
+    const rows = await db<ApiKeyRow>('api_keys').where({ organization_id: organizationId, kind: 'admin' }).whereNull('revoked_at').forUpdate().select('id');
+    return rows.map((r) => r.id);
+  },
+  async revoke(db: Db, id: string, at: Date): Promise<ApiKeyRow | undefined> {
+    const [row] = await db<ApiKeyRow>('api_keys').where({ id }).whereNull('revoked_at').update({ revoked_at: at }).returning('*');
+    return row;
+  },
   async findActiveByHash(db: Db, tokenHash: string): Promise<ApiKeyRow | undefined> {
     return db<ApiKeyRow>('api_keys').where({ token_hash: tokenHash }).whereNull('revoked_at').first();
   },

@@ -1,0 +1,66 @@
+import type { Request } from 'express';
+import ipaddr from 'ipaddr.js';
+import { RateLimitedError, UnauthorizedError } from '../errors';
+import type { Principal } from './auth';
+import type { Access } from './route';
+import { TokenBuckets } from './token-bucket';
+
+export interface RateLimitSettings {
+  /** Admin API requests per key per minute (a bucket of this size, refilled evenly over the minute). */
+  adminPerMinute: number;
+  /** Ingest: sustained events per second per service token, and the burst above it. */
+  ingestPerSecond: number;
+  ingestBurst: number;
+  /** Failed authentications per client address per minute before 429. */
+  authFailuresPerMinute: number;
+}
+
+/** A client's address; IPv6 by its /64, which one client usually holds whole. */
+export function clientAddress(req: Request): string {
+  const raw = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+  if (!ipaddr.isValid(raw)) return raw;
+  const address = ipaddr.process(raw);
+  if (address.kind() === 'ipv4') return address.toString();
+  return (address as ipaddr.IPv6).toNormalizedString().split(':').slice(0, 4).join(':') + '::/64';
+}
+
+/**
+ * The API's three limits. Keys are counted by their id after authentication, so spelling the
+ * Authorization header differently does not start a new count; ingest has its own, larger budget.
+ */
+export function createRateLimits(settings: RateLimitSettings) {
+  const admin = new TokenBuckets({ capacity: settings.adminPerMinute, refillPerSecond: settings.adminPerMinute / 60 });
+  const ingest = new TokenBuckets({ capacity: settings.ingestBurst, refillPerSecond: settings.ingestPerSecond });
+  const failures = new TokenBuckets({ capacity: settings.authFailuresPerMinute, refillPerSecond: settings.authFailuresPerMinute / 60 });
+
+  return {
+    /** Wraps an authenticator: each 401 costs the client address a token; once they are spent, 429 instead. */
+    guardAuthentication<A extends (req: Request, access: Access) => Promise<Principal>>(authenticate: A) {
+      return async (req: Request, access: Access): Promise<Principal> => {
+        try {
+          return await authenticate(req, access);
+        } catch (err) {
+          if (err instanceof UnauthorizedError) {
+            const taken = failures.take(clientAddress(req));
+            if (!taken.allowed) throw new RateLimitedError('Too many failed authentications from this address; retry after the Retry-After delay', taken.retryAfterSeconds);
+          }
+          throw err;
+        }
+      };
+    },
+
+    /** Counts an authenticated request against its key's budget (or its address's, without a key). */
+    admit(req: Request, access: Access, principal: Principal | null): void {
+      const [buckets, key, what] =
+        access === 'service' && principal
+          ? [ingest, principal.keyId, 'this ingest token']
+          : principal
+            ? [admin, principal.keyId, 'this API key']
+            : [admin, `address:${clientAddress(req)}`, 'this address'];
+      const taken = buckets.take(key);
+      if (!taken.allowed) throw new RateLimitedError(`Too many requests for ${what}; slow down and retry after the Retry-After delay`, taken.retryAfterSeconds);
+    },
+  };
+}
+
+export type RateLimits = ReturnType<typeof createRateLimits>;
