@@ -163,8 +163,8 @@ export async function runStandalone(role: 'worker' | 'api'): Promise<void> {
   }
   const stop = async () => {
     logger.info(`${role} shutting down`);
+    // Last pushed first: the API drains or the worker stops, then the shared Temporal connection closes.
     for (const close of closers.reverse()) await close();
-    await temporal.connection.close();
     await db.destroy();
     logger.info(`${role} stopped`);
     process.exit(0);

@@ -45,7 +45,7 @@ async function seed(o: { ageDays: number; status: string; attempts: number; even
     completed_at: ['succeeded', 'failed', 'cancelled'].includes(o.status) ? new Date(Date.now() - (o.completedAgeDays ?? o.ageDays) * DAY) : null });
   for (let i = 0; i < o.attempts; i++) {
     await stack.db('delivery_attempts').insert({
-      delivery_id: deliveryId, number: i + 1, idempotency_key: `seed${n}:${i}`, trigger: 'scheduled', attempted_at: at, request_url: 'http://127.0.0.1/x',
+      delivery_id: deliveryId, number: i + 1, idempotency_key: `seed${n}:${i}`, step_key: `seed${n}:${i}`, trigger: 'scheduled', attempted_at: at, request_url: 'http://127.0.0.1/x',
       request_headers: '{}', request_body: '{}', response_status: 500, duration_ms: 1, succeeded: false,
     });
   }

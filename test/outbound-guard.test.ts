@@ -180,7 +180,7 @@ describe('the system with ALLOW_PRIVATE_TARGETS=false', () => {
     });
     const res = await stack.api('POST', `/v1/webhooks/${id}/test`, org.apiKey);
     expect(res.status).toBe(202);
-    const attempt = await waitFor(() => stack.db('delivery_attempts').where({ delivery_id: res.body.deliveryId }).first(), 'the blocked attempt');
+    const attempt = await waitFor(() => stack.db('delivery_attempts').where({ delivery_id: res.body.deliveryId }).whereNotNull('succeeded').first(), 'the blocked attempt');
     expect(attempt).toMatchObject({ succeeded: false, response_status: null, error: expect.stringMatching(/^Blocked: Destination localhost resolves to non-public address/) });
     const delivery = await stack.api('GET', `/v1/deliveries/${res.body.deliveryId}`, org.apiKey);
     expect(delivery.body).toMatchObject({ status: 'retrying', lastError: attempt.error });
