@@ -19,7 +19,7 @@ import { ApiKeyService } from './services/api-keys';
 import { createApp } from './api/app';
 import { integrationExtraRoutes } from './api/routes/integrations';
 import { createWorker } from './worker-factory';
-import { ensureWorkflowBundle } from './workflow-bundle';
+import { ensureWorkflowBundle } from './workflow-bundle-cache';
 import { API_DRAIN_DEADLINE_MS, Drain } from './api/drain';
 import { prebuiltWorkflowBundlePath } from './workflow-bundle-file';
 import { ensureLogRetentionSchedule } from './services/retention-schedule';

@@ -22,7 +22,8 @@ afterEach(async () => {
 });
 afterAll(async () => stack?.close());
 
-const attemptsOf = (deliveryId: string) => stack.db('delivery_attempts').where({ delivery_id: deliveryId }).orderBy('number');
+/** Completed attempts (an attempt is written before its request goes out, and completed after). */
+const attemptsOf = (deliveryId: string) => stack.db('delivery_attempts').where({ delivery_id: deliveryId }).whereNotNull('succeeded').orderBy('number');
 const eventRequests = (r: Receiver): ReceivedRequest[] => r.requests.filter((q) => q.headers['x-cloudkeep-event'] === 'secret.created');
 
 /** An org with one active webhook at a receiver (pings answered 200, events as `respond` says) and one ingested event. */
