@@ -45,12 +45,13 @@ const deliveriesTo = (route: string) => receiver.requests.filter((r) => r.path =
 
 describe('a delivery that already ran is never started again by a re-dispatch', () => {
   it('neither by the same event id ingested again after its dispatch mark was lost, nor by the sweep', async () => {
-    await webhookTo('/once');
+    const onceWebhook = await webhookTo('/once');
     const first = await stack.api('POST', '/v1/events', org.serviceToken, { id: 'evt_once', event: 'secret.created', data: secretCreatedData });
     expect(first.status).toBe(202);
     await waitFor(() => deliveriesTo('/once').length === 1, 'the delivery');
-    const [{ id: deliveryId }] = await stack.db('deliveries').where({ event_id: 'evt_once' });
+    const [{ id: deliveryId }] = await stack.db('deliveries').where({ event_id: 'evt_once', webhook_id: onceWebhook });
     await waitFor(async () => (await stack.db('deliveries').where({ id: deliveryId }).first()).status === 'succeeded', 'the logged success');
+    await stack.client.workflow.getHandle(deliveryWorkflowId(deliveryId)).result();
     const run = await stack.client.workflow.getHandle(deliveryWorkflowId(deliveryId)).describe();
     expect(run.status.name).toBe('COMPLETED');
 
@@ -71,10 +72,11 @@ describe('a delivery that already ran is never started again by a re-dispatch', 
 });
 
 describe('an attempt cut short by a worker crash', () => {
-  function startWorkerProcess(): ChildProcess {
+  /** A worker process on the stack's task queue, once it says it is running. */
+  async function startWorkerProcess(): Promise<ChildProcess> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
       cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
         NODE_ENV: 'development',
@@ -84,32 +86,39 @@ describe('an attempt cut short by a worker crash', () => {
         TEMPORAL_TASK_QUEUE: stack.taskQueue,
         SECRET_ENCRYPTION_KEY: stack.config.secretEncryptionKey!,
         ALLOW_PRIVATE_TARGETS: 'true',
-        LOG_LEVEL: 'error',
+        LOG_LEVEL: 'info',
       },
     });
-    child.stderr!.resume();
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
     children.push(child);
+    // Its first start may bundle the workflow code (cached after): wait for it rather than race it.
+    await waitFor(() => output.includes('worker running') || child.exitCode !== null, 'the worker process to run', 120_000, 100).catch((err) => {
+      throw new Error(`${err.message}\n${output}`);
+    });
+    if (child.exitCode !== null) throw new Error(`the worker process exited (${child.exitCode}):\n${output}`);
     return child;
   }
 
   it('is logged as interrupted and sent again within seconds by the next worker, and the delivery succeeds', async () => {
-    await webhookTo('/cut');
+    const cutWebhook = await webhookTo('/cut');
     // From here on, deliveries run in worker processes that can be killed.
     await stack.stopWorker();
-    const doomed = startWorkerProcess();
+    const doomed = await startWorkerProcess();
     let held = 0;
     receiver.respond = (req) => (req.path === '/cut' && req.headers['x-cloudkeep-event'] === 'secret.created' && held++ === 0 ? 'hang' : { status: 200, body: 'ok' });
 
     const ingest = await stack.api('POST', '/v1/events', org.serviceToken, { id: 'evt_cut', event: 'secret.created', data: secretCreatedData });
     expect(ingest.status).toBe(202);
     await waitFor(() => deliveriesTo('/cut').length === 1, 'the request in flight', 60_000);
-    const [{ id: deliveryId }] = await stack.db('deliveries').where({ event_id: 'evt_cut' });
+    const [{ id: deliveryId }] = await stack.db('deliveries').where({ event_id: 'evt_cut', webhook_id: cutWebhook });
     // Written before the request went out, so the log shows it while it is in flight.
     expect(await stack.db('delivery_attempts').where({ delivery_id: deliveryId }).first()).toMatchObject({ number: 1, succeeded: null });
 
     doomed.kill('SIGKILL');
     await new Promise((r) => doomed.once('exit', r));
-    startWorkerProcess();
+    await startWorkerProcess();
 
     // The old attempt timeout let a re-send wait a full minute; the workflow task now times out in 10 s.
     await waitFor(() => deliveriesTo('/cut').length === 2, 'the re-send by the next worker', 45_000);
