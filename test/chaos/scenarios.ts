@@ -1,0 +1,101 @@
+/**
+ * The chaos scenarios of issue 9. Each injects its faults into a running load and returns the fault windows;
+ * `runScenario` does the rest. `short` marks the ones `npm run chaos -- --short` runs (with `shortLoad`).
+ */
+import { failReceivers, killAndRestart } from './faults';
+import type { ScenarioSpec } from './scenario';
+
+// Long enough for the sweep (every 30 s, for events older than 30 s) and a 1-minute activity timeout to show.
+const SETTLE_MS = 180_000;
+
+export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
+  {
+    name: 'worker-kill',
+    title: 'kill -9 the worker mid-load, restart it',
+    short: false,
+    load: { events: 150, clients: 4, ratePerSecond: 10 },
+    settleDeadlineMs: SETTLE_MS,
+    inject: async (ctx) => {
+      await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 3));
+      return [await killAndRestart(ctx.stack.parts.worker, 'worker', { log: ctx.log })];
+    },
+  },
+  {
+    name: 'worker-kill-in-flight',
+    title: 'kill -9 the worker with requests in flight (receivers hold each 2 s)',
+    short: true,
+    load: { events: 120, clients: 4, ratePerSecond: 10 },
+    shortLoad: { events: 60 },
+    holdMs: 2000,
+    settleDeadlineMs: SETTLE_MS,
+    inject: async (ctx) => {
+      await ctx.untilInFlight(15);
+      const inFlight = ctx.receivers.reduce((sum, r) => sum + r.inFlight, 0);
+      ctx.log(`    ${inFlight} requests in flight at the receivers`);
+      return [await killAndRestart(ctx.stack.parts.worker, 'worker', { log: ctx.log })];
+    },
+  },
+  {
+    name: 'api-kill-twice',
+    title: 'kill -9 the API during ingest, twice (clients retry with the same event id)',
+    short: true,
+    load: { events: 180, clients: 4, ratePerSecond: 10 },
+    shortLoad: { events: 90 },
+    settleDeadlineMs: SETTLE_MS,
+    inject: async (ctx) => {
+      await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 4));
+      const first = await killAndRestart(ctx.stack.parts.api, 'api', { log: ctx.log });
+      await ctx.untilAccepted(Math.floor((ctx.eventsPlanned * 2) / 3));
+      return [first, await killAndRestart(ctx.stack.parts.api, 'api', { log: ctx.log })];
+    },
+  },
+  {
+    name: 'postgres-kill',
+    title: 'kill -9 PostgreSQL mid-load, restart it on the same data',
+    short: true,
+    load: { events: 150, clients: 4, ratePerSecond: 10 },
+    shortLoad: { events: 60 },
+    settleDeadlineMs: SETTLE_MS,
+    inject: async (ctx) => {
+      await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 3));
+      return [await killAndRestart(ctx.stack.parts.postgres, 'postgres', { log: ctx.log })];
+    },
+  },
+  {
+    name: 'temporal-kill',
+    title: 'kill -9 Temporal mid-load, restart it on the same database file',
+    short: false,
+    load: { events: 150, clients: 4, ratePerSecond: 10 },
+    settleDeadlineMs: SETTLE_MS,
+    inject: async (ctx) => {
+      await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 3));
+      return [await killAndRestart(ctx.stack.parts.temporal, 'temporal', { log: ctx.log })];
+    },
+  },
+  {
+    name: 'temporal-down-45s',
+    title: 'kill -9 Temporal, keep it down 45 s while clients ingest, restart on the same file',
+    short: false,
+    load: { events: 120, clients: 4, ratePerSecond: 2 },
+    settleDeadlineMs: SETTLE_MS,
+    inject: async (ctx) => {
+      await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 5));
+      return [await killAndRestart(ctx.stack.parts.temporal, 'temporal', { downMs: 45_000, log: ctx.log })];
+    },
+  },
+  {
+    name: 'receiver-fail-recover',
+    title: 'receivers answer 500, then recover before the first retry (1 min)',
+    short: false,
+    load: { events: 90, clients: 3, ratePerSecond: 6 },
+    settleDeadlineMs: SETTLE_MS,
+    inject: async (ctx) => {
+      const recover = failReceivers(ctx.receivers);
+      ctx.log('    receivers answer 500');
+      await ctx.untilAccepted(Math.floor((ctx.eventsPlanned * 2) / 3));
+      const window = recover();
+      ctx.log(`    receivers recovered after ${((window.to! - window.from) / 1000).toFixed(1)} s`);
+      return [window];
+    },
+  },
+];
