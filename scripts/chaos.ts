@@ -68,8 +68,10 @@ async function main(): Promise<number> {
 
   const passed = results.every((r) => !r.error && r.verdict?.pass);
   log(`\n${markdownTable(results)}\n`);
+  const lean = results.map(({ observation: _observation, ...rest }) => rest);
   log(`${passed ? 'PASS' : 'FAIL'}: ${results.filter((r) => r.verdict?.pass).length}/${results.length} scenarios passed in ${Math.round((Date.now() - began) / 1000)} s`);
-  fs.writeFileSync(path.join(runDir, 'results.json'), JSON.stringify(results, null, 2));
+  fs.writeFileSync(path.join(runDir, 'results.json'), JSON.stringify(lean, null, 2));
+  fs.writeFileSync(path.join(runDir, 'observations.json'), JSON.stringify(results.map((r) => r.observation ?? null)));
   if (keep || !passed) {
     // Logs and results stay for a look; the data folders go unless asked to keep them.
     if (!keep) for (const dir of ['postgres', 'app', 'temporal.db', 'temporal.db-wal', 'temporal.db-shm']) fs.rmSync(path.join(runDir, dir), { recursive: true, force: true });
@@ -92,6 +94,7 @@ function emptyResult(name: string, title: string): ScenarioResult {
     settled: false,
     settleSeconds: 0,
     durationSeconds: 0,
+    timeline: null,
   };
 }
 

@@ -10,7 +10,8 @@ export function scenarioBlock(r: ScenarioResult): string {
     const v = r.verdict;
     const causes = (c: string) => v.duplicateSends.filter((d) => d.cause === c).length;
     lines.push(`    deliveries expected ${v.deliveriesExpected}, received ${v.deliveriesReceived}, lost ${v.lost.length}, duplicated ${v.duplicated.length} (sends: ${causes('cut-by-crash')} cut by the crash, ${causes('after-completion')} after completion, ${causes('unexplained')} unexplained), retries after a non-2xx ${v.retries}`);
-    lines.push(`    settled: ${r.settled ? `yes, in ${r.settleSeconds} s` : `NO within ${r.settleSeconds} s`}; workflows with >1 run: ${v.multiRun.length}`);
+    const timeline = r.timeline ? ` (load ended at +${r.timeline.loadEnded} s, last request at +${r.timeline.lastRequest} s)` : '';
+    lines.push(`    settled: ${r.settled ? `yes, ${r.settleSeconds} s after the load` : `NO within ${r.settleSeconds} s`}${timeline}; workflows with >1 run: ${v.multiRun.length}`);
     for (const rule of v.rules) lines.push(`    [${rule.ok ? 'ok' : 'FAIL'}] ${rule.rule}: ${rule.detail}`);
   }
   if (r.error) lines.push(`    error: ${r.error}`);

@@ -7,7 +7,7 @@
 import { ChaosReceiver } from './receiver';
 import { IngestRecord, LoadRun, latencySummary, startLoad } from './load';
 import type { ChaosStack, OrgCredentials } from './stack';
-import { computeVerdict, FaultWindow, ObservedDelivery, ObservedRun, Verdict } from './verdict';
+import { computeVerdict, FaultWindow, Observation, ObservedDelivery, ObservedRun, Verdict } from './verdict';
 import { waitUntil } from './wait';
 
 const WEBHOOKS = 3;
@@ -55,6 +55,10 @@ export interface ScenarioResult {
   settled: boolean;
   settleSeconds: number;
   durationSeconds: number;
+  /** Seconds from the start of the load: when it ended, and when the receivers got their last request. */
+  timeline: { loadEnded: number; lastRequest: number } | null;
+  /** What the verdict was computed from (written to results.json for a closer look). */
+  observation?: Observation;
 }
 
 export async function runScenario(stack: ChaosStack, spec: ScenarioSpec, o: { short: boolean; runTag: string; log: (line: string) => void }): Promise<ScenarioResult> {
@@ -73,6 +77,7 @@ export async function runScenario(stack: ChaosStack, spec: ScenarioSpec, o: { sh
     settled: false,
     settleSeconds: 0,
     durationSeconds: 0,
+    timeline: null,
   };
   let load: LoadRun | null = null;
   let org: OrgCredentials | null = null;
@@ -99,6 +104,7 @@ export async function runScenario(stack: ChaosStack, spec: ScenarioSpec, o: { sh
       giveUpAfterMs: 240_000,
     });
     load = startedLoad;
+    const loadBegan = Date.now();
     const ctx: FaultContext = {
       stack,
       load: startedLoad,
@@ -123,9 +129,12 @@ export async function runScenario(stack: ChaosStack, spec: ScenarioSpec, o: { sh
     result.settleSeconds = Math.round((Date.now() - settleBegan) / 1000);
     log(`  ${result.settled ? 'settled' : 'did NOT settle'} after ${result.settleSeconds} s`);
 
+    const lastRequest = Math.max(...receivers.map((r) => r.lastRequestAt));
+    result.timeline = { loadEnded: Math.round((settleBegan - loadBegan) / 1000), lastRequest: Math.round((lastRequest - loadBegan) / 1000) };
+
     const deliveries = await readDeliveryLog(stack.apiUrl, org.apiKey, webhookIds);
     const runs = await listRuns(stack, webhookIds);
-    result.verdict = computeVerdict({
+    result.observation = {
       scenario: spec.name,
       acceptedEventIds: accepted,
       webhookIds,
@@ -136,7 +145,8 @@ export async function runScenario(stack: ChaosStack, spec: ScenarioSpec, o: { sh
         .map((r) => ({ deliveryId: r.deliveryId!, receivedAt: r.receivedAt, answeredAt: r.answeredAt, abandonedAt: r.abandonedAt, status: r.status })),
       runs,
       faults: result.faults,
-    });
+    };
+    result.verdict = computeVerdict(result.observation);
   } catch (err) {
     result.error = (err as Error).message;
     load?.abort();

@@ -13,7 +13,7 @@ export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
     name: 'worker-kill',
     title: 'kill -9 the worker mid-load, restart it',
     short: false,
-    load: { events: 150, clients: 4, ratePerSecond: 10 },
+    load: { events: 150, clients: 8, ratePerSecond: 10 },
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
       await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 3));
@@ -24,11 +24,12 @@ export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
     name: 'worker-kill-in-flight',
     title: 'kill -9 the worker with requests in flight (receivers hold each 2 s)',
     short: true,
-    load: { events: 120, clients: 4, ratePerSecond: 10 },
+    load: { events: 120, clients: 8, ratePerSecond: 10 },
     shortLoad: { events: 60 },
     holdMs: 2000,
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
+      await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 3));
       await ctx.untilInFlight(15);
       const inFlight = ctx.receivers.reduce((sum, r) => sum + r.inFlight, 0);
       ctx.log(`    ${inFlight} requests in flight at the receivers`);
@@ -39,7 +40,7 @@ export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
     name: 'api-kill-twice',
     title: 'kill -9 the API during ingest, twice (clients retry with the same event id)',
     short: true,
-    load: { events: 180, clients: 4, ratePerSecond: 10 },
+    load: { events: 180, clients: 8, ratePerSecond: 10 },
     shortLoad: { events: 90 },
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
@@ -53,7 +54,7 @@ export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
     name: 'postgres-kill',
     title: 'kill -9 PostgreSQL mid-load, restart it on the same data',
     short: true,
-    load: { events: 150, clients: 4, ratePerSecond: 10 },
+    load: { events: 150, clients: 8, ratePerSecond: 10 },
     shortLoad: { events: 60 },
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
@@ -65,7 +66,7 @@ export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
     name: 'temporal-kill',
     title: 'kill -9 Temporal mid-load, restart it on the same database file',
     short: false,
-    load: { events: 150, clients: 4, ratePerSecond: 10 },
+    load: { events: 150, clients: 8, ratePerSecond: 10 },
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
       await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 3));
@@ -76,7 +77,7 @@ export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
     name: 'temporal-down-45s',
     title: 'kill -9 Temporal, keep it down 45 s while clients ingest, restart on the same file',
     short: false,
-    load: { events: 120, clients: 4, ratePerSecond: 2 },
+    load: { events: 120, clients: 8, ratePerSecond: 2 },
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
       await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 5));
@@ -87,7 +88,7 @@ export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
     name: 'receiver-fail-recover',
     title: 'receivers answer 500, then recover before the first retry (1 min)',
     short: false,
-    load: { events: 90, clients: 3, ratePerSecond: 6 },
+    load: { events: 90, clients: 6, ratePerSecond: 6 },
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
       const recover = failReceivers(ctx.receivers);

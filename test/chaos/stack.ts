@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import type { Knex } from 'knex';
+import knexFactory, { Knex } from 'knex';
 import { createDb, migrateLatest } from '../../src/db/knex';
 import { createKey, createOrganization } from '../../src/dev/credentials';
 import { ensureTemporalCli } from '../../src/dev/temporal-cli';
@@ -70,7 +70,9 @@ export class ChaosStack {
     await admin.raw(`CREATE DATABASE ${DATABASE}`);
     await admin.destroy();
     const databaseUrl = pg.url(DATABASE);
-    const db = createDb(databaseUrl, { min: 0, max: 4 });
+    // The harness's own connection: its pool's warnings while PostgreSQL is down are expected, not news.
+    const quiet = () => undefined;
+    const db = knexFactory({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 4 }, log: { warn: quiet, error: quiet, debug: quiet, deprecate: quiet } });
     await migrateLatest(db);
 
     log('  Temporal dev server…');
