@@ -7,7 +7,8 @@
  *   npm run chaos                         every scenario (about 15 min)
  *   npm run chaos -- --short              the CI form (a few scenarios, smaller loads)
  *   npm run chaos -- postgres-kill ...    the named scenarios
- *   options: --keep (keep the run folder: logs, data, results.json)
+ *   options: --keep (keep the run folder: logs, data, results.json), --budget=<minutes> (default 15, short 4):
+ *   no scenario starts after the budget is used up (the ones left are reported as not run, and the run fails)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,20 +19,26 @@ import { runScenario, ScenarioResult } from '../test/chaos/scenario';
 import { SCENARIOS } from '../test/chaos/scenarios';
 import { markdownTable, scenarioBlock } from '../test/chaos/report';
 
-const BUDGET_MS = { full: 20 * 60_000, short: 6 * 60_000 };
+const BUDGET_MINUTES = { full: 15, short: 4 };
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const short = args.includes('--short');
   const keep = args.includes('--keep');
   const names = args.filter((a) => !a.startsWith('--'));
+  const budgetArg = args.find((a) => a.startsWith('--budget='));
+  const budgetMinutes = budgetArg ? Number(budgetArg.slice('--budget='.length)) : short ? BUDGET_MINUTES.short : BUDGET_MINUTES.full;
+  if (!(budgetMinutes > 0)) {
+    console.error('--budget must be a positive number of minutes');
+    return 2;
+  }
   const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
   if (unknown.length) {
     console.error(`Unknown scenario(s): ${unknown.join(', ')}. Known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
     return 2;
   }
   const chosen = SCENARIOS.filter((s) => (names.length ? names.includes(s.name) : !short || s.short));
-  const budgetMs = short ? BUDGET_MS.short : BUDGET_MS.full;
+  const budgetMs = budgetMinutes * 60_000;
   const began = Date.now();
   const log = (line: string) => console.log(line);
 

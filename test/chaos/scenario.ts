@@ -125,9 +125,10 @@ export async function runScenario(stack: ChaosStack, spec: ScenarioSpec, o: { sh
 
     const accepted = records.filter((r) => r.accepted).map((r) => r.eventId);
     const settleBegan = Date.now();
-    result.settled = await settle(stack, org.id, webhookIds, accepted, receivers, spec.settleDeadlineMs);
+    const unsettled = await settle(stack, org.id, webhookIds, accepted, receivers, spec.settleDeadlineMs);
+    result.settled = unsettled === null;
     result.settleSeconds = Math.round((Date.now() - settleBegan) / 1000);
-    log(`  ${result.settled ? 'settled' : 'did NOT settle'} after ${result.settleSeconds} s`);
+    log(`  ${result.settled ? 'settled' : `did NOT settle (${unsettled})`} after ${result.settleSeconds} s`);
 
     const lastRequest = Math.max(...receivers.map((r) => r.lastRequestAt));
     result.timeline = { loadEnded: Math.round((settleBegan - loadBegan) / 1000), lastRequest: Math.round((lastRequest - loadBegan) / 1000) };
@@ -145,6 +146,7 @@ export async function runScenario(stack: ChaosStack, spec: ScenarioSpec, o: { sh
         .map((r) => ({ deliveryId: r.deliveryId!, receivedAt: r.receivedAt, answeredAt: r.answeredAt, abandonedAt: r.abandonedAt, status: r.status })),
       runs,
       faults: result.faults,
+      unsettled,
     };
     result.verdict = computeVerdict(result.observation);
   } catch (err) {
@@ -178,33 +180,38 @@ function summariseIngest(result: ScenarioResult, records: IngestRecord[]): void 
  * Settled: no delivery of the organization still pending or retrying, every event dispatched (so the sweep has
  * had its say: a crash that left one undispatched shows its consequences before we look), no delivery workflow
  * of these webhooks still running, every accepted delivery answered 2xx, and the receivers quiet for a moment.
- * Returns false if the deadline passes first; the verdict is then taken on what there is.
+ * Returns null once settled, else what was still unsettled when the deadline passed (the verdict is then taken
+ * on what there is, and the scenario fails its "settles" rule).
  */
-async function settle(stack: ChaosStack, organizationId: string, webhookIds: string[], accepted: string[], receivers: ChaosReceiver[], deadlineMs: number): Promise<boolean> {
+async function settle(stack: ChaosStack, organizationId: string, webhookIds: string[], accepted: string[], receivers: ChaosReceiver[], deadlineMs: number): Promise<string | null> {
   const client = await stack.temporal();
   const running = `WorkflowType = 'deliveryWorkflow' AND ExecutionStatus = 'Running' AND (${webhookIds.map((id) => `WebhookId = '${id}'`).join(' OR ')})`;
-  const answered = () => {
+  const unanswered = () => {
     const done = new Set(receivers.flatMap((r) => r.requests.filter((q) => q.status !== null && q.status < 300).map((q) => `${q.eventId} ${r.name}`)));
-    return accepted.every((eventId) => receivers.every((r) => done.has(`${eventId} ${r.name}`)));
+    return accepted.reduce((n, eventId) => n + receivers.filter((r) => !done.has(`${eventId} ${r.name}`)).length, 0);
   };
+  let pending = 'nothing checked yet';
   try {
     await waitUntil(
       async () => {
         const [{ open }] = await stack.db('deliveries').whereIn('webhook_id', webhookIds).whereNot('event_type', 'ping').whereIn('status', ['pending', 'retrying']).count({ open: '*' });
-        if (Number(open) > 0) return false;
+        if (Number(open) > 0) return void (pending = `${open} deliveries still pending or retrying in the log`);
         const [{ undispatched }] = await stack.db('events').where({ organization_id: organizationId }).whereNull('dispatched_at').count({ undispatched: '*' });
-        if (Number(undispatched) > 0) return false;
-        if (!answered()) return false;
-        if ((await client.workflow.count(running)).count > 0) return false;
+        if (Number(undispatched) > 0) return void (pending = `${undispatched} events not yet dispatched (waiting for the sweep)`);
+        const missing = unanswered();
+        if (missing > 0) return void (pending = `${missing} accepted deliveries not yet answered 2xx by their receiver`);
+        const { count } = await client.workflow.count(running);
+        if (count > 0) return void (pending = `${count} delivery workflows still running`);
+        pending = 'receivers not yet quiet';
         return Date.now() - Math.max(...receivers.map((r) => r.lastRequestAt)) >= QUIET_MS;
       },
       'the Delivery Log to settle',
       deadlineMs,
       { intervalMs: 1000 },
     );
-    return true;
-  } catch {
-    return false;
+    return null;
+  } catch (err) {
+    return `${pending}${/Timed out/.test((err as Error).message) ? '' : ` (${(err as Error).message})`}`;
   }
 }
 

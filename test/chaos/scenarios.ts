@@ -13,7 +13,7 @@ export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
     name: 'worker-kill',
     title: 'kill -9 the worker mid-load, restart it',
     short: false,
-    load: { events: 150, clients: 8, ratePerSecond: 10 },
+    load: { events: 60, clients: 8, ratePerSecond: 5 },
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
       await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 3));
@@ -24,8 +24,8 @@ export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
     name: 'worker-kill-in-flight',
     title: 'kill -9 the worker with requests in flight (receivers hold each 2 s)',
     short: true,
-    load: { events: 120, clients: 8, ratePerSecond: 10 },
-    shortLoad: { events: 60 },
+    load: { events: 60, clients: 8, ratePerSecond: 5 },
+    shortLoad: { events: 30 },
     holdMs: 2000,
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
@@ -40,8 +40,8 @@ export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
     name: 'api-kill-twice',
     title: 'kill -9 the API during ingest, twice (clients retry with the same event id)',
     short: true,
-    load: { events: 180, clients: 8, ratePerSecond: 10 },
-    shortLoad: { events: 90 },
+    load: { events: 90, clients: 8, ratePerSecond: 5 },
+    shortLoad: { events: 45 },
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
       await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 4));
@@ -54,8 +54,8 @@ export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
     name: 'postgres-kill',
     title: 'kill -9 PostgreSQL mid-load, restart it on the same data',
     short: true,
-    load: { events: 150, clients: 8, ratePerSecond: 10 },
-    shortLoad: { events: 60 },
+    load: { events: 60, clients: 8, ratePerSecond: 5 },
+    shortLoad: { events: 30 },
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
       await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 3));
@@ -66,7 +66,7 @@ export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
     name: 'temporal-kill',
     title: 'kill -9 Temporal mid-load, restart it on the same database file',
     short: false,
-    load: { events: 150, clients: 8, ratePerSecond: 10 },
+    load: { events: 60, clients: 8, ratePerSecond: 5 },
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
       await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 3));
@@ -77,7 +77,7 @@ export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
     name: 'temporal-down-45s',
     title: 'kill -9 Temporal, keep it down 45 s while clients ingest, restart on the same file',
     short: false,
-    load: { events: 120, clients: 8, ratePerSecond: 2 },
+    load: { events: 60, clients: 8, ratePerSecond: 1 },
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
       await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 5));
@@ -88,7 +88,7 @@ export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
     name: 'receiver-fail-recover',
     title: 'receivers answer 500, then recover before the first retry (1 min)',
     short: false,
-    load: { events: 90, clients: 6, ratePerSecond: 6 },
+    load: { events: 45, clients: 6, ratePerSecond: 5 },
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
       const recover = failReceivers(ctx.receivers);

@@ -36,7 +36,13 @@ const rule = (v: ReturnType<typeof computeVerdict>, name: string) => v.rules.fin
 it('passes a run where every delivery arrived once, is logged and ran once', () => {
   const v = computeVerdict(clean());
   expect(v).toMatchObject({ eventsAccepted: 2, deliveriesExpected: 4, deliveriesReceived: 4, lost: [], duplicated: [], multiRun: [], logMismatches: [], pass: true });
-  expect(v.rules.map((r) => r.ok)).toEqual([true, true, true, true]);
+  expect(v.rules.map((r) => r.ok)).toEqual([true, true, true, true, true]);
+});
+
+it('fails a run that did not settle by its deadline, saying what was left', () => {
+  const v = computeVerdict({ ...clean(), unsettled: '3 events not yet dispatched (waiting for the sweep)' });
+  expect(rule(v, 'settles')).toEqual({ rule: 'settles within the deadline', ok: false, detail: 'still: 3 events not yet dispatched (waiting for the sweep)' });
+  expect(v.pass).toBe(false);
 });
 
 it('counts a delivery lost when it never got a 2xx, or when the accepted event has no delivery at all', () => {

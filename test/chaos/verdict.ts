@@ -7,7 +7,9 @@
  *     after that run closed);
  *  3. a delivery is sent twice only when the earlier send was cut by a crash: it was in flight (or answered
  *     within `graceMs`) while a part that carries attempts (worker, PostgreSQL, Temporal) was down;
- *  4. the Delivery Log agrees with the receiver: `succeeded` ⇔ answered 2xx, and attempts logged ≥ requests received.
+ *  4. the Delivery Log agrees with the receiver: `succeeded` ⇔ answered 2xx, and attempts logged ≥ requests received;
+ *  5. the system settles within the scenario's deadline (nothing left pending, undispatched or running), so the
+ *     other rules judged a finished state.
  */
 
 export type Part = 'worker' | 'api' | 'postgres' | 'temporal' | 'receiver';
@@ -60,6 +62,8 @@ export interface Observation {
   /** Delivery ids that were redelivered on purpose (a second run is then expected). */
   redelivered?: string[];
   graceMs?: number;
+  /** What was still unsettled at the settle deadline; null when everything settled. */
+  unsettled?: string | null;
 }
 
 export type DuplicateCause = 'cut-by-crash' | 'after-completion' | 'unexplained';
@@ -211,6 +215,7 @@ export function computeVerdict(o: Observation): Verdict {
       ok: logMismatches.length === 0,
       detail: `${logMismatches.length} disagreement(s)${sample(logMismatches.map((m) => `${m.deliveryId} (${m.problem})`))}`,
     },
+    { rule: 'settles within the deadline', ok: !o.unsettled, detail: o.unsettled ? `still: ${o.unsettled}` : 'yes' },
   ];
 
   return {
