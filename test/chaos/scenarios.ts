@@ -39,7 +39,7 @@ export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
   {
     name: 'api-kill-twice',
     title: 'kill -9 the API during ingest, twice (clients retry with the same event id)',
-    short: true,
+    short: false,
     load: { events: 90, clients: 8, ratePerSecond: 5 },
     shortLoad: { events: 45 },
     settleDeadlineMs: SETTLE_MS,
