@@ -52,14 +52,15 @@ export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
   },
   {
     name: 'postgres-kill',
-    title: 'kill -9 PostgreSQL mid-load, restart it on the same data',
+    title: 'kill -9 PostgreSQL mid-load, restart it on the same data 5 s later',
     short: true,
     load: { events: 60, clients: 8, ratePerSecond: 5 },
     shortLoad: { events: 30 },
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
       await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 3));
-      return [await killAndRestart(ctx.stack.parts.postgres, 'postgres', { log: ctx.log })];
+      // Down a few seconds, so requests that were mid-way through their dispatch fail on the database too.
+      return [await killAndRestart(ctx.stack.parts.postgres, 'postgres', { downMs: 5000, log: ctx.log })];
     },
   },
   {
