@@ -4,6 +4,7 @@
  */
 import { failReceivers, killAndRestart } from './faults';
 import type { ScenarioSpec } from './scenario';
+import { waitUntil } from './wait';
 
 // Long enough for the sweep (every 30 s, for events older than 30 s) and a 1-minute activity timeout to show.
 const SETTLE_MS = 180_000;
@@ -94,9 +95,12 @@ export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
     inject: async (ctx) => {
       const recover = failReceivers(ctx.receivers);
       ctx.log('    receivers answer 500');
+      // Enough 500s to matter, but recovered before the first of them is retried (1 min after it).
+      const failedAnswers = () => ctx.receivers.reduce((n, r) => n + r.requests.filter((q) => q.status === 500).length, 0);
       await ctx.untilAccepted(Math.floor((ctx.eventsPlanned * 2) / 3));
+      await waitUntil(() => failedAnswers() >= 30, '30 answers of 500', 40_000).catch(() => undefined);
       const window = recover();
-      ctx.log(`    receivers recovered after ${((window.to! - window.from) / 1000).toFixed(1)} s`);
+      ctx.log(`    receivers recovered after ${((window.to! - window.from) / 1000).toFixed(1)} s and ${failedAnswers()} answers of 500`);
       return [window];
     },
   },
