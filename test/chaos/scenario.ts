@@ -83,7 +83,7 @@ export async function runScenario(stack: ChaosStack, spec: ScenarioSpec, o: { sh
   let org: OrgCredentials | null = null;
   const webhookIds: string[] = [];
   try {
-    await stack.ensureHealthy();
+    await stack.ensureHealthy(log);
     org = await stack.createOrg(`chaos-${spec.name}-${o.runTag}`);
     for (let i = 0; i < WEBHOOKS; i++) receivers.push(await new ChaosReceiver(`${spec.name}-${i}`).start());
     for (const receiver of receivers) webhookIds.push(await createWebhook(stack.apiUrl, org.apiKey, receiver.url));
@@ -215,7 +215,18 @@ async function settle(stack: ChaosStack, organizationId: string, webhookIds: str
   }
 }
 
+/** A JSON call to the API; reads are tried up to 3 times (a loaded machine can stall one for a while). */
 async function api(apiUrl: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await apiOnce(apiUrl, token, method, path, body);
+    } catch (err) {
+      if (method !== 'GET' || attempt >= 3) throw new Error(`${method} ${path}: ${(err as Error).message}`);
+    }
+  }
+}
+
+async function apiOnce(apiUrl: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(apiUrl + path, {
     method,
     headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },

@@ -106,6 +106,19 @@ export class ChaosStack {
     return this.temporalClient;
   }
 
+  private async namespaceReachable(): Promise<boolean> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        const client = await this.temporal();
+        await client.connection.workflowService.describeNamespace({ namespace: 'default' });
+        return true;
+      } catch {
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+    return false;
+  }
+
   /** A fresh organization per scenario, so one scenario's webhooks never receive another's events. */
   async createOrg(name: string): Promise<OrgCredentials> {
     const id = await createOrganization(this.db, name, `ops+${name}@chaos.test`);
@@ -132,10 +145,19 @@ export class ChaosStack {
   }
 
   /** Every part up and the API ready: the starting line of each scenario. */
-  async ensureHealthy(): Promise<void> {
+  async ensureHealthy(log: (line: string) => void): Promise<void> {
     for (const proc of Object.values(this.parts)) {
       proc.held = false;
       if (!proc.running && !this.restarting.has(proc.name)) await proc.start();
+    }
+    // Starved of CPU, the dev server's SQLite can lose its namespace ("Namespace not found: 'default'") and stay
+    // so; a restart on the same file recovers it. Noted, since the scenario before may have suffered from it.
+    if (!(await this.namespaceReachable())) {
+      const note = 'the Temporal dev server no longer found its namespace; restarted it on the same file';
+      this.notes.push({ part: 'temporal', at: Date.now(), note });
+      log(`  ! ${note}`);
+      await this.parts.temporal.kill9();
+      await this.parts.temporal.start();
     }
     await waitUntil(async () => (await fetch(`${this.apiUrl}/readyz`, { signal: AbortSignal.timeout(5000) })).status === 200, 'the stack to be ready', 120_000, {
       intervalMs: 500,
