@@ -14,7 +14,7 @@ export function percentile(values: number[], p: number): number {
 }
 
 /** Waits until `done()` with a progress line every 2 s; throws past the deadline. */
-export async function waitWithProgress(label: string, done: () => number, target: number, deadlineMs: number, log: (l: string) => void): Promise<void> {
+export async function waitWithProgress(label: string, done: () => number, target: number, deadlineMs: number, log: (l: string) => void, since = Date.now()): Promise<void> {
   const started = Date.now();
   let lastLine = 0;
   for (;;) {
@@ -24,7 +24,7 @@ export async function waitWithProgress(label: string, done: () => number, target
     if (elapsed > deadlineMs) throw new Error(`${label}: only ${n} of ${target} after ${Math.round(elapsed / 1000)} s`);
     if (elapsed - lastLine >= 2000) {
       lastLine = elapsed;
-      log(`  ${label}: ${n}/${target} (${(n / (elapsed / 1000)).toFixed(1)}/s)`);
+      log(`  ${label}: ${n}/${target} (${(n / ((Date.now() - since) / 1000)).toFixed(1)}/s since the start)`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -145,11 +145,12 @@ async function ourDeliveries(sys: System, receiver: BenchReceiver, o: { events: 
   const from = receiver.arrivals.length;
   const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: [sys.pids.app] });
   const rss = new RssSampler(sys.pids.app);
+  const since = Date.now();
   const backlog: number[] = [];
   let ingested = 0;
   const sampler = setInterval(() => backlog.push(ingested * o.webhooks - deliveriesSince(receiver, from).length), 1000);
   const ingestResult = await ingest(sys, o.events, { ...o, onAccepted: () => ingested++ });
-  await waitWithProgress('deliveries', () => deliveriesSince(receiver, from).length, expected, Math.max(300_000, expected * 300), log);
+  await waitWithProgress('deliveries', () => deliveriesSince(receiver, from).length, expected, Math.max(300_000, expected * 300), log, since);
   const cpu = window.end(expected);
   const peakRssMiB = rss.stop();
   clearInterval(sampler);
