@@ -13,7 +13,7 @@ import { startEmbeddedPostgres } from '../src/dev/postgres';
 import { ensureTemporalCli } from '../src/dev/temporal-cli';
 import { DevServer, startTemporalDevServer } from '../src/dev/temporal-dev-server';
 import { installRuntime } from '../src/temporal-connection';
-import { freePort } from '../test/support/global-setup';
+import { freePort } from '../src/dev/ports';
 import { processTree } from './proc';
 
 export type TemporalMode = 'durable' | 'memory';

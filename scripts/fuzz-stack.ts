@@ -19,7 +19,7 @@ import { startTemporalDevServer } from '../src/dev/temporal-dev-server';
 import { createLogger } from '../src/logger';
 import { connectTemporal } from '../src/temporal-connection';
 import { createApiApp, createServices, listen } from '../src/runtime';
-import { freePort } from '../test/support/global-setup';
+import { freePort } from '../src/dev/ports';
 
 async function main(): Promise<void> {
   const out = process.argv[2];

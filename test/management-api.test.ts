@@ -4,21 +4,12 @@
  */
 import { Receiver, ReceivedRequest, Responder } from './support/receiver';
 import { createStack, Org, secretCreatedData, Stack } from './support/stack';
-import net from 'node:net';
 import { waitFor } from './support/wait';
 import { deliveryWorkflowId } from '../src/workflows/messages';
 import { verifyWebhook } from './support/verify-webhook';
+import { freePort } from '../src/dev/ports';
 
 /** A loopback port nothing listens on (until a receiver takes it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 let stack: Stack;
 let org: Org;

@@ -8,19 +8,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from './support/wait';
+import { freePort } from '../src/dev/ports';
 
 const ROOT = path.resolve(__dirname, '..');
 let dataDir: string;
 let child: ChildProcess | null = null;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const portOpen = (port: number) =>
   new Promise<boolean>((resolve) => {

@@ -3,7 +3,6 @@
  * against one Temporal and one PostgreSQL, delivering an event end to end, then stopping cleanly.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { createDb, migrateLatest } from '../src/db/knex';
 import { createKey, createOrganization } from '../src/dev/credentials';
@@ -11,19 +10,12 @@ import { SecretBox } from '../src/domain/secret-box';
 import { Receiver } from './support/receiver';
 import { secretCreatedData } from './support/stack';
 import { waitFor } from './support/wait';
+import { freePort } from '../src/dev/ports';
 
 const ROOT = path.resolve(__dirname, '..');
 const children: ChildProcess[] = [];
 let receiver: Receiver;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function run(script: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -30,3 +30,13 @@ export function oversizedData(event: EventType, long: string): Record<string, un
     ? { webhookId: long, message: long }
     : { vaultId: long, vaultName: long, secretId: long, secretKey: long, type: long, member: person, actor: person };
 }
+
+/** The spec's own `secret.created` example data, byte for byte (tests and the bench send it). */
+export const specSecretCreatedData = {
+  vaultId: 'vlt_8xK2mN',
+  vaultName: 'Production',
+  secretId: 'sec_5bC8eF',
+  secretKey: 'NEW_API_KEY',
+  type: 'api_key',
+  actor: { id: 'usr_1xA2bC', name: 'Jane Developer' },
+};

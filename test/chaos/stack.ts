@@ -5,7 +5,6 @@
  * manager would, and notes it for the report.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import knexFactory, { Knex } from 'knex';
@@ -17,19 +16,10 @@ import { apiPart, postgresPart, temporalPart, workerPart } from './parts';
 import { ManagedProcess } from './supervisor';
 import type { Part } from './verdict';
 import { waitUntil } from './wait';
+import { freePort } from '../../src/dev/ports';
 
 const DATABASE = 'cloudkeep_chaos';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 export interface OrgCredentials {
   id: string;
@@ -176,3 +166,5 @@ export class ChaosStack {
     await postgres.stop();
   }
 }
+
+export { freePort };

@@ -1,22 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import { startEmbeddedPostgres } from '../../src/dev/postgres';
 import { ensureTemporalCli } from '../../src/dev/temporal-cli';
 import { startTemporalDevServer } from '../../src/dev/temporal-dev-server';
 import { ensureTestServer } from '../../scripts/prepare-test-servers';
+import { freePort } from '../../src/dev/ports';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** One real PostgreSQL and one Temporal dev server for the whole run; each suite takes its own database and task queue. */
 export default async function globalSetup(): Promise<void> {
@@ -30,3 +20,5 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_TIME_SKIPPING_SERVER = ensureTestServer(console.log);
   (globalThis as Record<string, unknown>).__ckwStack = { pg, temporal, dir };
 }
+
+export { freePort };

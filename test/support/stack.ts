@@ -16,6 +16,7 @@ import { createWorker } from '../../src/worker-factory';
 import { SEARCH_ATTRIBUTE_KEYS, deliveryWorkflowId } from '../../src/workflows/messages';
 import { waitFor } from './wait';
 import { installRuntime } from '../../src/temporal-connection';
+import { specSecretCreatedData } from '../../src/destinations/sample-payloads';
 
 export interface StackOptions {
   timeSkipping?: boolean;
@@ -185,11 +186,4 @@ export async function createStack(options: StackOptions = {}) {
 export type Stack = Awaited<ReturnType<typeof createStack>>;
 
 /** The spec's example payload data for secret.created. */
-export const secretCreatedData = {
-  vaultId: 'vlt_8xK2mN',
-  vaultName: 'Production',
-  secretId: 'sec_5bC8eF',
-  secretKey: 'NEW_API_KEY',
-  type: 'api_key',
-  actor: { id: 'usr_1xA2bC', name: 'Jane Developer' },
-};
+export const secretCreatedData = specSecretCreatedData;
