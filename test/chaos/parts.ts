@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/workflows/messages';
-import { waitForPort } from '../../src/dev/temporal-dev-server';
+import { DURABLE_SQLITE_PRAGMAS, waitForPort } from '../../src/dev/temporal-dev-server';
 import { ManagedProcess } from './supervisor';
 import { waitUntil } from './wait';
 
@@ -88,10 +88,14 @@ export async function postgresPart(o: { runDir: string; port: number }): Promise
   return { process: proc, url: (database) => `postgres://postgres:${password}@127.0.0.1:${o.port}/${database}` };
 }
 
-/** The Temporal CLI dev server with its history in a SQLite file, so a kill -9 and restart keeps every workflow. */
+/**
+ * The Temporal CLI dev server as `npm start` runs it — history in a SQLite file with the same pragmas (WAL,
+ * synchronous=NORMAL) — so a kill -9 and restart proves that configuration keeps every workflow.
+ */
 export function temporalPart(o: { runDir: string; cliPath: string; port: number }): ManagedProcess {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(o.port), '--headless', '--log-level', 'warn', '--namespace', 'default'];
   args.push('--db-filename', path.join(o.runDir, 'temporal.db'));
+  for (const pragma of DURABLE_SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
   for (const key of SEARCH_ATTRIBUTE_KEYS) args.push('--search-attribute', `${key.name}=Keyword`);
   return new ManagedProcess({
     name: 'temporal',
