@@ -1,5 +1,5 @@
 import { Client } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Config } from './config';
 
 type TemporalOptions = Config['temporal'] & { address: string };
@@ -40,13 +40,21 @@ export async function connectTemporal(t: TemporalOptions, deadlineMs = 60_000): 
 }
 
 let runtimeInstalled = false;
-/** The SDK's own log at WARN: the bundler's report is noise on every start. */
+/**
+ * The SDK's own log at TEMPORAL_LOG_LEVEL (WARN: the bundler's report is noise on every start). The native core's
+ * log is forwarded to the same logger, so one level governs both.
+ */
 export function installRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
+  const level = (process.env.TEMPORAL_LOG_LEVEL ?? 'WARN') as 'WARN';
   try {
     // Our entry points own SIGINT/SIGTERM (shutting the worker down with everything else, exit code 0).
-    Runtime.install({ logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as 'WARN') ?? 'WARN'), shutdownSignals: [] });
+    Runtime.install({
+      logger: new DefaultLogger(level),
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: level, other: level }), forward: {} } },
+      shutdownSignals: [],
+    });
   } catch {
     // Already installed by the host (tests): keep theirs.
   }

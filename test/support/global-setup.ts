@@ -10,6 +10,9 @@ import { freePort } from '../../src/dev/ports';
 
 /** One real PostgreSQL and one Temporal dev server for the whole run; each suite takes its own database and task queue. */
 export default async function globalSetup(): Promise<void> {
+  // Failures the tests cause on purpose (SMTP down, endpoints refusing) are asserted, not printed: the SDK's own
+  // warnings about them stay quiet unless TEMPORAL_LOG_LEVEL asks for them.
+  process.env.TEMPORAL_LOG_LEVEL ??= 'ERROR';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ckw-test-'));
   fs.chmodSync(dir, 0o755);
   const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'postgres'), port: await freePort() });
