@@ -5,13 +5,12 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createDb, migrateLatest } from '../src/db/knex';
-import { createKey, createOrganization } from '../src/dev/credentials';
 import { SecretBox } from '../src/domain/secret-box';
 import { freePort } from './support/free-port';
 import { Receiver } from './support/receiver';
 import { secretCreatedData } from './support/stack';
 import { waitFor } from './support/wait';
+import { createTestDatabase } from './support/test-database';
 
 const ROOT = path.resolve(__dirname, '..');
 // Inside the repository, so the compiled files find node_modules as dist/ does.
@@ -29,16 +28,7 @@ it('builds dist with a prebuilt workflow bundle, and node worker.js + node api/s
   execFileSync('npm', ['run', '--silent', 'build', '--', OUT], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   for (const file of ['worker.js', 'api/server.js', 'workflow-bundle.js', 'web/settings.html']) expect(fs.existsSync(path.join(OUT, file))).toBe(true);
 
-  const database = `ckw_build_${process.pid}`;
-  const admin = createDb(process.env.TEST_POSTGRES_URL!, { min: 0, max: 1 });
-  await admin.raw(`CREATE DATABASE ${database}`);
-  await admin.destroy();
-  const databaseUrl = process.env.TEST_POSTGRES_URL!.replace(/\/postgres$/, `/${database}`);
-  const db = createDb(databaseUrl);
-  await migrateLatest(db);
-  const orgId = await createOrganization(db, 'Built', 'ops@built.test');
-  const apiKey = await createKey(db, orgId, 'admin', 'admin');
-  const serviceToken = await createKey(db, orgId, 'service', 'ingest');
+  const { db, databaseUrl, apiKey, serviceToken } = await createTestDatabase('build', { name: 'Built', email: 'ops@built.test' });
 
   const port = await freePort();
   const env = {

@@ -8,13 +8,12 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { createDb, migrateLatest } from '../src/db/knex';
-import { createKey, createOrganization } from '../src/dev/credentials';
 import { SecretBox } from '../src/domain/secret-box';
 import { freePort } from './support/free-port';
 import { Receiver } from './support/receiver';
 import { secretCreatedData } from './support/stack';
 import { waitFor } from './support/wait';
+import { createTestDatabase } from './support/test-database';
 
 const ROOT = path.resolve(__dirname, '..');
 const children: ChildProcess[] = [];
@@ -47,16 +46,9 @@ const refusesConnections = (port: number) =>
   });
 
 beforeAll(async () => {
-  const database = `ckw_shutdown_${process.pid}`;
-  const admin = createDb(process.env.TEST_POSTGRES_URL!, { min: 0, max: 1 });
-  await admin.raw(`CREATE DATABASE ${database}`);
-  await admin.destroy();
-  const databaseUrl = process.env.TEST_POSTGRES_URL!.replace(/\/postgres$/, `/${database}`);
-  db = createDb(databaseUrl);
-  await migrateLatest(db);
-  const orgId = await createOrganization(db, 'Drain', 'ops@drain.test');
-  apiKey = await createKey(db, orgId, 'admin', 'admin');
-  serviceToken = await createKey(db, orgId, 'service', 'ingest');
+  const created = await createTestDatabase('shutdown', { name: 'Drain', email: 'ops@drain.test' });
+  ({ db, apiKey, serviceToken } = created);
+  const { databaseUrl } = created;
   env = {
     NODE_ENV: 'development',
     DATABASE_URL: databaseUrl,

@@ -4,13 +4,12 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { createDb, migrateLatest } from '../src/db/knex';
-import { createKey, createOrganization } from '../src/dev/credentials';
 import { SecretBox } from '../src/domain/secret-box';
 import { Receiver } from './support/receiver';
 import { secretCreatedData } from './support/stack';
 import { waitFor } from './support/wait';
 import { freePort } from '../src/dev/ports';
+import { createTestDatabase } from './support/test-database';
 
 const ROOT = path.resolve(__dirname, '..');
 const children: ChildProcess[] = [];
@@ -34,16 +33,7 @@ afterAll(async () => {
 });
 
 it('delivers through a separate API process and worker process, which both stop cleanly on SIGTERM', async () => {
-  const database = `ckw_separate_${process.pid}`;
-  const admin = createDb(process.env.TEST_POSTGRES_URL!, { min: 0, max: 1 });
-  await admin.raw(`CREATE DATABASE ${database}`);
-  await admin.destroy();
-  const databaseUrl = process.env.TEST_POSTGRES_URL!.replace(/\/postgres$/, `/${database}`);
-  const db = createDb(databaseUrl);
-  await migrateLatest(db);
-  const orgId = await createOrganization(db, 'Split', 'ops@split.test');
-  const apiKey = await createKey(db, orgId, 'admin', 'admin');
-  const serviceToken = await createKey(db, orgId, 'service', 'ingest');
+  const { db, databaseUrl, apiKey, serviceToken } = await createTestDatabase('separate', { name: 'Split', email: 'ops@split.test' });
 
   const port = await freePort();
   const env = {
