@@ -229,15 +229,19 @@ export class WebhookService {
   private async createPing(trx: Knex.Transaction, webhook: WebhookRow): Promise<{ eventId: string; deliveryId: string }> {
     const eventId = newId('evt');
     const deliveryId = newId('dlv');
-    await eventsStore.insertOnce(trx, {
-      organization_id: webhook.organization_id,
-      id: eventId,
-      type: 'ping',
-      timestamp: new Date(),
-      data: { webhookId: webhook.id, message: 'CloudKeep is checking that this endpoint is reachable.' },
-      delivery_count: 1,
-    });
-    await deliveriesStore.insertMany(trx, [{ id: deliveryId, organization_id: webhook.organization_id, webhook_id: webhook.id, event_id: eventId, event_type: 'ping', status: 'pending' }]);
+    // Inside the webhook's transaction: the ping exists exactly when the webhook (or its new URL) does.
+    await eventsStore.insertWithDeliveries(
+      trx,
+      {
+        organization_id: webhook.organization_id,
+        id: eventId,
+        type: 'ping',
+        timestamp: new Date(),
+        data: { webhookId: webhook.id, message: 'CloudKeep is checking that this endpoint is reachable.' },
+        delivery_count: 1,
+      },
+      [{ id: deliveryId, webhook_id: webhook.id, status: 'pending', last_error: null }],
+    );
     return { eventId, deliveryId };
   }
 

@@ -26,9 +26,6 @@ export interface DeliveryFilter {
 }
 
 export const deliveriesStore = {
-  async insertMany(db: Db, rows: (Pick<DeliveryRow, 'id' | 'organization_id' | 'webhook_id' | 'event_id' | 'event_type' | 'status'> & Partial<Pick<DeliveryRow, 'last_error'>>)[]): Promise<void> {
-    if (rows.length) await db('deliveries').insert(rows);
-  },
   async get(db: Db, organizationId: string, id: string): Promise<DeliveryRow | undefined> {
     return db<DeliveryRow>('deliveries').where({ id, organization_id: organizationId }).first();
   },

@@ -12,17 +12,6 @@ export interface EventRow {
 }
 
 export const eventsStore = {
-  /** Inserts unless (organization, id) exists; returns the row and whether this call created it. */
-  async insertOnce(db: Db, row: Pick<EventRow, 'organization_id' | 'id' | 'type' | 'timestamp' | 'data' | 'delivery_count'>): Promise<{ row: EventRow; created: boolean }> {
-    const inserted = await db('events')
-      .insert({ ...row, data: JSON.stringify(row.data) })
-      .onConflict(['organization_id', 'id'])
-      .ignore()
-      .returning('*');
-    if (inserted.length) return { row: inserted[0], created: true };
-    const existing = await db<EventRow>('events').where({ organization_id: row.organization_id, id: row.id }).first();
-    return { row: existing!, created: false };
-  },
   /**
    * Stores a new event with its deliveries in one statement (atomic, one round trip); nothing when the
    * (organization, id) exists already. Returns whether it was created.

@@ -106,18 +106,6 @@ export const webhooksStore = {
     return row;
   },
 
-  /**
-   * Records an attempt's outcome time and returns the other one, read under the same row lock: concurrent
-   * attempts see each other, so no success next to a failure goes unreported to the health workflow.
-   */
-  async recordOutcome(db: Db, id: string, succeeded: boolean, at: Date): Promise<{ last_failure_at: Date | null; last_success_at: Date | null }> {
-    const column = succeeded ? 'last_success_at' : 'last_failure_at';
-    const [row] = await db('webhooks')
-      .where({ id })
-      .update({ [column]: db.raw(`greatest(coalesce(${column}, ?), ?)`, [at, at]) })
-      .returning(['last_failure_at', 'last_success_at']);
-    return row ?? { last_failure_at: null, last_success_at: null };
-  },
 
   async softDelete(db: Db, organizationId: string, id: string): Promise<WebhookRow | undefined> {
     const [row] = await live(db).where({ id, organization_id: organizationId }).update({ deleted_at: db.fn.now() }).returning('*');
