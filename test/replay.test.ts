@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { installRuntime } from '../src/temporal-connection';
 import { historyFromFile } from './support/history-file';
 import { HISTORY_SCENARIOS } from './support/history-scenarios';
 
@@ -18,6 +19,9 @@ function recorded(): { workflowId: string; history: ReturnType<typeof historyFro
   const files = fs.existsSync(DIR) ? fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort() : [];
   return files.map((f) => ({ workflowId: path.basename(f, '.json'), history: historyFromFile(fs.readFileSync(path.join(DIR, f), 'utf8')) }));
 }
+
+// The replay worker's state changes and the expected nondeterminism warnings stay out of the test output.
+beforeAll(installRuntime);
 
 async function replay(workflowsPath: string, histories: ReturnType<typeof recorded>) {
   const { code } = await bundleWorkflowCode({ workflowsPath, logger: quiet });
