@@ -18,6 +18,8 @@ export interface Arrival {
 export class BenchReceiver {
   readonly arrivals: Arrival[] = [];
   status: (path: string) => number = () => 200;
+  /** Extra response headers by path (e.g. a Retry-After with a 503). */
+  headers: (path: string) => Record<string, string> = () => ({});
   private server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -33,6 +35,7 @@ export class BenchReceiver {
       }
       this.arrivals.push({ at, key, deliveryId: req.headers['x-cloudkeep-delivery'] as string | undefined, event: req.headers['x-cloudkeep-event'] as string | undefined, sentAt: req.headers['x-bench-sent'] ? Number(req.headers['x-bench-sent']) : undefined });
       res.statusCode = this.status(req.url ?? '/');
+      for (const [name, value] of Object.entries(this.headers(req.url ?? '/'))) res.setHeader(name, value);
       res.end('ok');
     });
   });

@@ -17,6 +17,7 @@ import { memoryMiB } from './proc';
 import { CpuWindow, historyCost, percentile, rawHttpCeiling, round, RssSampler, waitWithProgress } from './measure';
 import { secretCreatedData } from './payload';
 import { BenchReceiver } from './receiver';
+import { serviceNode } from '../src/dev/node-runtime';
 import { startSystem, System, TemporalMode } from './system';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -35,20 +36,22 @@ async function api(sys: System, method: string, route: string, token: string, bo
 }
 
 /** Creates webhooks on the receiver and waits until each one's ping has arrived and it is active. */
-async function createWebhooks(sys: System, receiver: BenchReceiver, count: number): Promise<string[]> {
+async function createWebhooks(sys: System, receiver: BenchReceiver, count: number, o: { prefix?: string; event?: string } = {}): Promise<string[]> {
+  const prefix = o.prefix ?? 'w';
+  const pingsBefore = receiver.count((a) => a.event === 'ping');
   const ids: string[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(10, count) }, async () => {
       while (next < count) {
         const i = next++;
-        const res = await api(sys, 'POST', '/v1/webhooks', sys.credentials.apiKey, { url: `${receiver.url}/w${i}`, events: ['secret.created'] });
+        const res = await api(sys, 'POST', '/v1/webhooks', sys.credentials.apiKey, { url: `${receiver.url}/${prefix}${i}`, events: [o.event ?? 'secret.created'] });
         if (res.status !== 201) throw new Error(`create webhook: ${res.status} ${JSON.stringify(res.body)}`);
         ids.push(res.body.id);
       }
     }),
   );
-  await waitWithProgress('pings', () => receiver.count((a) => a.event === 'ping'), count, 300_000, log);
+  await waitWithProgress('pings', () => receiver.count((a) => a.event === 'ping') - pingsBefore, count, 300_000, log);
   for (const id of ids) {
     for (let tries = 0; (await api(sys, 'GET', `/v1/webhooks/${id}`, sys.credentials.apiKey)).body.status !== 'active'; tries++) {
       if (tries > 200) throw new Error(`webhook ${id} never became active`);
@@ -59,7 +62,7 @@ async function createWebhooks(sys: System, receiver: BenchReceiver, count: numbe
 }
 
 /** Ingests events with `concurrency` clients (or at `ratePerSecond`), noting when each was sent. */
-async function ingest(sys: System, count: number, o: { concurrency: number; ratePerSecond?: number; prefix: string; onAccepted?: () => void }) {
+async function ingest(sys: System, count: number, o: { concurrency: number; ratePerSecond?: number; prefix: string; event?: string; onAccepted?: () => void }) {
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
   const started = performance.now();
@@ -68,7 +71,7 @@ async function ingest(sys: System, count: number, o: { concurrency: number; rate
     const id = `evt_${o.prefix}${i}`;
     const t0 = performance.now();
     sentAt.set(id, Date.now());
-    const res = await api(sys, 'POST', '/v1/events', sys.credentials.serviceToken, { id, event: 'secret.created', data: secretCreatedData });
+    const res = await api(sys, 'POST', '/v1/events', sys.credentials.serviceToken, { id, event: o.event ?? 'secret.created', data: secretCreatedData });
     if (res.status !== 202) throw new Error(`ingest: ${res.status} ${JSON.stringify(res.body)}`);
     latencies.push(performance.now() - t0);
     o.onAccepted?.();
@@ -100,10 +103,10 @@ async function temporalFloor(sys: System, receiver: BenchReceiver, count: number
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('./floor/workflows'), logger: quietLogger as never });
   const bundle = path.join(sys.dir, 'floor-bundle.js');
   fs.writeFileSync(bundle, code);
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'floor', 'process.ts')], {
+  const child: ChildProcess = spawn(process.execPath, [...serviceNode.flags, '--import', 'tsx', path.join(__dirname, 'floor', 'process.ts')], {
     cwd: path.resolve(__dirname, '..'),
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, FLOOR_BUNDLE: bundle, TEMPORAL_ADDRESS: sys.temporal.address, RECEIVER_URL: receiver.url, COUNT: String(count), CONCURRENCY: String(concurrency), TASK_QUEUE: 'bench-floor' },
+    env: { ...process.env, ...serviceNode.env, FLOOR_BUNDLE: bundle, TEMPORAL_ADDRESS: sys.temporal.address, RECEIVER_URL: receiver.url, COUNT: String(count), CONCURRENCY: String(concurrency), TASK_QUEUE: 'bench-floor' },
   });
   await new Promise<void>((resolve, reject) => {
     readline.createInterface({ input: child.stdout! }).on('line', (l) => l === 'READY' && resolve());
@@ -270,22 +273,29 @@ async function fanout(sys: System, receiver: BenchReceiver): Promise<Result> {
   };
 }
 
-/** Deliveries failing their first attempt and parked on their 1-minute back-off timer: what they cost while they wait. */
+/**
+ * Deliveries parked in back-off: each one's first attempt gets a 503 whose Retry-After (2 h) holds it on a durable
+ * timer, so parking 100,000 costs one attempt each (the schedule's own 1-minute step would retry them while the
+ * rest are still being parked). While they wait: RSS of each process, the API's latency, and a sample of 200
+ * deliveries on the schedule's own 60 s back-off (a 500), whose retries must fire on time.
+ */
 async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
   const count = env('BENCH_PARKED', 100_000);
   const webhooks = env('BENCH_WEBHOOKS', 10);
   const events = Math.ceil(count / webhooks);
-  log(`parked: ${events * webhooks} deliveries (${events} events × ${webhooks} webhooks) failing and waiting in back-off, Temporal ${sys.mode}`);
-  const ids = await createWebhooks(sys, receiver, webhooks);
-  receiver.status = (p) => (p.startsWith('/w') ? 500 : 200);
+  const parkedCount = events * webhooks;
+  log(`parked: ${parkedCount} deliveries (${events} events × ${webhooks} webhooks) failing and waiting in back-off, Temporal ${sys.mode}`);
+  const ids = await createWebhooks(sys, receiver, webhooks, { prefix: 'park' });
+  receiver.status = (p) => (p.startsWith('/park') ? 503 : 200);
+  receiver.headers = (p): Record<string, string> => (p.startsWith('/park') ? { 'Retry-After': '7200' } : {});
   const from = receiver.arrivals.length;
   const started = Date.now();
   const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: [sys.pids.app] });
   const rss = new RssSampler(sys.pids.app);
   const ingestResult = await ingest(sys, events, { concurrency: env('BENCH_CONCURRENCY', 10), prefix: 'parked' });
-  const firstAttempts = () => new Set(deliveriesSince(receiver, from).map((a) => a.deliveryId)).size;
-  await waitWithProgress('first attempts (failing)', firstAttempts, events * webhooks, Math.max(600_000, count * 300), log);
-  const cpu = window.end(events * webhooks);
+  const attempted = (event: string) => new Set(receiver.arrivals.slice(from).filter((a) => a.event === event).map((a) => a.deliveryId)).size;
+  await waitWithProgress('first attempts (503, parked for 2 h)', () => attempted('secret.created'), parkedCount, Math.max(600_000, count * 60), log);
+  const cpu = window.end(parkedCount);
   const parkedAfterSeconds = round((Date.now() - started) / 1000);
   const rssWhileParked = { app: round(memoryMiB(sys.pids.app).rss), temporal: round(memoryMiB(sys.pids.temporal).rss), postgres: round(memoryMiB(sys.pids.postgres).rss) };
 
@@ -298,36 +308,35 @@ async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
     apiLatencies.push(performance.now() - t0);
   }
 
-  // Timers firing on time: the second attempt of the first deliveries, due 60 s after their first.
-  const firstAt = new Map<string, number>();
-  for (const a of deliveriesSince(receiver, from)) if (!firstAt.has(a.deliveryId!)) firstAt.set(a.deliveryId!, a.at);
-  const sample = [...firstAt.keys()].slice(0, 200);
-  const secondAt = () => {
-    const seen = new Map<string, number>();
-    const out = new Map<string, number>();
-    for (const a of deliveriesSince(receiver, from)) {
-      const n = (seen.get(a.deliveryId!) ?? 0) + 1;
-      seen.set(a.deliveryId!, n);
-      if (n === 2) out.set(a.deliveryId!, a.at);
-    }
+  // Timers firing on time while the rest wait: 200 deliveries to a webhook answering 500, retried after 60 s.
+  const sampleSize = 200;
+  await createWebhooks(sys, receiver, 1, { prefix: 'timer', event: 'secret.updated' });
+  receiver.status = (p) => (p.startsWith('/park') ? 503 : p.startsWith('/timer') ? 500 : 200);
+  const sampleFrom = receiver.arrivals.length;
+  await ingest(sys, sampleSize, { concurrency: 10, prefix: 'timer', event: 'secret.updated' });
+  const attemptsAt = () => {
+    const out = new Map<string, number[]>();
+    for (const a of receiver.arrivals.slice(sampleFrom)) if (a.event === 'secret.updated') out.set(a.deliveryId!, [...(out.get(a.deliveryId!) ?? []), a.at]);
     return out;
   };
-  await waitWithProgress('sampled retries due after 60 s', () => sample.filter((id) => secondAt().has(id)).length, sample.length, 240_000, log);
-  const second = secondAt();
-  const lateness = sample.map((id) => second.get(id)! - firstAt.get(id)! - 60_000);
+  const retried = () => [...attemptsAt().values()].filter((at) => at.length >= 2).length;
+  await waitWithProgress('sampled retries due after 60 s', retried, sampleSize, 300_000, log);
+  const lateness = [...attemptsAt().values()].map(([first, second]) => second - first - 60_000);
   const peakRssMiB = rss.stop();
   return {
     scenario: 'parked',
     durable: sys.mode === 'durable',
-    parked: events * webhooks,
+    parked: parkedCount,
     ingestPerSecond: ingestResult.perSecond,
     parkedAfterSeconds,
+    parkedPerSecond: round(parkedCount / parkedAfterSeconds),
     cpuMsPerParkedDelivery: cpu.totalMs,
     cpuMsByProcess: cpu.perItemMs,
     rssMiBWhileParked: rssWhileParked,
     peakRssMiB,
     apiP50Ms: round(percentile(apiLatencies, 50)),
     apiP99Ms: round(percentile(apiLatencies, 99)),
+    retrySample: sampleSize,
     retryLatenessP50Ms: round(percentile(lateness, 50)),
     retryLatenessP99Ms: round(percentile(lateness, 99)),
     retryLatenessMaxMs: round(Math.max(...lateness)),

@@ -13,6 +13,7 @@ import { startEmbeddedPostgres } from '../src/dev/postgres';
 import { ensureTemporalCli } from '../src/dev/temporal-cli';
 import { DevServer, startTemporalDevServer } from '../src/dev/temporal-dev-server';
 import { installRuntime } from '../src/temporal-connection';
+import { serviceNode } from '../src/dev/node-runtime';
 import { freePort } from '../src/dev/ports';
 import { processTree } from './proc';
 
@@ -56,12 +57,13 @@ export async function startSystem(mode: TemporalMode, log: (line: string) => voi
   const appLog = fs.openSync(path.join(dir, 'app.log'), 'a');
   // BENCH_PROFILE=1: a V8 CPU profile of the API+worker process, written to BENCH_PROFILE_DIR when it stops.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR ?? path.join(ROOT, '.bench-profiles')}`] : [];
-  const app = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
+  const app = spawn(process.execPath, [...profile, ...serviceNode.flags, '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     stdio: ['ignore', appLog, appLog],
     env: {
       ...process.env,
       NODE_ENV: 'development',
+      ...serviceNode.env,
       DATA_DIR: path.join(dir, 'app'),
       PORT: String(port),
       DATABASE_URL: pg.url('ckw_bench'),

@@ -4,6 +4,7 @@ import { buildRequest, redactUrl } from '../destinations';
 import { toEventPayload } from '../services/event-payload';
 import { sendWebhookRequest, sharedAgents } from '../delivery/http-sender';
 import { attemptOutcomeSignal, webhookHealthWorkflowId } from '../workflows/messages';
+import { waitBeforeRetry } from '../workflows/schedule';
 import { webhookHealthWorkflow } from '../workflows/health';
 import { deliveryAttempts, deliveryAttemptSeconds } from '../metrics';
 import type { ActivityDeps } from '.';
@@ -64,7 +65,7 @@ type Outcome = { succeeded: boolean; response_status: number | null; error: stri
 
 function outcomeOf(attempt: Outcome, input: AttemptInput): AttemptOutcome {
   if (attempt.succeeded) return { result: 'succeeded', deliveryStatus: 'succeeded', status: attempt.response_status, error: null, nextDelayMs: null };
-  const nextDelayMs = input.trigger === 'manual' || input.retryDelayMs === null ? null : Math.max(input.retryDelayMs, attempt.retry_after_ms ?? 0);
+  const nextDelayMs = input.trigger === 'manual' || input.retryDelayMs === null ? null : waitBeforeRetry(input.retryDelayMs, attempt.retry_after_ms);
   const last = input.trigger === 'scheduled' && input.retryDelayMs === null;
   return { result: 'failed', deliveryStatus: last ? 'failed' : 'retrying', status: attempt.response_status, error: attempt.error, nextDelayMs };
 }

@@ -12,6 +12,7 @@ import { createDb, migrateLatest } from '../db/knex';
 import { SecretBox } from '../domain/secret-box';
 import { DEV_DATABASE } from '../runtime';
 import { ensureDevCredentials } from './credentials';
+import { serviceNode } from './node-runtime';
 import { freePort } from './ports';
 import { startEmbeddedPostgres } from './postgres';
 import { ManagedProcess, startProcess, tail } from './processes';
@@ -149,7 +150,7 @@ export async function startCluster(config: Config, log: Log, stops = new Stops(l
     delete baseEnv.TEMPORAL_API_KEY;
     delete baseEnv.TEMPORAL_TLS;
     const node = (script: string, name: string, env: NodeJS.ProcessEnv) =>
-      startProcess({ name, command: process.execPath, args: ['--import', 'tsx', path.join(ROOT, script)], cwd: ROOT, env, logFile: path.join(logDir, `${name}.log`) });
+      startProcess({ name, command: process.execPath, args: [...serviceNode.flags, '--import', 'tsx', path.join(ROOT, script)], cwd: ROOT, env: { ...env, ...serviceNode.env }, logFile: path.join(logDir, `${name}.log`) });
 
     const workers: ClusterNode[] = [];
     for (let i = 1; i <= CLUSTER_WORKERS; i++) {

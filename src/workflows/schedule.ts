@@ -8,3 +8,14 @@ export const SCHEDULED_ATTEMPTS = RETRY_DELAYS_MS.length + 1;
 export function retryDelayAfter(index: number): number | null {
   return index < RETRY_DELAYS_MS.length ? RETRY_DELAYS_MS[index] : null;
 }
+
+/** The longest a receiver's Retry-After can stretch one wait: the schedule's own longest step. */
+export const MAX_RETRY_AFTER_MS = RETRY_DELAYS_MS[RETRY_DELAYS_MS.length - 1];
+
+/**
+ * The wait after a failed scheduled attempt: the schedule's step, or the receiver's Retry-After when that is
+ * longer, capped at 12 h so a receiver cannot park a delivery for longer than the schedule's last step.
+ */
+export function waitBeforeRetry(stepMs: number, retryAfterMs: number | null): number {
+  return Math.max(stepMs, Math.min(retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
+}
