@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     await explain(db, `Delivery Log, first page of the busy webhook (${(ROWS / 5).toLocaleString('en')} deliveries)`, (trx) => deliveriesStore.listForWebhook(trx, HOT, {}, 51));
     await explain(db, 'Delivery Log, status=failed (1 %)', (trx) => deliveriesStore.listForWebhook(trx, HOT, { status: 'failed' }, 51));
     await explain(db, 'Delivery Log, event=vault.deleted', (trx) => deliveriesStore.listForWebhook(trx, HOT, { eventType: 'vault.deleted' }, 51));
-    await explain(db, `Delivery Log, cursor ${Math.floor(ROWS / 10).toLocaleString('en')} rows deep`, (trx) => deliveriesStore.listForWebhook(trx, HOT, {}, 51, { createdAt: deep.created_at, id: deep.id }));
+    await explain(db, `Delivery Log, cursor ${Math.floor(ROWS / 10).toLocaleString('en')} rows deep`, (trx) => deliveriesStore.listForWebhook(trx, HOT, {}, 51, { createdAt: deep.created_at.toISOString(), id: deep.id }));
     await explain(db, 'Delivery Log, status=failed on a typical webhook', (trx) => deliveriesStore.listForWebhook(trx, 'wh_17', { status: 'failed' }, 51));
     await explain(db, "Open deliveries of the busy webhook (delete/disable)", (trx) => deliveriesStore.listOpenIdsForWebhook(trx, HOT));
     await explain(db, "An event's deliveries", (trx) => deliveriesStore.listIdsForEvent(trx, 'org_x', 'evt_12345'));

@@ -91,6 +91,27 @@ describe('ping life cycle', () => {
 });
 
 describe('webhook management', () => {
+  it('pages without skipping rows created within the same millisecond (the cursor keeps microseconds)', async () => {
+    const other = await stack.createOrg('Same millisecond');
+    const r = await receiver();
+    const made: string[] = [];
+    for (const n of [1, 2, 3]) made.push((await createWebhook(`${r.url}/ms${n}`, {}, other.apiKey)).id);
+    // PostgreSQL keeps microseconds; a burst writes rows this close together.
+    for (const [i, id] of made.entries()) {
+      await stack.db.raw(`UPDATE webhooks SET created_at = '2026-01-01T00:00:00.123Z'::timestamptz + make_interval(secs => ?) WHERE id = ?`, [(i + 1) / 1e6, id]);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 5; pages++) {
+      const res = await stack.api('GET', `/v1/webhooks?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, other.apiKey);
+      expect(res.status).toBe(200);
+      seen.push(...res.body.data.map((w: { id: string }) => w.id));
+      cursor = res.body.nextCursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual([...made].reverse());
+  });
+
   it('lists newest first with cursor pagination, and reads one; no secret in any GET', async () => {
     const other = await stack.createOrg('Lister');
     const r = await receiver();

@@ -9,6 +9,7 @@ import { ConflictError, NotFoundError } from '../errors';
 import { deliveryWorkflowId } from '../workflows/messages';
 import { DeliveryWorkflows } from './delivery-workflows';
 import { toEventPayload } from './event-payload';
+import type { KeysetPosition } from '../db/keyset';
 
 export interface DeliveryDetail {
   delivery: DeliveryRow;
@@ -33,7 +34,7 @@ export class DeliveryService {
     return `${this.temporalUi.baseUrl}/namespaces/${encodeURIComponent(this.temporalUi.namespace)}/workflows/${encodeURIComponent(deliveryWorkflowId(deliveryId))}`;
   }
 
-  async listForWebhook(organizationId: string, webhookId: string, filter: DeliveryFilter, limit: number, after?: { createdAt: Date; id: string }) {
+  async listForWebhook(organizationId: string, webhookId: string, filter: DeliveryFilter, limit: number, after?: KeysetPosition) {
     if (!(await webhooksStore.get(this.db, organizationId, webhookId))) throw new NotFoundError('Webhook');
     return deliveriesStore.listForWebhook(this.db, webhookId, filter, limit, after);
   }

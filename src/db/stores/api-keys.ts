@@ -1,5 +1,6 @@
 import type { Db } from '../knex';
 import type { TokenKind } from '../../domain/tokens';
+import { KeysetPosition, newestFirst } from '../keyset';
 
 export interface ApiKeyRow {
   id: string;
@@ -18,10 +19,9 @@ export const apiKeysStore = {
     return created;
   },
   /** An organization's keys, newest first, after the cursor (revoked ones included, for the record). */
-  async listForOrganization(db: Db, organizationId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<ApiKeyRow[]> {
+  async listForOrganization(db: Db, organizationId: string, limit: number, after?: KeysetPosition): Promise<ApiKeyRow[]> {
     const q = db<ApiKeyRow>('api_keys').where({ organization_id: organizationId });
-    if (after) q.andWhereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
-    return q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit);
+    return newestFirst(db, q, limit, after);
   },
   async get(db: Db, id: string): Promise<ApiKeyRow | undefined> {
     return db<ApiKeyRow>('api_keys').where({ id }).first();

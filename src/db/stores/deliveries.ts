@@ -1,4 +1,5 @@
 import type { Db } from '../knex';
+import { KeysetPosition, newestFirst } from '../keyset';
 
 /** `skipped`: the event matched while the webhook was inactive or disabled; kept (no request) for a recovery. */
 export type DeliveryStatus = 'pending' | 'retrying' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
@@ -42,12 +43,11 @@ export const deliveriesStore = {
     return rows.map((r) => r.id);
   },
   /** The Delivery Log: newest first, cursor on (created_at, id). */
-  async listForWebhook(db: Db, webhookId: string, filter: DeliveryFilter, limit: number, after?: { createdAt: Date; id: string }): Promise<DeliveryRow[]> {
+  async listForWebhook(db: Db, webhookId: string, filter: DeliveryFilter, limit: number, after?: KeysetPosition): Promise<DeliveryRow[]> {
     const q = db<DeliveryRow>('deliveries').where({ webhook_id: webhookId });
     if (filter.status) q.where({ status: filter.status });
     if (filter.eventType) q.where({ event_type: filter.eventType });
-    if (after) q.whereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
-    return q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit);
+    return newestFirst(db, q, limit, after);
   },
   async update(db: Db, id: string, changes: Partial<DeliveryRow>): Promise<DeliveryRow | undefined> {
     const [row] = await db('deliveries').where({ id }).update({ ...changes, updated_at: db.fn.now() }).returning('*');

@@ -1,4 +1,5 @@
 import type { Db } from '../knex';
+import { KeysetPosition, newestFirst } from '../keyset';
 
 export type Destination = 'generic' | 'slack' | 'discord';
 export type WebhookStatus = 'pending' | 'active' | 'inactive' | 'disabled';
@@ -68,10 +69,9 @@ export const webhooksStore = {
   },
 
   /** Newest first; the cursor is the last row's (created_at, id). */
-  async list(db: Db, organizationId: string, limit: number, after?: { createdAt: Date; id: string }): Promise<WebhookRow[]> {
+  async list(db: Db, organizationId: string, limit: number, after?: KeysetPosition): Promise<WebhookRow[]> {
     const q = live(db).where({ organization_id: organizationId });
-    if (after) q.whereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
-    return q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit);
+    return newestFirst(db, q, limit, after);
   },
 
   /**
