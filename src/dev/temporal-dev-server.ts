@@ -32,6 +32,13 @@ export async function waitForPort(port: number, deadlineMs: number, child?: Chil
  */
 export const DURABLE_SQLITE_PRAGMAS = ['journal_mode=WAL', 'synchronous=NORMAL', 'cache_size=-65536', 'temp_store=MEMORY', 'mmap_size=268435456'];
 
+/**
+ * Dynamic config for the single-process dev server. One task-queue partition instead of four: with one matching
+ * host, four partitions only split the queue so polls and tasks are forwarded between partitions, costing server
+ * CPU and missed sync matches on every task (measured in docs/performance.md). A multi-host cluster keeps its own.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG = ['matching.numTaskqueueReadPartitions=1', 'matching.numTaskqueueWritePartitions=1'];
+
 /** Runs `temporal server start-dev` on loopback with our search attributes registered. */
 export async function startTemporalDevServer(options: {
   cliPath: string;
@@ -41,6 +48,8 @@ export async function startTemporalDevServer(options: {
   dbFile?: string;
   /** Override the pragmas (the bench compares configurations). */
   sqlitePragmas?: string[];
+  /** Override the dynamic config (KEY=JSON_VALUE); DEV_SERVER_DYNAMIC_CONFIG by default. */
+  dynamicConfig?: string[];
   namespace?: string;
   log?: (line: string) => void;
 }): Promise<DevServer> {
@@ -51,6 +60,7 @@ export async function startTemporalDevServer(options: {
     args.push('--db-filename', options.dbFile);
     for (const pragma of options.sqlitePragmas ?? DURABLE_SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
   }
+  for (const value of options.dynamicConfig ?? DEV_SERVER_DYNAMIC_CONFIG) args.push('--dynamic-config-value', value);
   for (const key of SEARCH_ATTRIBUTE_KEYS) args.push('--search-attribute', `${key.name}=Keyword`);
 
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
