@@ -9,6 +9,7 @@ import {
   stopDeliverySignal,
   webhookHealthWorkflowId,
 } from '../workflows/messages';
+import { withinDeadline } from './start-deadline';
 
 /** Starting and steering delivery and health workflows: the one place that knows their ids and options. */
 export interface StartOptions {
@@ -57,8 +58,7 @@ export class DeliveryWorkflows {
         requestEagerStart: this.startOptions.eagerStart,
       });
     try {
-      const { deadlineMs } = this.startOptions;
-      await (deadlineMs ? this.client.connection.withDeadline(Date.now() + deadlineMs, start) : start());
+      await withinDeadline(this.client, this.startOptions.deadlineMs, start);
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }

@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import { fanoutWorkflow } from '../workflows/fanout';
 import { fanoutWorkflowId, searchAttributes } from '../workflows/messages';
 import { DeliveryWorkflows, StartOptions } from './delivery-workflows';
+import { withinDeadline } from './start-deadline';
 
 /** Which part failed when a dispatch did not go through: the log names it, since the fixes differ. */
 export class DispatchError extends Error {
@@ -130,8 +131,7 @@ export class EventDispatcher {
       });
     await on('Temporal', async () => {
       try {
-        const { deadlineMs } = this.startOptions;
-        await (deadlineMs ? this.client.connection.withDeadline(Date.now() + deadlineMs, start) : start());
+        await withinDeadline(this.client, this.startOptions.deadlineMs, start);
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       }
