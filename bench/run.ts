@@ -19,6 +19,7 @@ import { secretCreatedData } from './payload';
 import { BenchReceiver } from './receiver';
 import { serviceNode } from '../src/dev/node-runtime';
 import { startSystem, System, TemporalMode } from './system';
+import { runScript } from '../src/dev/run-script';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const log = (line: string) => console.log(line);
@@ -181,9 +182,9 @@ async function ourDeliveries(sys: System, receiver: BenchReceiver, o: { events: 
   };
 }
 
-/** Lifetime peaks (VmHWM): the API+worker's includes bundling the workflow code at start-up. */
-function lifetimePeakRss(sys: System) {
-  return { app: round(memoryMiB(sys.pids.app).peak), temporal: round(memoryMiB(sys.pids.temporal).peak), postgres: round(memoryMiB(sys.pids.postgres).peak) };
+/** Each process's RSS now, or its lifetime peak (VmHWM: the API+worker's includes bundling the workflow code at start-up). */
+function rssByProcess(sys: System, which: 'rss' | 'peak') {
+  return { app: round(memoryMiB(sys.pids.app)[which]), temporal: round(memoryMiB(sys.pids.temporal)[which]), postgres: round(memoryMiB(sys.pids.postgres)[which]) };
 }
 
 // ---- scenarios
@@ -223,7 +224,7 @@ async function burst(sys: System, receiver: BenchReceiver): Promise<Result> {
     ours: oursSummary,
     floor,
     raw,
-    lifetimePeakRssMiBByProcess: lifetimePeakRss(sys),
+    lifetimePeakRssMiBByProcess: rssByProcess(sys, 'peak'),
   };
 }
 
@@ -293,11 +294,11 @@ async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
   const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: [sys.pids.app] });
   const rss = new RssSampler(sys.pids.app);
   const ingestResult = await ingest(sys, events, { concurrency: env('BENCH_CONCURRENCY', 10), prefix: 'parked' });
-  const attempted = (event: string) => new Set(receiver.arrivals.slice(from).filter((a) => a.event === event).map((a) => a.deliveryId)).size;
-  await waitWithProgress('first attempts (503, parked for 2 h)', () => attempted('secret.created'), parkedCount, Math.max(600_000, count * 60), log);
+  const attempted = () => new Set(deliveriesSince(receiver, from).map((a) => a.deliveryId)).size;
+  await waitWithProgress('first attempts (503, parked for 2 h)', attempted, parkedCount, Math.max(600_000, count * 60), log);
   const cpu = window.end(parkedCount);
   const parkedAfterSeconds = round((Date.now() - started) / 1000);
-  const rssWhileParked = { app: round(memoryMiB(sys.pids.app).rss), temporal: round(memoryMiB(sys.pids.temporal).rss), postgres: round(memoryMiB(sys.pids.postgres).rss) };
+  const rssWhileParked = rssByProcess(sys, 'rss');
 
   // The API while they wait: the Delivery Log and the webhook list, sequentially.
   const apiLatencies: number[] = [];
@@ -316,7 +317,12 @@ async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
   await ingest(sys, sampleSize, { concurrency: 10, prefix: 'timer', event: 'secret.updated' });
   const attemptsAt = () => {
     const out = new Map<string, number[]>();
-    for (const a of receiver.arrivals.slice(sampleFrom)) if (a.event === 'secret.updated') out.set(a.deliveryId!, [...(out.get(a.deliveryId!) ?? []), a.at]);
+    for (const a of receiver.arrivals.slice(sampleFrom)) {
+      if (a.event !== 'secret.updated') continue;
+      const at = out.get(a.deliveryId!) ?? [];
+      at.push(a.at);
+      out.set(a.deliveryId!, at);
+    }
     return out;
   };
   const retried = () => [...attemptsAt().values()].filter((at) => at.length >= 2).length;
@@ -378,10 +384,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+runScript(main, { brief: true });

@@ -18,6 +18,7 @@ import { ChaosStack } from '../test/chaos/stack';
 import { runScenario, ScenarioResult } from '../test/chaos/scenario';
 import { SCENARIOS } from '../test/chaos/scenarios';
 import { markdownTable, scenarioBlock } from '../test/chaos/report';
+import { runScript } from '../src/dev/run-script';
 
 const BUDGET_MINUTES = { full: 15, short: 4 };
 
@@ -105,10 +106,4 @@ function emptyResult(name: string, title: string): ScenarioResult {
   };
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runScript(main);

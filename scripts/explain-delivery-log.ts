@@ -16,6 +16,7 @@ import { deliveriesStore } from '../src/db/stores/deliveries';
 import { eventsStore } from '../src/db/stores/events';
 import { pruneDeliveryLog } from '../src/services/log-retention';
 import { freePort } from '../test/support/free-port';
+import { runScript } from '../src/dev/run-script';
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
 const DAY = 24 * 60 * 60 * 1000;
@@ -134,10 +135,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runScript(main);

@@ -14,6 +14,7 @@ import { createDb } from '../src/db/knex';
 import { SecretBox } from '../src/domain/secret-box';
 import { prebuiltWorkflowBundlePath } from '../src/workflow-bundle-file';
 import { installRuntime } from '../src/temporal-connection';
+import { runScript } from '../src/dev/run-script';
 
 const ROOT = path.resolve(__dirname, '..');
 const RUNS = 3;
@@ -88,10 +89,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runScript(main);

@@ -17,6 +17,7 @@ import { createStack, secretCreatedData, Stack } from '../test/support/stack';
 import { waitFor } from '../test/support/wait';
 import { deliveryLogRetentionWorkflow } from '../src/workflows/retention';
 import { AttemptOutcomeSignal, attemptOutcomeSignal, deliveryWorkflowId, fanoutWorkflowId, webhookHealthWorkflowId } from '../src/workflows/messages';
+import { runScript } from '../src/dev/run-script';
 
 type History = proto.api.history.v1.IHistory;
 const OUT = path.resolve(__dirname, '../test/histories');
@@ -206,10 +207,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runScript(main);

@@ -27,6 +27,9 @@ import type { ActivityDeps } from './activities';
 
 export const DEV_DATABASE = 'cloudkeep_webhooks';
 
+/** Running from dist/, where `npm run build` left the workflow bundle beside the entry points. */
+const hasPrebuiltWorkflowBundle = () => fs.existsSync(prebuiltWorkflowBundlePath());
+
 /** The secret-encryption key: from the environment, or in development a key generated once under .data/. */
 export function loadSecretBox(config: Config): SecretBox {
   if (config.secretEncryptionKey) return new SecretBox(config.secretEncryptionKey);
@@ -107,7 +110,7 @@ export async function startWorker(o: RuntimeParts & { connection: NativeConnecti
     taskQueue: config.temporal.taskQueue,
     deps: activityDeps({ db, temporal, config, secretBox, mailer, logger, eagerStart: true }),
     // `npm run build`'s bundle when running from dist/, else one built from source in a child process and cached.
-    workflowBundle: { codePath: fs.existsSync(prebuiltWorkflowBundlePath()) ? prebuiltWorkflowBundlePath() : ensureWorkflowBundle(path.join(config.dataDir, 'cache')) },
+    workflowBundle: { codePath: hasPrebuiltWorkflowBundle() ? prebuiltWorkflowBundlePath() : ensureWorkflowBundle(path.join(config.dataDir, 'cache')) },
   });
   const running = worker.run();
   // Deliveries matter more than pruning: a schedule Temporal refuses is logged loudly, and the worker carries on.
@@ -149,7 +152,7 @@ export async function runStandalone(role: 'worker' | 'api'): Promise<void> {
   if (role === 'worker') {
     const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
     closers.push(await startWorker({ db, temporal, config, secretBox, logger, services, mailer, connection }));
-    const workflowCode = fs.existsSync(prebuiltWorkflowBundlePath()) ? 'prebuilt bundle' : 'bundled from source (cached)';
+    const workflowCode = hasPrebuiltWorkflowBundle() ? 'prebuilt bundle' : 'bundled from source (cached)';
     logger.info({ taskQueue: config.temporal.taskQueue, workflowCode }, 'worker running');
   } else {
     const drain = new Drain();

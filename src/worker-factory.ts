@@ -1,15 +1,13 @@
-import fs from 'node:fs';
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { ActivityDeps, createActivities } from './activities';
-import { prebuiltWorkflowBundlePath } from './workflow-bundle-file';
 
 export interface WorkerSetup {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
-  /** A prebuilt workflow bundle (tests share one); otherwise the workflows are bundled from source. */
-  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The workflow code, bundled ahead (`npm run build`'s, the cached one, or the tests' shared bundle). */
+  workflowBundle: WorkerOptions['workflowBundle'];
   /** Workflows kept in memory between tasks (the SDK's sticky cache); 0 replays every task from history. */
   maxCachedWorkflows?: number;
 }
@@ -32,18 +30,11 @@ export function createWorker(setup: WorkerSetup): Promise<Worker> {
     connection: setup.connection,
     namespace: setup.namespace,
     taskQueue: setup.taskQueue,
-    ...workflowCode(setup),
+    workflowBundle: setup.workflowBundle,
     activities: createActivities(setup.deps),
     ...WORKER_TUNING,
     // On shutdown (SIGTERM), attempts in flight finish and are logged: longer than the 10 s attempt timeout.
     shutdownGraceTime: '15 seconds',
     ...(setup.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: setup.maxCachedWorkflows } : {}),
   });
-}
-
-/** The bundle given, else the one `npm run build` wrote beside this file (dist/), else bundled from source. */
-function workflowCode(setup: WorkerSetup): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
-  if (setup.workflowBundle) return { workflowBundle: setup.workflowBundle };
-  const prebuilt = prebuiltWorkflowBundlePath();
-  return fs.existsSync(prebuilt) ? { workflowBundle: { codePath: prebuilt } } : { workflowsPath: require.resolve('./workflows') };
 }

@@ -48,8 +48,6 @@ export async function startTemporalDevServer(options: {
   dbFile?: string;
   /** Override the pragmas (the bench compares configurations). */
   sqlitePragmas?: string[];
-  /** Override the dynamic config (KEY=JSON_VALUE); DEV_SERVER_DYNAMIC_CONFIG by default. */
-  dynamicConfig?: string[];
   namespace?: string;
   log?: (line: string) => void;
 }): Promise<DevServer> {
@@ -60,7 +58,7 @@ export async function startTemporalDevServer(options: {
     args.push('--db-filename', options.dbFile);
     for (const pragma of options.sqlitePragmas ?? DURABLE_SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
   }
-  for (const value of options.dynamicConfig ?? DEV_SERVER_DYNAMIC_CONFIG) args.push('--dynamic-config-value', value);
+  for (const value of DEV_SERVER_DYNAMIC_CONFIG) args.push('--dynamic-config-value', value);
   for (const key of SEARCH_ATTRIBUTE_KEYS) args.push('--search-attribute', `${key.name}=Keyword`);
 
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });

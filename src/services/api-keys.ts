@@ -1,13 +1,13 @@
 import type { Knex } from 'knex';
 import { ApiKeyRow, apiKeysStore } from '../db/stores/api-keys';
 import { ConflictError, NotFoundError } from '../errors';
-import type { KeysetPosition } from '../db/keyset';
+import type { Keyed, KeysetPosition } from '../db/keyset';
 
 /** Listing and revoking an organization's API keys and service tokens. Tokens and their hashes never leave here. */
 export class ApiKeyService {
   constructor(private readonly db: Knex) {}
 
-  list(organizationId: string, limit: number, after?: KeysetPosition): Promise<ApiKeyRow[]> {
+  list(organizationId: string, limit: number, after?: KeysetPosition): Promise<Keyed<ApiKeyRow>[]> {
     return apiKeysStore.listForOrganization(this.db, organizationId, limit, after);
   }
 

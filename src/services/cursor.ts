@@ -2,8 +2,8 @@ import type { KeysetPosition } from '../db/keyset';
 import { ValidationError } from '../errors';
 
 /** Opaque keyset cursor over (created_at, id), newest first; created_at keeps PostgreSQL's microseconds. */
-export function encodeCursor(row: { created_at: Date; cursor_at?: string; id: string }): string {
-  return Buffer.from(JSON.stringify([row.cursor_at ?? row.created_at.toISOString(), row.id])).toString('base64url');
+export function encodeCursor(row: { cursor_at: string; id: string }): string {
+  return Buffer.from(JSON.stringify([row.cursor_at, row.id])).toString('base64url');
 }
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
@@ -19,7 +19,7 @@ export function decodeCursor(cursor: string | undefined): KeysetPosition | undef
   }
 }
 
-export function page<T extends { created_at: Date; cursor_at?: string; id: string }>(rows: T[], limit: number): { rows: T[]; nextCursor: string | null } {
+export function page<T extends { cursor_at: string; id: string }>(rows: T[], limit: number): { rows: T[]; nextCursor: string | null } {
   const more = rows.length > limit;
   const kept = more ? rows.slice(0, limit) : rows;
   return { rows: kept, nextCursor: more ? encodeCursor(kept[kept.length - 1]) : null };

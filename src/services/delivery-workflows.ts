@@ -1,4 +1,4 @@
-import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { deliveryWorkflow } from '../workflows/delivery';
 import { webhookHealthWorkflow } from '../workflows/health';
 import {
@@ -9,7 +9,7 @@ import {
   stopDeliverySignal,
   webhookHealthWorkflowId,
 } from '../workflows/messages';
-import { withinDeadline } from './start-deadline';
+import { startOnce } from './start-deadline';
 
 /** Starting and steering delivery and health workflows: the one place that knows their ids and options. */
 export interface StartOptions {
@@ -57,11 +57,7 @@ export class DeliveryWorkflows {
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         requestEagerStart: this.startOptions.eagerStart,
       });
-    try {
-      await withinDeadline(this.client, this.startOptions.deadlineMs, start);
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
+    await startOnce(this.client, this.startOptions.deadlineMs, start);
   }
 
   /** Attempts at once if the delivery is waiting in back-off; starts a new run if it has finished. */
@@ -86,16 +82,14 @@ export class DeliveryWorkflows {
   }
 
   async startHealth(webhookId: string): Promise<void> {
-    try {
-      await this.client.workflow.start(webhookHealthWorkflow, {
+    await startOnce(this.client, undefined, () =>
+      this.client.workflow.start(webhookHealthWorkflow, {
         workflowId: webhookHealthWorkflowId(webhookId),
         taskQueue: this.taskQueue,
         args: [{ webhookId }],
         typedSearchAttributes: [{ key: searchAttributes.webhookId, value: webhookId }],
         staticSummary: `Health of webhook ${webhookId}: disables it after 3 consecutive failure days`,
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
+      }),
+    );
   }
 }

@@ -1,4 +1,4 @@
-import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { eventsStore } from '../db/stores/events';
 import { vaultIdOf } from '../domain/events';
@@ -6,7 +6,7 @@ import type { Logger } from '../logger';
 import { fanoutWorkflow } from '../workflows/fanout';
 import { fanoutWorkflowId, searchAttributes } from '../workflows/messages';
 import { DeliveryWorkflows, StartOptions } from './delivery-workflows';
-import { withinDeadline } from './start-deadline';
+import { startOnce } from './start-deadline';
 
 /** Which part failed when a dispatch did not go through: the log names it, since the fixes differ. */
 export class DispatchError extends Error {
@@ -129,13 +129,7 @@ export class EventDispatcher {
         typedSearchAttributes: [{ key: searchAttributes.eventType, value: eventType }],
         staticSummary: `Fan-out of ${eventType} ${eventId}`,
       });
-    await on('Temporal', async () => {
-      try {
-        await withinDeadline(this.client, this.startOptions.deadlineMs, start);
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      }
-    });
+    await on('Temporal', () => startOnce(this.client, this.startOptions.deadlineMs, start));
     await on('PostgreSQL', () => eventsStore.markDispatched(this.db, organizationId, eventId));
   }
 

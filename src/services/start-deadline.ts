@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 
 /** A start that had no answer from Temporal within its deadline; the sweep dispatches the event again later. */
 export class StartDeadlineError extends Error {
@@ -22,4 +22,13 @@ export function withinDeadline<T>(client: Client, deadlineMs: number | undefined
   });
   // The race also handles a late rejection of `running`: nothing is left unhandled.
   return Promise.race([running, expired]).finally(() => clearTimeout(timer));
+}
+
+/** Starts a workflow within the deadline; a workflow id already started is no error (starts are idempotent). */
+export async function startOnce(client: Client, deadlineMs: number | undefined, start: () => Promise<unknown>): Promise<void> {
+  try {
+    await withinDeadline(client, deadlineMs, start);
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
 }

@@ -16,7 +16,7 @@ import { WebhookHealth, webhookDeletedSignal, webhookEnabledSignal, webhookHealt
 import { webhookHealthWorkflow } from '../workflows/health';
 import { DeliveryWorkflows } from './delivery-workflows';
 import type { EventDispatcher } from './dispatcher';
-import type { KeysetPosition } from '../db/keyset';
+import type { Keyed, KeysetPosition } from '../db/keyset';
 
 export interface CreateWebhookInput {
   url: string;
@@ -125,7 +125,7 @@ export class WebhookService {
     return { webhook, secret, pingDeliveryId: ping.deliveryId };
   }
 
-  async list(organizationId: string, limit: number, after?: KeysetPosition): Promise<WebhookRow[]> {
+  async list(organizationId: string, limit: number, after?: KeysetPosition): Promise<Keyed<WebhookRow>[]> {
     return webhooksStore.list(this.deps.db, organizationId, limit, after);
   }
 

@@ -1,6 +1,6 @@
 import type { Db } from '../knex';
 import type { TokenKind } from '../../domain/tokens';
-import { KeysetPosition, newestFirst } from '../keyset';
+import { Keyed, KeysetPosition, newestFirst } from '../keyset';
 
 export interface ApiKeyRow {
   id: string;
@@ -19,7 +19,7 @@ export const apiKeysStore = {
     return created;
   },
   /** An organization's keys, newest first, after the cursor (revoked ones included, for the record). */
-  async listForOrganization(db: Db, organizationId: string, limit: number, after?: KeysetPosition): Promise<ApiKeyRow[]> {
+  async listForOrganization(db: Db, organizationId: string, limit: number, after?: KeysetPosition): Promise<Keyed<ApiKeyRow>[]> {
     const q = db<ApiKeyRow>('api_keys').where({ organization_id: organizationId });
     return newestFirst(db, q, limit, after);
   },

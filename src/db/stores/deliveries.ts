@@ -1,5 +1,5 @@
 import type { Db } from '../knex';
-import { KeysetPosition, newestFirst } from '../keyset';
+import { Keyed, KeysetPosition, newestFirst } from '../keyset';
 
 /** `skipped`: the event matched while the webhook was inactive or disabled; kept (no request) for a recovery. */
 export type DeliveryStatus = 'pending' | 'retrying' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
@@ -43,7 +43,7 @@ export const deliveriesStore = {
     return rows.map((r) => r.id);
   },
   /** The Delivery Log: newest first, cursor on (created_at, id). */
-  async listForWebhook(db: Db, webhookId: string, filter: DeliveryFilter, limit: number, after?: KeysetPosition): Promise<DeliveryRow[]> {
+  async listForWebhook(db: Db, webhookId: string, filter: DeliveryFilter, limit: number, after?: KeysetPosition): Promise<Keyed<DeliveryRow>[]> {
     const q = db<DeliveryRow>('deliveries').where({ webhook_id: webhookId });
     if (filter.status) q.where({ status: filter.status });
     if (filter.eventType) q.where({ event_type: filter.eventType });

@@ -57,6 +57,34 @@ export interface RecordedOutcome {
 
 const FINISHED: DeliveryStatus[] = ['succeeded', 'failed', 'cancelled'];
 
+// The delivery's new status: a success decides it; a failed manual attempt leaves a finished delivery as it was.
+const NEW_STATUS = `(CASE WHEN ?::boolean THEN 'succeeded' WHEN ?::boolean AND status IN (${FINISHED.map(() => '?').join(',')}) THEN status ELSE ?::text END)`;
+const TO_ACTIVE = `(deleted_at IS NULL AND ?::boolean AND status IN ('pending', 'inactive'))`;
+const TO_INACTIVE = `(deleted_at IS NULL AND ?::boolean AND status = 'pending')`;
+/** `complete`'s one statement, built once (its text depends on nothing but the constants above). */
+const COMPLETE_SQL = `WITH a AS (
+         UPDATE delivery_attempts SET response_status = ?, response_body = ?, duration_ms = ?, error = ?, succeeded = ?, retry_after_ms = ?
+          WHERE id = ? RETURNING id
+       ), d AS (
+         UPDATE deliveries SET
+           status = ${NEW_STATUS},
+           attempt_count = attempt_count + 1,
+           last_response_status = ?, last_error = ?,
+           next_attempt_at = CASE WHEN ${NEW_STATUS} = 'retrying' THEN ?::timestamptz ELSE NULL END,
+           completed_at = CASE WHEN ${NEW_STATUS} IN ('succeeded', 'failed') THEN ?::timestamptz ELSE NULL END,
+           updated_at = now()
+          WHERE id = ? RETURNING id
+       )
+       UPDATE webhooks SET
+         status = CASE WHEN ${TO_ACTIVE} THEN 'active' WHEN ${TO_INACTIVE} THEN 'inactive' ELSE status END,
+         status_reason = CASE WHEN ${TO_ACTIVE} THEN NULL WHEN ${TO_INACTIVE} THEN ? ELSE status_reason END,
+         status_changed_at = CASE WHEN ${TO_ACTIVE} OR ${TO_INACTIVE} THEN now() ELSE status_changed_at END,
+         updated_at = CASE WHEN ${TO_ACTIVE} OR ${TO_INACTIVE} THEN now() ELSE updated_at END,
+         last_success_at = CASE WHEN ?::boolean THEN greatest(coalesce(last_success_at, ?::timestamptz), ?::timestamptz) ELSE last_success_at END,
+         last_failure_at = CASE WHEN ?::boolean THEN last_failure_at ELSE greatest(coalesce(last_failure_at, ?::timestamptz), ?::timestamptz) END
+        WHERE id = ?
+        RETURNING last_failure_at, last_success_at`;
+
 export const deliveryAttemptsStore = {
   async listForDelivery(db: Db, deliveryId: string): Promise<DeliveryAttemptRow[]> {
     return db<DeliveryAttemptRow>('delivery_attempts').where({ delivery_id: deliveryId }).orderBy('number');
@@ -120,34 +148,10 @@ export const deliveryAttemptsStore = {
     },
   ): Promise<RecordedOutcome> {
     const r = o.result;
-    const newStatus = `(CASE WHEN ?::boolean THEN 'succeeded' WHEN ?::boolean AND status IN (${FINISHED.map(() => '?').join(',')}) THEN status ELSE ?::text END)`;
     const statusArgs = [r.succeeded, o.manual, ...FINISHED, o.status];
-    const toActive = `(deleted_at IS NULL AND ?::boolean AND status IN ('pending', 'inactive'))`;
-    const toInactive = `(deleted_at IS NULL AND ?::boolean AND status = 'pending')`;
     const pingFailed = !r.succeeded && o.failedPingReason !== null;
     const { rows } = await db.raw(
-      `WITH a AS (
-         UPDATE delivery_attempts SET response_status = ?, response_body = ?, duration_ms = ?, error = ?, succeeded = ?, retry_after_ms = ?
-          WHERE id = ? RETURNING id
-       ), d AS (
-         UPDATE deliveries SET
-           status = ${newStatus},
-           attempt_count = attempt_count + 1,
-           last_response_status = ?, last_error = ?,
-           next_attempt_at = CASE WHEN ${newStatus} = 'retrying' THEN ?::timestamptz ELSE NULL END,
-           completed_at = CASE WHEN ${newStatus} IN ('succeeded', 'failed') THEN ?::timestamptz ELSE NULL END,
-           updated_at = now()
-          WHERE id = ? RETURNING id
-       )
-       UPDATE webhooks SET
-         status = CASE WHEN ${toActive} THEN 'active' WHEN ${toInactive} THEN 'inactive' ELSE status END,
-         status_reason = CASE WHEN ${toActive} THEN NULL WHEN ${toInactive} THEN ? ELSE status_reason END,
-         status_changed_at = CASE WHEN ${toActive} OR ${toInactive} THEN now() ELSE status_changed_at END,
-         updated_at = CASE WHEN ${toActive} OR ${toInactive} THEN now() ELSE updated_at END,
-         last_success_at = CASE WHEN ?::boolean THEN greatest(coalesce(last_success_at, ?::timestamptz), ?::timestamptz) ELSE last_success_at END,
-         last_failure_at = CASE WHEN ?::boolean THEN last_failure_at ELSE greatest(coalesce(last_failure_at, ?::timestamptz), ?::timestamptz) END
-        WHERE id = ?
-        RETURNING last_failure_at, last_success_at`,
+      COMPLETE_SQL,
       [
         r.response_status, r.response_body, r.duration_ms, r.error, r.succeeded, r.retry_after_ms, o.attemptId,
         ...statusArgs, r.response_status, r.error,

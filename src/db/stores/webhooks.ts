@@ -1,5 +1,5 @@
 import type { Db } from '../knex';
-import { KeysetPosition, newestFirst } from '../keyset';
+import { Keyed, KeysetPosition, newestFirst } from '../keyset';
 
 export type Destination = 'generic' | 'slack' | 'discord';
 export type WebhookStatus = 'pending' | 'active' | 'inactive' | 'disabled';
@@ -69,7 +69,7 @@ export const webhooksStore = {
   },
 
   /** Newest first; the cursor is the last row's (created_at, id). */
-  async list(db: Db, organizationId: string, limit: number, after?: KeysetPosition): Promise<WebhookRow[]> {
+  async list(db: Db, organizationId: string, limit: number, after?: KeysetPosition): Promise<Keyed<WebhookRow>[]> {
     const q = live(db).where({ organization_id: organizationId });
     return newestFirst(db, q, limit, after);
   },
