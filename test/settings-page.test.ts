@@ -359,6 +359,7 @@ it('runs the Add Webhook dialog by keyboard alone: focus stays inside, Escape re
   await page.keyboard.press('Escape');
   await page.waitForSelector('#secret-dialog', { state: 'hidden' });
   await focused(page, '#add-webhook');
+  await page.waitForFunction(() => document.getElementById('secret-value')!.textContent === ''); // Escape forgets it too
   const typed = await stack.db('webhooks').where({ organization_id: org.id }).whereRaw("display_url like '%/typed'").first();
   expect(typed.events).toEqual(['member.removed']);
 });

@@ -265,8 +265,11 @@
     }
     $('copy-status').textContent = 'Copied to the clipboard.';
   });
-  $('close-secret').addEventListener('click', () => closeDialog($('secret-dialog')));
-  $('secret-dialog').addEventListener('close', () => { $('secret-value').textContent = ''; });
+  function forgetSecret() { $('secret-value').textContent = ''; }
+  // Cleared before closing, not only on the close event: that event comes a task later, and the secret must be gone
+  // from the page by the time focus is back on the list. The listener covers Escape.
+  $('close-secret').addEventListener('click', () => { forgetSecret(); closeDialog($('secret-dialog')); });
+  $('secret-dialog').addEventListener('close', forgetSecret);
 
   // ---- Add / Edit
   let editing = null; // the webhook being edited, or null when adding
