@@ -33,7 +33,9 @@ export class BenchReceiver {
           key = '';
         }
       }
-      this.arrivals.push({ at, key, deliveryId: req.headers['x-cloudkeep-delivery'] as string | undefined, event: req.headers['x-cloudkeep-event'] as string | undefined, sentAt: req.headers['x-bench-sent'] ? Number(req.headers['x-bench-sent']) : undefined });
+      const arrival: Arrival = { at, key, deliveryId: req.headers['x-cloudkeep-delivery'] as string | undefined, event: req.headers['x-cloudkeep-event'] as string | undefined, sentAt: req.headers['x-bench-sent'] ? Number(req.headers['x-bench-sent']) : undefined };
+      this.arrivals.push(arrival);
+      for (const w of [...this.waiters]) if (w.match(arrival)) w.resolve(arrival);
       res.statusCode = this.status(req.url ?? '/');
       for (const [name, value] of Object.entries(this.headers(req.url ?? '/'))) res.setHeader(name, value);
       res.end('ok');
@@ -47,6 +49,27 @@ export class BenchReceiver {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
+  }
+
+  private waiters = new Set<{ match: (a: Arrival) => boolean; resolve: (a: Arrival) => void }>();
+
+  /** The next arrival that matches, within the deadline. */
+  next(match: (a: Arrival) => boolean, deadlineMs: number): Promise<Arrival> {
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        match,
+        resolve: (a: Arrival) => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve(a);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`no matching request within ${deadlineMs} ms`));
+      }, deadlineMs);
+      this.waiters.add(waiter);
+    });
   }
 
   count(filter: (a: Arrival) => boolean): number {

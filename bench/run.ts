@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- burst|steady|fanout|parked]`: the throughput instrument. Each scenario runs the system as
+ * `npm run bench [-- burst|unloaded|steady|fanout|parked]`: the throughput instrument. Each scenario runs the system as
  * `npm start` does (durable Temporal by default; BENCH_TEMPORAL=memory for the in-memory dev server) beside its
  * ceilings in the same run — raw HTTP (the same signed bytes, no Temporal) and the Temporal floor (a workflow
  * whose one local activity posts, on the same server and worker options) — and reports CPU per delivery for each
@@ -16,7 +16,7 @@ import { deliveryWorkflowId } from '../src/workflows/messages';
 import { memoryMiB } from './proc';
 import { CpuWindow, historyCost, percentile, rawHttpCeiling, round, RssSampler, waitWithProgress } from './measure';
 import { secretCreatedData } from './payload';
-import { BenchReceiver } from './receiver';
+import { Arrival, BenchReceiver } from './receiver';
 import { serviceNode } from '../src/dev/node-runtime';
 import { startSystem, System, TemporalMode } from './system';
 import { runScript } from '../src/dev/run-script';
@@ -62,6 +62,11 @@ async function createWebhooks(sys: System, receiver: BenchReceiver, count: numbe
   return ids;
 }
 
+async function ingestOne(sys: System, id: string, event = 'secret.created'): Promise<void> {
+  const res = await api(sys, 'POST', '/v1/events', sys.credentials.serviceToken, { id, event, data: secretCreatedData });
+  if (res.status !== 202) throw new Error(`ingest: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
 /** Ingests events with `concurrency` clients (or at `ratePerSecond`), noting when each was sent. */
 async function ingest(sys: System, count: number, o: { concurrency: number; ratePerSecond?: number; prefix: string; event?: string; onAccepted?: () => void }) {
   const sentAt = new Map<string, number>();
@@ -72,8 +77,7 @@ async function ingest(sys: System, count: number, o: { concurrency: number; rate
     const id = `evt_${o.prefix}${i}`;
     const t0 = performance.now();
     sentAt.set(id, Date.now());
-    const res = await api(sys, 'POST', '/v1/events', sys.credentials.serviceToken, { id, event: o.event ?? 'secret.created', data: secretCreatedData });
-    if (res.status !== 202) throw new Error(`ingest: ${res.status} ${JSON.stringify(res.body)}`);
+    await ingestOne(sys, id, o.event);
     latencies.push(performance.now() - t0);
     o.onAccepted?.();
   };
@@ -98,44 +102,89 @@ async function ingest(sys: System, count: number, o: { concurrency: number; rate
   return { sentAt, seconds, perSecond: round(count / seconds), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
 }
 
-/** The Temporal floor in its own process, on the same server: N workflows at the same concurrency. */
-async function temporalFloor(sys: System, receiver: BenchReceiver, count: number, concurrency: number) {
-  // Prebuilt, as our worker's bundle is: neither worker carries webpack in its heap.
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('./floor/workflows'), logger: quietLogger as never });
-  const bundle = path.join(sys.dir, 'floor-bundle.js');
-  fs.writeFileSync(bundle, code);
+let floorBundle: Promise<string> | null = null;
+/** The floor's workflow code, bundled once per bench run (prebuilt, as our worker's is: no webpack in its heap). */
+function floorBundlePath(sys: System): Promise<string> {
+  floorBundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('./floor/workflows'), logger: quietLogger as never }).then(({ code }) => {
+    const file = path.join(sys.dir, 'floor-bundle.js');
+    fs.writeFileSync(file, code);
+    return file;
+  });
+  return floorBundle;
+}
+
+interface FloorRun {
+  count: number;
+  seconds: number;
+  cpuSeconds: Record<string, number>;
+  latencies: number[];
+  sampleIds: string[];
+  peakRssMiB: number;
+  lifetimePeakRssMiB: number;
+}
+
+/**
+ * The Temporal floor in its own process, on the same server: `count` workflows at the same concurrency (or `paced`:
+ * one at a time, each started once the previous one has posted). Workflow ids and receiver keys start with `prefix`.
+ */
+async function floorRun(sys: System, receiver: BenchReceiver, o: { count: number; concurrency: number; prefix: string; paced?: boolean }): Promise<FloorRun> {
+  const bundle = await floorBundlePath(sys);
   const child: ChildProcess = spawn(process.execPath, [...serviceNode.flags, '--import', 'tsx', path.join(__dirname, 'floor', 'process.ts')], {
     cwd: path.resolve(__dirname, '..'),
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, ...serviceNode.env, FLOOR_BUNDLE: bundle, TEMPORAL_ADDRESS: sys.temporal.address, RECEIVER_URL: receiver.url, COUNT: String(count), CONCURRENCY: String(concurrency), TASK_QUEUE: 'bench-floor' },
+    env: {
+      ...process.env,
+      ...serviceNode.env,
+      FLOOR_BUNDLE: bundle,
+      TEMPORAL_ADDRESS: sys.temporal.address,
+      RECEIVER_URL: receiver.url,
+      COUNT: String(o.count),
+      CONCURRENCY: String(o.concurrency),
+      TASK_QUEUE: 'bench-floor',
+      KEY_PREFIX: o.prefix,
+      ...(o.paced ? { PACED: '1' } : {}),
+    },
   });
   await new Promise<void>((resolve, reject) => {
     readline.createInterface({ input: child.stdout! }).on('line', (l) => l === 'READY' && resolve());
     child.once('exit', (code) => reject(new Error(`the floor process exited (${code})`)));
   });
+  const ours = (a: Arrival) => a.key.startsWith(o.prefix);
   const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: [child.pid!] });
   const rss = new RssSampler(child.pid!);
   const before = receiver.arrivals.length;
   child.stdin!.write('go\n');
-  await waitWithProgress('Temporal floor', () => receiver.count((a) => a.key.startsWith('floor-')), count, Math.max(300_000, count * 200), log);
-  const cpu = window.end(count);
-  const latencies = receiver.arrivals.slice(before).filter((a) => a.key.startsWith('floor-')).map((a) => a.at - a.sentAt!);
-  const history = await historyCost(sys.temporalClient, ['floor-0', `floor-${Math.floor(count / 2)}`, `floor-${count - 1}`]);
-  const peakInRun = rss.stop();
-  const peak = memoryMiB(child.pid!).peak;
+  await waitWithProgress(`Temporal floor (${o.prefix}*)`, () => receiver.count(ours), o.count, Math.max(300_000, o.count * 200), log);
+  const cpu = window.end(o.count);
+  const latencies = receiver.arrivals.slice(before).filter(ours).map((a) => a.at - a.sentAt!);
+  const peakRssMiB = rss.stop();
+  const lifetimePeakRssMiB = round(memoryMiB(child.pid!).peak);
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
+  const sampleIds = [`${o.prefix}0`, `${o.prefix}${Math.floor(o.count / 2)}`, `${o.prefix}${o.count - 1}`];
+  return { count: o.count, seconds: cpu.seconds, cpuSeconds: cpu.cpuSeconds, latencies, sampleIds, peakRssMiB, lifetimePeakRssMiB };
+}
+
+/** One floor figure from its runs: rate over their summed windows, CPU over their summed items. */
+async function floorSummary(sys: System, runs: FloorRun[]) {
+  const count = runs.reduce((n, r) => n + r.count, 0);
+  const seconds = runs.reduce((n, r) => n + r.seconds, 0);
+  const cpuByProcess: Record<string, number> = {};
+  for (const r of runs) for (const [k, v] of Object.entries(r.cpuSeconds)) cpuByProcess[k] = (cpuByProcess[k] ?? 0) + v;
+  const latencies = runs.flatMap((r) => r.latencies);
+  const history = await historyCost(sys.temporalClient, runs.flatMap((r) => r.sampleIds));
   return {
-    perSecond: round(count / cpu.seconds),
+    perSecond: round(count / seconds),
+    ...(runs.length > 1 ? { perSecondByRun: runs.map((r) => round(r.count / r.seconds)) } : {}),
     p50Ms: round(percentile(latencies, 50)),
     p99Ms: round(percentile(latencies, 99)),
-    cpuMsPerDelivery: cpu.totalMs,
-    cpuMsByProcess: cpu.perItemMs,
+    cpuMsPerDelivery: round((Object.values(cpuByProcess).reduce((a, b) => a + b, 0) * 1000) / count, 2),
+    cpuMsByProcess: Object.fromEntries(Object.entries(cpuByProcess).map(([k, v]) => [k, round((v * 1000) / count, 2)])),
     historyEventsPerWorkflow: history.events,
     workflowTasksPerWorkflow: history.workflowTasks,
-    peakRssMiB: peakInRun,
-    lifetimePeakRssMiB: round(peak),
+    peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)),
+    lifetimePeakRssMiB: Math.max(...runs.map((r) => r.lifetimePeakRssMiB)),
   };
 }
 
@@ -197,11 +246,16 @@ async function burst(sys: System, receiver: BenchReceiver): Promise<Result> {
   log(`burst: ${events} events × ${webhooks} webhooks = ${deliveries} deliveries, ${concurrency} concurrent ingest clients, Temporal ${sys.mode}`);
   log('ceiling 1/2: raw HTTP');
   const raw = await rawHttpCeiling(receiver, deliveries, concurrency, log);
-  log('ceiling 2/2: the Temporal floor');
-  const floor = await temporalFloor(sys, receiver, deliveries, concurrency);
+  // The server slows as its SQLite file grows, so the floor runs in two halves around ours: neither side gets
+  // the fresher database.
+  log('ceiling 2/2: the Temporal floor, first half');
+  const floorBefore = await floorRun(sys, receiver, { count: Math.floor(deliveries / 2), concurrency, prefix: 'floor-a-' });
   log('ours');
   await createWebhooks(sys, receiver, webhooks);
   const ours = await ourDeliveries(sys, receiver, { events, webhooks, concurrency, prefix: 'burst' });
+  log('ceiling 2/2: the Temporal floor, second half');
+  const floorAfter = await floorRun(sys, receiver, { count: deliveries - Math.floor(deliveries / 2), concurrency, prefix: 'floor-b-' });
+  const floor = await floorSummary(sys, [floorBefore, floorAfter]);
   const oursSummary: Partial<typeof ours> = { ...ours };
   delete oursSummary.backlog;
   return {
@@ -225,6 +279,51 @@ async function burst(sys: System, receiver: BenchReceiver): Promise<Result> {
     floor,
     raw,
     lifetimePeakRssMiBByProcess: rssByProcess(sys, 'peak'),
+  };
+}
+
+/**
+ * Unloaded: one client, one webhook, one event at a time — each sent once the previous one has reached the
+ * receiver, so every event finds the system idle. The floor is paced the same way, and raw HTTP runs at
+ * concurrency 1.
+ */
+async function unloaded(sys: System, receiver: BenchReceiver): Promise<Result> {
+  const events = env('BENCH_EVENTS', 200);
+  log(`unloaded: ${events} events × 1 webhook, each sent once the previous one was delivered, Temporal ${sys.mode}`);
+  log('ceiling 1/2: raw HTTP');
+  const raw = await rawHttpCeiling(receiver, events, 1, log);
+  log('ceiling 2/2: the Temporal floor, paced');
+  const floor = await floorSummary(sys, [await floorRun(sys, receiver, { count: events, concurrency: 1, prefix: 'floor-paced-', paced: true })]);
+  log('ours');
+  await createWebhooks(sys, receiver, 1);
+  const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: [sys.pids.app] });
+  const e2e: number[] = [];
+  const ingestMs: number[] = [];
+  for (let i = 0; i < events; i++) {
+    const id = `evt_unloaded${i}`;
+    const arrived = receiver.next((a) => a.key === id, 30_000);
+    const t0 = Date.now();
+    await ingestOne(sys, id);
+    ingestMs.push(Date.now() - t0);
+    e2e.push((await arrived).at - t0);
+    if (i % 50 === 49) log(`  ours: ${i + 1}/${events}`);
+  }
+  const cpu = window.end(events);
+  return {
+    scenario: 'unloaded',
+    events,
+    durable: sys.mode === 'durable',
+    e2eP50Ms: round(percentile(e2e, 50)),
+    e2eP99Ms: round(percentile(e2e, 99)),
+    ingestP50Ms: round(percentile(ingestMs, 50)),
+    floorP50Ms: floor.p50Ms,
+    floorP99Ms: floor.p99Ms,
+    rawP50Ms: raw.p50Ms,
+    cpuMsPerDelivery: cpu.totalMs,
+    floorCpuMsPerDelivery: floor.cpuMsPerDelivery,
+    ours: { cpuMsByProcess: cpu.perItemMs },
+    floor,
+    raw,
   };
 }
 
@@ -349,7 +448,7 @@ async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
   };
 }
 
-const SCENARIOS: Record<string, (sys: System, receiver: BenchReceiver) => Promise<Result>> = { burst, steady, fanout, parked };
+const SCENARIOS: Record<string, (sys: System, receiver: BenchReceiver) => Promise<Result>> = { burst, unloaded, steady, fanout, parked };
 
 function printSummary(result: Result) {
   const rows: [string, unknown][] = Object.entries(result).filter(([, v]) => typeof v !== 'object' || v === null);
