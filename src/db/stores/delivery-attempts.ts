@@ -1,4 +1,5 @@
 import type { Db } from '../knex';
+import { PreparedStatement } from '../prepared';
 import type { DeliveryRow, DeliveryStatus } from './deliveries';
 import type { EventRow } from './events';
 import type { WebhookRow } from './webhooks';
@@ -61,8 +62,8 @@ const FINISHED: DeliveryStatus[] = ['succeeded', 'failed', 'cancelled'];
 const NEW_STATUS = `(CASE WHEN ?::boolean THEN 'succeeded' WHEN ?::boolean AND status IN (${FINISHED.map(() => '?').join(',')}) THEN status ELSE ?::text END)`;
 const TO_ACTIVE = `(deleted_at IS NULL AND ?::boolean AND status IN ('pending', 'inactive'))`;
 const TO_INACTIVE = `(deleted_at IS NULL AND ?::boolean AND status = 'pending')`;
-/** `complete`'s one statement, built once (its text depends on nothing but the constants above). */
-const COMPLETE_SQL = `WITH a AS (
+/** `complete`'s one statement (its text depends on nothing but the constants above). */
+const COMPLETE = new PreparedStatement('complete-attempt', `WITH a AS (
          UPDATE delivery_attempts SET response_status = ?, response_body = ?, duration_ms = ?, error = ?, succeeded = ?, retry_after_ms = ?
           WHERE id = ? RETURNING id
        ), d AS (
@@ -83,7 +84,20 @@ const COMPLETE_SQL = `WITH a AS (
          last_success_at = CASE WHEN ?::boolean THEN greatest(coalesce(last_success_at, ?::timestamptz), ?::timestamptz) ELSE last_success_at END,
          last_failure_at = CASE WHEN ?::boolean THEN last_failure_at ELSE greatest(coalesce(last_failure_at, ?::timestamptz), ?::timestamptz) END
         WHERE id = ?
-        RETURNING last_failure_at, last_success_at`;
+        RETURNING last_failure_at, last_success_at`);
+
+/** Everything an attempt needs, in one query: the delivery, its webhook and event, and any earlier try of the step. */
+const LOAD_CONTEXT = new PreparedStatement('load-attempt-context', `SELECT row_to_json(d) AS delivery, row_to_json(w) AS webhook, row_to_json(e) AS event, row_to_json(a) AS last_try
+         FROM (SELECT id, organization_id, webhook_id, event_id, event_type, status FROM deliveries WHERE id = ?) d
+         LEFT JOIN LATERAL (SELECT id, destination, target_ciphertext, secret_ciphertext, status, deleted_at, last_failure_at, last_success_at, standard_webhooks
+                              FROM webhooks WHERE id = d.webhook_id) w ON true
+         LEFT JOIN LATERAL (SELECT id, type, timestamp, data FROM events WHERE organization_id = d.organization_id AND id = d.event_id) e ON true
+         LEFT JOIN LATERAL (SELECT * FROM delivery_attempts WHERE step_key = ? ORDER BY number DESC LIMIT 1) a ON true`);
+
+/** An attempt, written before its request goes out, numbered within its delivery. */
+const START_ATTEMPT = new PreparedStatement('start-attempt', `INSERT INTO delivery_attempts (delivery_id, number, idempotency_key, step_key, trigger, attempted_at, request_url, request_headers, request_body)
+  SELECT ?, coalesce(max(number), 0) + 1, ?, ?, ?, ?, ?, ?::jsonb, ? FROM delivery_attempts WHERE delivery_id = ?
+  RETURNING id`);
 
 export const deliveryAttemptsStore = {
   async listForDelivery(db: Db, deliveryId: string): Promise<DeliveryAttemptRow[]> {
@@ -91,15 +105,7 @@ export const deliveryAttemptsStore = {
   },
 
   async loadContext(db: Db, deliveryId: string, stepKey: string): Promise<AttemptContext | null> {
-    const { rows } = await db.raw(
-      `SELECT row_to_json(d) AS delivery, row_to_json(w) AS webhook, row_to_json(e) AS event, row_to_json(a) AS last_try
-         FROM (SELECT id, organization_id, webhook_id, event_id, event_type, status FROM deliveries WHERE id = ?) d
-         LEFT JOIN LATERAL (SELECT id, destination, target_ciphertext, secret_ciphertext, status, deleted_at, last_failure_at, last_success_at, standard_webhooks
-                              FROM webhooks WHERE id = d.webhook_id) w ON true
-         LEFT JOIN LATERAL (SELECT id, type, timestamp, data FROM events WHERE organization_id = d.organization_id AND id = d.event_id) e ON true
-         LEFT JOIN LATERAL (SELECT * FROM delivery_attempts WHERE step_key = ? ORDER BY number DESC LIMIT 1) a ON true`,
-      [deliveryId, stepKey],
-    );
+    const rows = await LOAD_CONTEXT.run<Record<string, any>>(db, [deliveryId, stepKey]);
     if (!rows.length) return null;
     const r = rows[0];
     const date = (v: string | null) => (v ? new Date(v) : null);
@@ -113,12 +119,9 @@ export const deliveryAttemptsStore = {
 
   /** Writes an attempt before its request goes out, numbered within its delivery. */
   async start(db: Db, row: StartedAttemptRow): Promise<string> {
-    const { rows } = await db.raw(
-      `INSERT INTO delivery_attempts (delivery_id, number, idempotency_key, step_key, trigger, attempted_at, request_url, request_headers, request_body)
-       SELECT ?, coalesce(max(number), 0) + 1, ?, ?, ?, ?, ?, ?::jsonb, ? FROM delivery_attempts WHERE delivery_id = ?
-       RETURNING id`,
-      [row.delivery_id, row.idempotency_key, row.step_key, row.trigger, row.attempted_at, row.request_url, JSON.stringify(row.request_headers), row.request_body, row.delivery_id],
-    );
+    const rows = await START_ATTEMPT.run<{ id: string }>(db, [
+      row.delivery_id, row.idempotency_key, row.step_key, row.trigger, row.attempted_at, row.request_url, JSON.stringify(row.request_headers), row.request_body, row.delivery_id,
+    ]);
     return String(rows[0].id);
   },
 
@@ -150,8 +153,8 @@ export const deliveryAttemptsStore = {
     const r = o.result;
     const statusArgs = [r.succeeded, o.manual, ...FINISHED, o.status];
     const pingFailed = !r.succeeded && o.failedPingReason !== null;
-    const { rows } = await db.raw(
-      COMPLETE_SQL,
+    const rows = await COMPLETE.run<RecordedOutcome>(
+      db,
       [
         r.response_status, r.response_body, r.duration_ms, r.error, r.succeeded, r.retry_after_ms, o.attemptId,
         ...statusArgs, r.response_status, r.error,

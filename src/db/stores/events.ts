@@ -1,4 +1,5 @@
 import type { Db } from '../knex';
+import { PreparedStatement } from '../prepared';
 
 export interface EventRow {
   organization_id: string;
@@ -11,6 +12,19 @@ export interface EventRow {
   dispatched_at: Date | null;
 }
 
+/** An event and its deliveries in one statement (atomic on its own); a repeated event id inserts nothing. */
+const INSERT_WITH_DELIVERIES = new PreparedStatement('insert-event-with-deliveries', `WITH ev AS (
+         INSERT INTO events (organization_id, id, type, timestamp, data, delivery_count) VALUES (?, ?, ?, ?, ?::json, ?)
+         ON CONFLICT (organization_id, id) DO NOTHING
+         RETURNING organization_id, id, type
+       ), dl AS (
+         INSERT INTO deliveries (id, organization_id, webhook_id, event_id, event_type, status, last_error)
+         SELECT d.id, ev.organization_id, d.webhook_id, ev.id, ev.type, d.status, d.last_error
+           FROM ev, jsonb_to_recordset(?::jsonb) AS d(id text, webhook_id text, status text, last_error text)
+         RETURNING id
+       )
+       SELECT (SELECT count(*) FROM ev)::int AS created, (SELECT count(*) FROM dl)::int AS deliveries`);
+
 export const eventsStore = {
   /**
    * Stores a new event with its deliveries in one statement (atomic, one round trip); nothing when the
@@ -21,20 +35,9 @@ export const eventsStore = {
     row: Pick<EventRow, 'organization_id' | 'id' | 'type' | 'timestamp' | 'data' | 'delivery_count'>,
     deliveries: { id: string; webhook_id: string; status: string; last_error: string | null }[],
   ): Promise<boolean> {
-    const { rows } = await db.raw(
-      `WITH ev AS (
-         INSERT INTO events (organization_id, id, type, timestamp, data, delivery_count) VALUES (?, ?, ?, ?, ?::json, ?)
-         ON CONFLICT (organization_id, id) DO NOTHING
-         RETURNING organization_id, id, type
-       ), dl AS (
-         INSERT INTO deliveries (id, organization_id, webhook_id, event_id, event_type, status, last_error)
-         SELECT d.id, ev.organization_id, d.webhook_id, ev.id, ev.type, d.status, d.last_error
-           FROM ev, jsonb_to_recordset(?::jsonb) AS d(id text, webhook_id text, status text, last_error text)
-         RETURNING id
-       )
-       SELECT (SELECT count(*) FROM ev)::int AS created, (SELECT count(*) FROM dl)::int AS deliveries`,
-      [row.organization_id, row.id, row.type, row.timestamp, JSON.stringify(row.data), row.delivery_count, JSON.stringify(deliveries)],
-    );
+    const rows = await INSERT_WITH_DELIVERIES.run<{ created: number }>(db, [
+      row.organization_id, row.id, row.type, row.timestamp, JSON.stringify(row.data), row.delivery_count, JSON.stringify(deliveries),
+    ]);
     return rows[0].created === 1;
   },
   /** Marks many events dispatched in one statement. */
