@@ -1,4 +1,5 @@
 import type { Db } from '../knex';
+import { PreparedStatement } from '../prepared';
 import type { TokenKind } from '../../domain/tokens';
 import { Keyed, KeysetPosition, newestFirst } from '../keyset';
 
@@ -12,6 +13,9 @@ export interface ApiKeyRow {
   created_at: Date;
   revoked_at: Date | null;
 }
+
+/** On every authenticated request. */
+const FIND_ACTIVE_BY_HASH = new PreparedStatement('find-active-api-key', 'SELECT * FROM api_keys WHERE token_hash = ? AND revoked_at IS NULL LIMIT 1');
 
 export const apiKeysStore = {
   async insert(db: Db, row: Omit<ApiKeyRow, 'created_at' | 'revoked_at'>): Promise<ApiKeyRow> {
@@ -36,6 +40,7 @@ export const apiKeysStore = {
     return row;
   },
   async findActiveByHash(db: Db, tokenHash: string): Promise<ApiKeyRow | undefined> {
-    return db<ApiKeyRow>('api_keys').where({ token_hash: tokenHash }).whereNull('revoked_at').first();
+    const [row] = await FIND_ACTIVE_BY_HASH.run<ApiKeyRow>(db, [tokenHash]);
+    return row;
   },
 };

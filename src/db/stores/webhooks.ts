@@ -1,4 +1,5 @@
 import type { Db } from '../knex';
+import { PreparedStatement } from '../prepared';
 import { Keyed, KeysetPosition, newestFirst } from '../keyset';
 
 export type Destination = 'generic' | 'slack' | 'discord';
@@ -46,6 +47,13 @@ function toColumns<T extends Partial<WebhookRow>>(row: T): Record<string, unknow
 /** Events are delivered to pending and active webhooks; the others keep them as `skipped` deliveries. */
 export const isDeliverable = (w: Pick<WebhookRow, 'status'>): boolean => w.status === 'pending' || w.status === 'active';
 
+const FIND_SUBSCRIBERS = new PreparedStatement(
+  'find-subscribers',
+  `SELECT * FROM webhooks
+    WHERE deleted_at IS NULL AND organization_id = ? AND events @> ?::jsonb
+      AND (vault_ids IS NULL OR vault_ids @> ?::jsonb)`,
+);
+
 const live = (db: Db) => db<WebhookRow>('webhooks').whereNull('deleted_at');
 
 export const webhooksStore = {
@@ -78,13 +86,9 @@ export const webhooksStore = {
    * Webhooks subscribed to an event (in the vault filter), whatever their status: pending and active ones
    * receive it, inactive and disabled ones keep it as a skipped delivery (see isDeliverable).
    */
+  /** On every ingest: the organization's live webhooks for this event type and vault (or for every vault). */
   async findSubscribers(db: Db, organizationId: string, eventType: string, vaultId: string | undefined): Promise<WebhookRow[]> {
-    const q = live(db)
-      .where({ organization_id: organizationId })
-      .whereRaw('events @> ?::jsonb', [JSON.stringify([eventType])]);
-    if (vaultId === undefined) q.whereNull('vault_ids');
-    else q.where((w) => w.whereNull('vault_ids').orWhereRaw('vault_ids @> ?::jsonb', [JSON.stringify([vaultId])]));
-    return q;
+    return FIND_SUBSCRIBERS.run<WebhookRow>(db, [organizationId, JSON.stringify([eventType]), vaultId === undefined ? null : JSON.stringify([vaultId])]);
   },
 
   async update(db: Db, id: string, changes: Partial<WebhookRow>): Promise<WebhookRow | undefined> {
