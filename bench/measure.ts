@@ -96,16 +96,16 @@ export async function rawHttpCeiling(receiver: BenchReceiver, count: number, con
   };
 }
 
-/** The largest resident size of a process tree seen while a window runs (sampled every 250 ms). */
+/** The largest resident size of some process trees together, seen while a window runs (sampled every 250 ms). */
 export class RssSampler {
   private max = 0;
   private timer: NodeJS.Timeout;
-  constructor(private readonly pid: number) {
+  constructor(private readonly pids: number[]) {
     this.sample();
     this.timer = setInterval(() => this.sample(), 250);
   }
   private sample() {
-    this.max = Math.max(this.max, memoryMiB(this.pid).rss);
+    this.max = Math.max(this.max, this.pids.reduce((sum, pid) => sum + memoryMiB(pid).rss, 0));
   }
   stop(): number {
     clearInterval(this.timer);

@@ -13,6 +13,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { deliveryWorkflowId } from '../src/workflows/messages';
+import { DIRECT_DISPATCH_MAX } from '../src/services/events';
 import { memoryMiB } from './proc';
 import { CpuWindow, historyCost, percentile, rawHttpCeiling, round, RssSampler, waitWithProgress } from './measure';
 import { secretCreatedData } from './payload';
@@ -151,7 +152,7 @@ async function floorRun(sys: System, receiver: BenchReceiver, o: { count: number
   });
   const ours = (a: Arrival) => a.key.startsWith(o.prefix);
   const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: [child.pid!] });
-  const rss = new RssSampler(child.pid!);
+  const rss = new RssSampler([child.pid!]);
   const before = receiver.arrivals.length;
   child.stdin!.write('go\n');
   await waitWithProgress(`Temporal floor (${o.prefix}*)`, () => receiver.count(ours), o.count, Math.max(300_000, o.count * 200), log);
@@ -196,8 +197,8 @@ function deliveriesSince(receiver: BenchReceiver, from: number) {
 async function ourDeliveries(sys: System, receiver: BenchReceiver, o: { events: number; webhooks: number; concurrency: number; ratePerSecond?: number; prefix: string }) {
   const expected = o.events * o.webhooks;
   const from = receiver.arrivals.length;
-  const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: [sys.pids.app] });
-  const rss = new RssSampler(sys.pids.app);
+  const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: sys.pids.node });
+  const rss = new RssSampler(sys.pids.node);
   const since = Date.now();
   const backlog: number[] = [];
   let ingested = 0;
@@ -231,9 +232,13 @@ async function ourDeliveries(sys: System, receiver: BenchReceiver, o: { events: 
   };
 }
 
-/** Each process's RSS now, or its lifetime peak (VmHWM: the API+worker's includes bundling the workflow code at start-up). */
+/**
+ * Each process's RSS now, or its lifetime peak (VmHWM: the worker's includes bundling the workflow code at
+ * start-up): `app` (API+worker in one) or `api` and `worker`, then Temporal and PostgreSQL.
+ */
 function rssByProcess(sys: System, which: 'rss' | 'peak') {
-  return { app: round(memoryMiB(sys.pids.app)[which]), temporal: round(memoryMiB(sys.pids.temporal)[which]), postgres: round(memoryMiB(sys.pids.postgres)[which]) };
+  const ours = Object.fromEntries(Object.entries(sys.pids.app).map(([role, pid]) => [role, round(memoryMiB(pid)[which])]));
+  return { ...ours, temporal: round(memoryMiB(sys.pids.temporal)[which]), postgres: round(memoryMiB(sys.pids.postgres)[which]) };
 }
 
 // ---- scenarios
@@ -296,7 +301,7 @@ async function unloaded(sys: System, receiver: BenchReceiver): Promise<Result> {
   const floor = await floorSummary(sys, [await floorRun(sys, receiver, { count: events, concurrency: 1, prefix: 'floor-paced-', paced: true })]);
   log('ours');
   await createWebhooks(sys, receiver, 1);
-  const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: [sys.pids.app] });
+  const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: sys.pids.node });
   const e2e: number[] = [];
   const ingestMs: number[] = [];
   for (let i = 0; i < events; i++) {
@@ -381,7 +386,8 @@ async function fanout(sys: System, receiver: BenchReceiver): Promise<Result> {
  */
 async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
   const count = env('BENCH_PARKED', 100_000);
-  const webhooks = env('BENCH_WEBHOOKS', 10);
+  // As many webhooks as the API starts directly: parking measures the wait, not fan-out workflows.
+  const webhooks = env('BENCH_WEBHOOKS', DIRECT_DISPATCH_MAX);
   const events = Math.ceil(count / webhooks);
   const parkedCount = events * webhooks;
   log(`parked: ${parkedCount} deliveries (${events} events × ${webhooks} webhooks) failing and waiting in back-off, Temporal ${sys.mode}`);
@@ -390,8 +396,9 @@ async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
   receiver.headers = (p): Record<string, string> => (p.startsWith('/park') ? { 'Retry-After': '7200' } : {});
   const from = receiver.arrivals.length;
   const started = Date.now();
-  const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: [sys.pids.app] });
-  const rss = new RssSampler(sys.pids.app);
+  const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: sys.pids.node });
+  const rss = new RssSampler(sys.pids.node);
+  const rssByRole = Object.fromEntries(Object.entries(sys.pids.app).map(([role, pid]) => [role, new RssSampler([pid])]));
   const ingestResult = await ingest(sys, events, { concurrency: env('BENCH_CONCURRENCY', 10), prefix: 'parked' });
   const attempted = () => new Set(deliveriesSince(receiver, from).map((a) => a.deliveryId)).size;
   await waitWithProgress('first attempts (503, parked for 2 h)', attempted, parkedCount, Math.max(600_000, count * 60), log);
@@ -431,6 +438,7 @@ async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
   return {
     scenario: 'parked',
     durable: sys.mode === 'durable',
+    split: sys.split,
     parked: parkedCount,
     ingestPerSecond: ingestResult.perSecond,
     parkedAfterSeconds,
@@ -439,6 +447,7 @@ async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
     cpuMsByProcess: cpu.perItemMs,
     rssMiBWhileParked: rssWhileParked,
     peakRssMiB,
+    peakRssMiBByProcess: Object.fromEntries(Object.entries(rssByRole).map(([role, sampler]) => [role, sampler.stop()])),
     apiP50Ms: round(percentile(apiLatencies, 50)),
     apiP99Ms: round(percentile(apiLatencies, 99)),
     retrySample: sampleSize,
@@ -464,8 +473,9 @@ async function main() {
   const mode = (process.env.BENCH_TEMPORAL ?? 'durable') as TemporalMode;
   if (!['durable', 'memory'].includes(mode)) throw new Error('BENCH_TEMPORAL is durable or memory');
   const receiver = await new BenchReceiver().start();
-  log(`Starting the system (PostgreSQL, Temporal dev server ${mode === 'durable' ? 'on a SQLite file, as npm start' : 'in memory'}, API+worker)…`);
-  const sys = await startSystem(mode, log);
+  log(`Starting the system (PostgreSQL, Temporal dev server ${mode === 'durable' ? 'on a SQLite file, as npm start' : 'in memory'}, ${process.env.BENCH_SPLIT === '1' ? 'API and worker as separate processes' : 'API+worker in one process'})…`);
+  const split = process.env.BENCH_SPLIT === '1';
+  const sys = await startSystem(mode, log, split);
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

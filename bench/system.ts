@@ -16,6 +16,9 @@ import { installRuntime } from '../src/temporal-connection';
 import { serviceNode } from '../src/dev/node-runtime';
 import { freePort } from '../src/dev/ports';
 import { processTree } from './proc';
+import { createDb } from '../src/db/knex';
+import { ensureDevCredentials } from '../src/dev/credentials';
+import { SecretBox } from '../src/domain/secret-box';
 
 export type TemporalMode = 'durable' | 'memory';
 
@@ -25,10 +28,11 @@ export interface System {
   apiUrl: string;
   temporal: DevServer;
   temporalClient: Client;
-  app: ChildProcess;
+  /** True when the API and the worker run as separate processes (as the Helm chart deploys them). */
+  split: boolean;
   credentials: { organizationId: string; apiKey: string; serviceToken: string };
-  /** Process-tree roots whose CPU and memory the bench reads. */
-  pids: { temporal: number; postgres: number; app: number };
+  /** Process-tree roots whose CPU and memory the bench reads; `node` is every process of ours. */
+  pids: { temporal: number; postgres: number; node: number[]; app: Record<string, number> };
   stop: () => Promise<void>;
 }
 
@@ -42,7 +46,7 @@ async function waitUntil(check: () => Promise<boolean>, what: string, deadlineMs
   }
 }
 
-export async function startSystem(mode: TemporalMode, log: (line: string) => void): Promise<System> {
+export async function startSystem(mode: TemporalMode, log: (line: string) => void, split = false): Promise<System> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ckw-bench-'));
   fs.chmodSync(dir, 0o755);
   const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'postgres'), port: await freePort() });
@@ -57,29 +61,39 @@ export async function startSystem(mode: TemporalMode, log: (line: string) => voi
   const appLog = fs.openSync(path.join(dir, 'app.log'), 'a');
   // BENCH_PROFILE=1: a V8 CPU profile of the API+worker process, written to BENCH_PROFILE_DIR when it stops.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR ?? path.join(ROOT, '.bench-profiles')}`] : [];
-  const app = spawn(process.execPath, [...profile, ...serviceNode.flags, '--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', appLog, appLog],
-    env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      ...serviceNode.env,
-      DATA_DIR: path.join(dir, 'app'),
-      PORT: String(port),
-      DATABASE_URL: pg.url('ckw_bench'),
-      TEMPORAL_ADDRESS: temporal.address,
-      ALLOW_PRIVATE_TARGETS: 'true',
-      // The bench measures delivery, not the rate limiter: both limits out of the way.
-      RATE_LIMIT_PER_MINUTE: '100000000',
-      INGEST_RATE_LIMIT_PER_SECOND: '1000000',
-      INGEST_RATE_LIMIT_BURST: '1000000',
-      LOG_LEVEL: 'warn',
-    },
-  });
+  const env = {
+    ...process.env,
+    NODE_ENV: 'development',
+    ...serviceNode.env,
+    DATA_DIR: path.join(dir, 'app'),
+    PORT: String(port),
+    DATABASE_URL: pg.url('ckw_bench'),
+    TEMPORAL_ADDRESS: temporal.address,
+    ALLOW_PRIVATE_TARGETS: 'true',
+    // Shared by the API and the worker when they are separate processes.
+    SECRET_ENCRYPTION_KEY: SecretBox.generateKey(),
+    // The bench measures delivery, not the rate limiter: both limits out of the way.
+    RATE_LIMIT_PER_MINUTE: '100000000',
+    INGEST_RATE_LIMIT_PER_SECOND: '1000000',
+    INGEST_RATE_LIMIT_BURST: '1000000',
+    LOG_LEVEL: 'warn',
+  };
+  const node = (entry: string) => spawn(process.execPath, [...profile, ...serviceNode.flags, '--import', 'tsx', entry], { cwd: ROOT, stdio: ['ignore', appLog, appLog], env });
+  // `npm start`'s one process, or (BENCH_SPLIT=1) `npm run api` and `npm run worker`.
+  const apps: Record<string, ChildProcess> = split ? { api: node('src/api/server.ts'), worker: node('src/worker.ts') } : { app: node('src/main.ts') };
   const apiUrl = `http://127.0.0.1:${port}`;
   await waitUntil(async () => (await fetch(`${apiUrl}/readyz`)).ok, 'the API', 120_000);
-  const credentialsFile = path.join(dir, 'app', 'dev-credentials.json');
-  await waitUntil(async () => fs.existsSync(credentialsFile), 'dev credentials', 30_000);
+  let credentials: System['credentials'];
+  if (split) {
+    // No `npm start` bootstrap here: the bench makes the development organization and keys itself.
+    const db = createDb(pg.url('ckw_bench'));
+    credentials = (await ensureDevCredentials(db, path.join(dir, 'app'))).credentials;
+    await db.destroy();
+  } else {
+    const credentialsFile = path.join(dir, 'app', 'dev-credentials.json');
+    await waitUntil(async () => fs.existsSync(credentialsFile), 'dev credentials', 30_000);
+    credentials = JSON.parse(fs.readFileSync(credentialsFile, 'utf8'));
+  }
 
   installRuntime();
   const connection = await NativeConnection.connect({ address: temporal.address });
@@ -91,18 +105,26 @@ export async function startSystem(mode: TemporalMode, log: (line: string) => voi
     apiUrl,
     temporal,
     temporalClient,
-    app,
-    credentials: JSON.parse(fs.readFileSync(credentialsFile, 'utf8')),
-    pids: { temporal: temporal.pid, postgres: postgresPid, app: app.pid! },
+    split,
+    credentials,
+    pids: {
+      temporal: temporal.pid,
+      postgres: postgresPid,
+      node: Object.values(apps).map((a) => a.pid!),
+      app: Object.fromEntries(Object.entries(apps).map(([role, a]) => [role, a.pid!])),
+    },
     async stop() {
       await connection.close();
-      if (app.exitCode === null) {
-        const exited = new Promise((r) => app.once('exit', r));
-        app.kill('SIGTERM');
-        const timer = setTimeout(() => app.kill('SIGKILL'), 20_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await Promise.all(
+        Object.values(apps).map(async (app) => {
+          if (app.exitCode !== null) return;
+          const exited = new Promise((r) => app.once('exit', r));
+          app.kill('SIGTERM');
+          const timer = setTimeout(() => app.kill('SIGKILL'), 20_000);
+          await exited;
+          clearTimeout(timer);
+        }),
+      );
       await temporal.stop();
       await pg.stop();
       fs.rmSync(dir, { recursive: true, force: true });
