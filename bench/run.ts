@@ -399,7 +399,10 @@ async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
   const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: sys.pids.node });
   const rss = new RssSampler(sys.pids.node);
   const rssByRole = Object.fromEntries(Object.entries(sys.pids.app).map(([role, pid]) => [role, new RssSampler([pid])]));
-  const ingestResult = await ingest(sys, events, { concurrency: env('BENCH_CONCURRENCY', 10), prefix: 'parked' });
+  // BENCH_RATE paces the ingest (events/s): with the API and the worker apart there is no eager start, and an
+  // ingest far ahead of the worker leaves Temporal's task queue a backlog it dispatches slowly (see performance.md).
+  const ratePerSecond = process.env.BENCH_RATE ? env('BENCH_RATE', 0) : undefined;
+  const ingestResult = await ingest(sys, events, { concurrency: env('BENCH_CONCURRENCY', 10), ratePerSecond, prefix: 'parked' });
   const attempted = () => new Set(deliveriesSince(receiver, from).map((a) => a.deliveryId)).size;
   await waitWithProgress('first attempts (503, parked for 2 h)', attempted, parkedCount, Math.max(600_000, count * 60), log);
   const cpu = window.end(parkedCount);

@@ -59,6 +59,9 @@ export async function startEventDeliveries(db: Knex, workflows: DeliveryWorkflow
   return rows.length;
 }
 
+/** How long a dispatched mark waits for others to share its update (a burst's events, one statement). */
+const DISPATCH_MARK_DELAY_MS = 50;
+
 /**
  * Dispatched marks, written in batches off the request path: a mark only spares the sweep a re-dispatch, which
  * is a no-op anyway (reject-duplicate starts), so the 202 does not wait for it and a burst shares its updates.
@@ -74,7 +77,7 @@ class DispatchMarks {
 
   add(organizationId: string, id: string): void {
     this.pending.push({ organizationId, id });
-    this.flushing ??= new Promise<void>((r) => setImmediate(r)).then(() => this.flush());
+    this.flushing ??= new Promise<void>((r) => setTimeout(r, DISPATCH_MARK_DELAY_MS)).then(() => this.flush());
   }
 
   private async flush(): Promise<void> {

@@ -25,6 +25,12 @@ const INSERT_WITH_DELIVERIES = new PreparedStatement('insert-event-with-deliveri
        )
        SELECT (SELECT count(*) FROM ev)::int AS created, (SELECT count(*) FROM dl)::int AS deliveries`);
 
+const MARK_MANY_DISPATCHED = new PreparedStatement(
+  'mark-events-dispatched',
+  `UPDATE events SET dispatched_at = now()
+    WHERE dispatched_at IS NULL AND (organization_id, id) IN (SELECT * FROM unnest(?::text[], ?::text[]))`,
+);
+
 export const eventsStore = {
   /**
    * Stores a new event with its deliveries in one statement (atomic, one round trip); nothing when the
@@ -43,11 +49,7 @@ export const eventsStore = {
   /** Marks many events dispatched in one statement. */
   async markManyDispatched(db: Db, keys: { organizationId: string; id: string }[]): Promise<void> {
     if (!keys.length) return;
-    await db.raw(
-      `UPDATE events SET dispatched_at = now()
-        WHERE dispatched_at IS NULL AND (organization_id, id) IN (SELECT * FROM unnest(?::text[], ?::text[]))`,
-      [keys.map((k) => k.organizationId), keys.map((k) => k.id)],
-    );
+    await MARK_MANY_DISPATCHED.run(db, [keys.map((k) => k.organizationId), keys.map((k) => k.id)]);
   },
   async get(db: Db, organizationId: string, id: string): Promise<EventRow | undefined> {
     return db<EventRow>('events').where({ organization_id: organizationId, id }).first();
