@@ -87,11 +87,6 @@ class DispatchMarks {
     }
     this.flushing = null;
   }
-
-  /** Waits for marks already taken (shutdown, tests). */
-  async settled(): Promise<void> {
-    while (this.flushing) await this.flushing;
-  }
 }
 
 /** How often the sweep looks for events a crash or an outage left undispatched, and how old they must be. */

@@ -84,9 +84,8 @@ export const webhooksStore = {
 
   /**
    * Webhooks subscribed to an event (in the vault filter), whatever their status: pending and active ones
-   * receive it, inactive and disabled ones keep it as a skipped delivery (see isDeliverable).
+   * receive it, inactive and disabled ones keep it as a skipped delivery (see isDeliverable). Runs on every ingest.
    */
-  /** On every ingest: the organization's live webhooks for this event type and vault (or for every vault). */
   async findSubscribers(db: Db, organizationId: string, eventType: string, vaultId: string | undefined): Promise<WebhookRow[]> {
     return FIND_SUBSCRIBERS.run<WebhookRow>(db, [organizationId, JSON.stringify([eventType]), vaultId === undefined ? null : JSON.stringify([vaultId])]);
   },
