@@ -14,6 +14,7 @@ import readline from 'node:readline';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { deliveryWorkflowId } from '../src/workflows/messages';
 import { DIRECT_DISPATCH_MAX } from '../src/services/events';
+import { benchArtefacts } from './artefacts';
 import { memoryMiB } from './proc';
 import { CpuWindow, historyCost, percentile, rawHttpCeiling, round, RssSampler, waitWithProgress } from './measure';
 import { secretCreatedData } from './payload';
@@ -130,7 +131,8 @@ interface FloorRun {
  */
 async function floorRun(sys: System, receiver: BenchReceiver, o: { count: number; concurrency: number; prefix: string; paced?: boolean }): Promise<FloorRun> {
   const bundle = await floorBundlePath(sys);
-  const child: ChildProcess = spawn(process.execPath, [...serviceNode.flags, '--import', 'tsx', path.join(__dirname, 'floor', 'process.ts')], {
+  const { floorProcess } = await benchArtefacts(log);
+  const child: ChildProcess = spawn(process.execPath, [...serviceNode.flags, floorProcess], {
     cwd: path.resolve(__dirname, '..'),
     stdio: ['pipe', 'pipe', 'inherit'],
     env: {

@@ -19,6 +19,7 @@ import { processTree } from './proc';
 import { createDb } from '../src/db/knex';
 import { ensureDevCredentials } from '../src/dev/credentials';
 import { SecretBox } from '../src/domain/secret-box';
+import { benchArtefacts } from './artefacts';
 
 export type TemporalMode = 'durable' | 'memory';
 
@@ -78,9 +79,10 @@ export async function startSystem(mode: TemporalMode, log: (line: string) => voi
     INGEST_RATE_LIMIT_BURST: '1000000',
     LOG_LEVEL: 'warn',
   };
-  const node = (entry: string) => spawn(process.execPath, [...profile, ...serviceNode.flags, '--import', 'tsx', entry], { cwd: ROOT, stdio: ['ignore', appLog, appLog], env });
-  // `npm start`'s one process, or (BENCH_SPLIT=1) `npm run api` and `npm run worker`.
-  const apps: Record<string, ChildProcess> = split ? { api: node('src/api/server.ts'), worker: node('src/worker.ts') } : { app: node('src/main.ts') };
+  const { app } = await benchArtefacts(log);
+  const node = (entry: string) => spawn(process.execPath, [...profile, ...serviceNode.flags, path.join(app, entry)], { cwd: ROOT, stdio: ['ignore', appLog, appLog], env });
+  // `npm start`'s one process, or (BENCH_SPLIT=1) the API and the worker apart, as the Helm chart runs them.
+  const apps: Record<string, ChildProcess> = split ? { api: node('api/server.js'), worker: node('worker.js') } : { app: node('main.js') };
   const apiUrl = `http://127.0.0.1:${port}`;
   await waitUntil(async () => (await fetch(`${apiUrl}/readyz`)).ok, 'the API', 120_000);
   let credentials: System['credentials'];
