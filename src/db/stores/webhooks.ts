@@ -49,7 +49,7 @@ export const isDeliverable = (w: Pick<WebhookRow, 'status'>): boolean => w.statu
 
 const FIND_SUBSCRIBERS = new PreparedStatement(
   'find-subscribers',
-  `SELECT * FROM webhooks
+  `SELECT id, status FROM webhooks
     WHERE deleted_at IS NULL AND organization_id = ? AND events @> ?::jsonb
       AND (vault_ids IS NULL OR vault_ids @> ?::jsonb)`,
 );
@@ -86,8 +86,9 @@ export const webhooksStore = {
    * Webhooks subscribed to an event (in the vault filter), whatever their status: pending and active ones
    * receive it, inactive and disabled ones keep it as a skipped delivery (see isDeliverable). Runs on every ingest.
    */
-  async findSubscribers(db: Db, organizationId: string, eventType: string, vaultId: string | undefined): Promise<WebhookRow[]> {
-    return FIND_SUBSCRIBERS.run<WebhookRow>(db, [organizationId, JSON.stringify([eventType]), vaultId === undefined ? null : JSON.stringify([vaultId])]);
+  async findSubscribers(db: Db, organizationId: string, eventType: string, vaultId: string | undefined): Promise<Pick<WebhookRow, 'id' | 'status'>[]> {
+    // Only what ingest uses: the rest of the row (ciphertexts, JSON columns) would be parsed for nothing.
+    return FIND_SUBSCRIBERS.run<Pick<WebhookRow, 'id' | 'status'>>(db, [organizationId, JSON.stringify([eventType]), vaultId === undefined ? null : JSON.stringify([vaultId])]);
   },
 
   async update(db: Db, id: string, changes: Partial<WebhookRow>): Promise<WebhookRow | undefined> {
