@@ -4,7 +4,7 @@ import { AgentPool } from '../src/delivery/agent-pool';
 import { sendWebhookRequest } from '../src/delivery/http-sender';
 import { buildRequest } from '../src/destinations';
 import { benchPayload } from './payload';
-import { cpuDelta, CpuSnapshot, memoryMiB, snapshotCpu } from './proc';
+import { cpuDelta, CpuSnapshot, memoryMiB, snapshotCpu, snapshotThreads, threadDelta, ThreadSnapshot } from './proc';
 import type { BenchReceiver } from './receiver';
 
 export function percentile(values: number[], p: number): number {
@@ -33,16 +33,27 @@ export async function waitWithProgress(label: string, done: () => number, target
 /** CPU per process tree over a window, in ms per item. */
 export class CpuWindow {
   private before: CpuSnapshot;
+  private threadsBefore: ThreadSnapshot[];
   private startedAt = performance.now();
-  constructor(private readonly roots: Record<string, number[]>) {
+  /** `threadsOf`: Node processes whose CPU is also split by thread (see snapshotThreads). */
+  constructor(
+    private readonly roots: Record<string, number[]>,
+    private readonly threadsOf: number[] = [],
+  ) {
     this.before = snapshotCpu(roots);
+    this.threadsBefore = threadsOf.map(snapshotThreads);
   }
   end(items: number) {
     const seconds = (performance.now() - this.startedAt) / 1000;
     const delta = cpuDelta(this.before, snapshotCpu(this.roots));
-    const perItemMs = Object.fromEntries(Object.entries(delta).map(([k, v]) => [k, round((v * 1000) / items, 2)]));
+    const perItem = (secs: Record<string, number>) => Object.fromEntries(Object.entries(secs).map(([k, v]) => [k, round((v * 1000) / items, 2)]));
+    const byThread = { main: 0, core: 0, otherNode: 0, exited: 0 };
+    this.threadsOf.forEach((pid, i) => {
+      const d = threadDelta(this.threadsBefore[i], snapshotThreads(pid));
+      for (const k of Object.keys(byThread) as (keyof typeof byThread)[]) byThread[k] += d[k];
+    });
     const totalMs = round(Object.values(delta).reduce((a, b) => a + b, 0) * 1000 / items, 2);
-    return { seconds, perItemMs, totalMs, cpuSeconds: delta };
+    return { seconds, perItemMs: perItem(delta), totalMs, cpuSeconds: delta, nodeByThreadSeconds: byThread, nodeByThreadMs: perItem(byThread) };
   }
 }
 

@@ -92,3 +92,51 @@ export function snapshotCpu(roots: Record<string, number[]>): CpuSnapshot {
 export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): CpuSnapshot {
   return Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - (before[k] ?? 0)]));
 }
+
+/**
+ * A Node process's CPU by thread: its main thread (the API, the activities, the SDK's bridge), the SDK's Rust core
+ * (threads it names: tokio runtime, workflow processing), and its other threads, all named `node` (the workflow
+ * thread's isolate, V8's GC and compiler helpers, libuv's pool). Threads that exit inside a window are counted
+ * in the process's total only, so the groups are read at both ends and `exited` is the remainder.
+ */
+export type ThreadGroup = 'main' | 'core' | 'otherNode';
+export interface ThreadSnapshot {
+  process: number;
+  threads: Map<number, { group: ThreadGroup; ticks: number }>;
+}
+
+/** A thread's (or, for the process's own stat, a process's) utime + stime and name: no reaped children. */
+function ownTicks(statFile: string): { comm: string; ticks: number } | null {
+  try {
+    const raw = fs.readFileSync(statFile, 'utf8');
+    const close = raw.lastIndexOf(')');
+    const f = raw.slice(close + 2).split(' ');
+    return { comm: raw.slice(raw.indexOf('(') + 1, close), ticks: Number(f[11]) + Number(f[12]) };
+  } catch {
+    return null; // exited
+  }
+}
+
+export function snapshotThreads(pid: number): ThreadSnapshot {
+  const threads = new Map<number, { group: ThreadGroup; ticks: number }>();
+  let tids: number[] = [];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`).map(Number);
+  } catch {
+    // the process exited
+  }
+  for (const tid of tids) {
+    const t = ownTicks(`/proc/${pid}/task/${tid}/stat`);
+    if (t) threads.set(tid, { group: tid === pid ? 'main' : t.comm === 'node' ? 'otherNode' : 'core', ticks: t.ticks });
+  }
+  return { process: ownTicks(`/proc/${pid}/stat`)?.ticks ?? 0, threads };
+}
+
+/** CPU seconds by thread group between two snapshots of one process. */
+export function threadDelta(before: ThreadSnapshot, after: ThreadSnapshot): Record<ThreadGroup | 'exited', number> {
+  const out = { main: 0, core: 0, otherNode: 0, exited: 0 };
+  for (const [tid, t] of after.threads) out[t.group] += (t.ticks - (before.threads.get(tid)?.ticks ?? 0)) / CLOCK_TICKS_PER_SECOND;
+  const grouped = out.main + out.core + out.otherNode;
+  out.exited = Math.max(0, (after.process - before.process) / CLOCK_TICKS_PER_SECOND - grouped);
+  return out;
+}

@@ -119,6 +119,8 @@ interface FloorRun {
   count: number;
   seconds: number;
   cpuSeconds: Record<string, number>;
+  /** The floor process's CPU seconds by thread group (see snapshotThreads). */
+  threadSeconds: Record<string, number>;
   latencies: number[];
   sampleIds: string[];
   peakRssMiB: number;
@@ -153,7 +155,7 @@ async function floorRun(sys: System, receiver: BenchReceiver, o: { count: number
     child.once('exit', (code) => reject(new Error(`the floor process exited (${code})`)));
   });
   const ours = (a: Arrival) => a.key.startsWith(o.prefix);
-  const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: [child.pid!] });
+  const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: [child.pid!] }, [child.pid!]);
   const rss = new RssSampler([child.pid!]);
   const before = receiver.arrivals.length;
   child.stdin!.write('go\n');
@@ -166,15 +168,20 @@ async function floorRun(sys: System, receiver: BenchReceiver, o: { count: number
   child.kill('SIGTERM');
   await exited;
   const sampleIds = [`${o.prefix}0`, `${o.prefix}${Math.floor(o.count / 2)}`, `${o.prefix}${o.count - 1}`];
-  return { count: o.count, seconds: cpu.seconds, cpuSeconds: cpu.cpuSeconds, latencies, sampleIds, peakRssMiB, lifetimePeakRssMiB };
+  return { count: o.count, seconds: cpu.seconds, cpuSeconds: cpu.cpuSeconds, threadSeconds: cpu.nodeByThreadSeconds, latencies, sampleIds, peakRssMiB, lifetimePeakRssMiB };
 }
 
 /** One floor figure from its runs: rate over their summed windows, CPU over their summed items. */
 async function floorSummary(sys: System, runs: FloorRun[]) {
   const count = runs.reduce((n, r) => n + r.count, 0);
   const seconds = runs.reduce((n, r) => n + r.seconds, 0);
-  const cpuByProcess: Record<string, number> = {};
-  for (const r of runs) for (const [k, v] of Object.entries(r.cpuSeconds)) cpuByProcess[k] = (cpuByProcess[k] ?? 0) + v;
+  const summed = (pick: (r: FloorRun) => Record<string, number>) => {
+    const out: Record<string, number> = {};
+    for (const r of runs) for (const [k, v] of Object.entries(pick(r))) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  const perItemMs = (secs: Record<string, number>) => Object.fromEntries(Object.entries(secs).map(([k, v]) => [k, round((v * 1000) / count, 2)]));
+  const cpuByProcess = summed((r) => r.cpuSeconds);
   const latencies = runs.flatMap((r) => r.latencies);
   const history = await historyCost(sys.temporalClient, runs.flatMap((r) => r.sampleIds));
   return {
@@ -183,7 +190,8 @@ async function floorSummary(sys: System, runs: FloorRun[]) {
     p50Ms: round(percentile(latencies, 50)),
     p99Ms: round(percentile(latencies, 99)),
     cpuMsPerDelivery: round((Object.values(cpuByProcess).reduce((a, b) => a + b, 0) * 1000) / count, 2),
-    cpuMsByProcess: Object.fromEntries(Object.entries(cpuByProcess).map(([k, v]) => [k, round((v * 1000) / count, 2)])),
+    cpuMsByProcess: perItemMs(cpuByProcess),
+    nodeCpuMsByThread: perItemMs(summed((r) => r.threadSeconds)),
     historyEventsPerWorkflow: history.events,
     workflowTasksPerWorkflow: history.workflowTasks,
     peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)),
@@ -199,7 +207,7 @@ function deliveriesSince(receiver: BenchReceiver, from: number) {
 async function ourDeliveries(sys: System, receiver: BenchReceiver, o: { events: number; webhooks: number; concurrency: number; ratePerSecond?: number; prefix: string }) {
   const expected = o.events * o.webhooks;
   const from = receiver.arrivals.length;
-  const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: sys.pids.node });
+  const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: sys.pids.node }, Object.values(sys.pids.app));
   const rss = new RssSampler(sys.pids.node);
   const since = Date.now();
   const backlog: number[] = [];
@@ -225,6 +233,7 @@ async function ourDeliveries(sys: System, receiver: BenchReceiver, o: { events: 
     e2eP99Ms: round(percentile(e2e, 99)),
     cpuMsPerDelivery: cpu.totalMs,
     cpuMsByProcess: cpu.perItemMs,
+    nodeCpuMsByThread: cpu.nodeByThreadMs,
     historyEventsPerDelivery: history.events,
     workflowTasksPerDelivery: history.workflowTasks,
     lost: expected - ids.size,
