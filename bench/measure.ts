@@ -46,18 +46,21 @@ export class CpuWindow {
   end(items: number) {
     const seconds = (performance.now() - this.startedAt) / 1000;
     const delta = cpuDelta(this.before, snapshotCpu(this.roots));
-    const perItem = (secs: Record<string, number>) => Object.fromEntries(Object.entries(secs).map(([k, v]) => [k, round((v * 1000) / items, 2)]));
     const byThread = { main: 0, core: 0, otherNode: 0, exited: 0 };
     this.threadsOf.forEach((pid, i) => {
       const d = threadDelta(this.threadsBefore[i], snapshotThreads(pid));
       for (const k of Object.keys(byThread) as (keyof typeof byThread)[]) byThread[k] += d[k];
     });
     const totalMs = round(Object.values(delta).reduce((a, b) => a + b, 0) * 1000 / items, 2);
-    return { seconds, perItemMs: perItem(delta), totalMs, cpuSeconds: delta, nodeByThreadSeconds: byThread, nodeByThreadMs: perItem(byThread) };
+    return { seconds, perItemMs: msPerItem(delta, items), totalMs, cpuSeconds: delta, nodeByThreadSeconds: byThread, nodeByThreadMs: msPerItem(byThread, items) };
   }
 }
 
 export const round = (n: number, digits = 1) => Number(n.toFixed(digits));
+
+/** CPU seconds by name → ms per item. */
+export const msPerItem = (seconds: Record<string, number>, items: number) =>
+  Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, round((v * 1000) / items, 2)]));
 
 /** History events and workflow tasks per workflow, from a sample of finished workflows. */
 export async function historyCost(client: Client, workflowIds: string[]): Promise<{ events: number; workflowTasks: number; sampled: number }> {

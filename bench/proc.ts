@@ -15,17 +15,21 @@ interface ProcStat {
   ticks: number;
 }
 
-function readStat(pid: number): ProcStat | null {
+/** A /proc stat file's command name and its fields from `state` on (so field n of proc(5) is at n - 3). */
+function statFields(file: string): { comm: string; f: string[] } | null {
   try {
-    const raw = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const raw = fs.readFileSync(file, 'utf8');
     const close = raw.lastIndexOf(')');
-    const comm = raw.slice(raw.indexOf('(') + 1, close);
-    const f = raw.slice(close + 2).split(' ');
-    // Fields after comm start at 3 (state): ppid is 4, utime 14, stime 15, cutime 16, cstime 17.
-    return { pid, ppid: Number(f[1]), comm, ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) };
+    return { comm: raw.slice(raw.indexOf('(') + 1, close), f: raw.slice(close + 2).split(' ') };
   } catch {
     return null; // exited between listing and reading
   }
+}
+
+function readStat(pid: number): ProcStat | null {
+  const s = statFields(`/proc/${pid}/stat`);
+  // ppid is field 4, utime 14, stime 15, cutime 16, cstime 17.
+  return s && { pid, ppid: Number(s.f[1]), comm: s.comm, ticks: Number(s.f[11]) + Number(s.f[12]) + Number(s.f[13]) + Number(s.f[14]) };
 }
 
 function allStats(): ProcStat[] {
@@ -105,16 +109,10 @@ export interface ThreadSnapshot {
   threads: Map<number, { group: ThreadGroup; ticks: number }>;
 }
 
-/** A thread's (or, for the process's own stat, a process's) utime + stime and name: no reaped children. */
+/** A thread's (or a process's) own utime + stime and name: no reaped children. */
 function ownTicks(statFile: string): { comm: string; ticks: number } | null {
-  try {
-    const raw = fs.readFileSync(statFile, 'utf8');
-    const close = raw.lastIndexOf(')');
-    const f = raw.slice(close + 2).split(' ');
-    return { comm: raw.slice(raw.indexOf('(') + 1, close), ticks: Number(f[11]) + Number(f[12]) };
-  } catch {
-    return null; // exited
-  }
+  const s = statFields(statFile);
+  return s && { comm: s.comm, ticks: Number(s.f[11]) + Number(s.f[12]) };
 }
 
 export function snapshotThreads(pid: number): ThreadSnapshot {

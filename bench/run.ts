@@ -16,7 +16,7 @@ import { deliveryWorkflowId } from '../src/workflows/messages';
 import { DIRECT_DISPATCH_MAX } from '../src/services/events';
 import { benchArtefacts } from './artefacts';
 import { memoryMiB } from './proc';
-import { CpuWindow, historyCost, percentile, rawHttpCeiling, round, RssSampler, waitWithProgress } from './measure';
+import { CpuWindow, historyCost, msPerItem, percentile, rawHttpCeiling, round, RssSampler, waitWithProgress } from './measure';
 import { secretCreatedData } from './payload';
 import { Arrival, BenchReceiver } from './receiver';
 import { serviceNode } from '../src/dev/node-runtime';
@@ -180,7 +180,6 @@ async function floorSummary(sys: System, runs: FloorRun[]) {
     for (const r of runs) for (const [k, v] of Object.entries(pick(r))) out[k] = (out[k] ?? 0) + v;
     return out;
   };
-  const perItemMs = (secs: Record<string, number>) => Object.fromEntries(Object.entries(secs).map(([k, v]) => [k, round((v * 1000) / count, 2)]));
   const cpuByProcess = summed((r) => r.cpuSeconds);
   const latencies = runs.flatMap((r) => r.latencies);
   const history = await historyCost(sys.temporalClient, runs.flatMap((r) => r.sampleIds));
@@ -190,8 +189,8 @@ async function floorSummary(sys: System, runs: FloorRun[]) {
     p50Ms: round(percentile(latencies, 50)),
     p99Ms: round(percentile(latencies, 99)),
     cpuMsPerDelivery: round((Object.values(cpuByProcess).reduce((a, b) => a + b, 0) * 1000) / count, 2),
-    cpuMsByProcess: perItemMs(cpuByProcess),
-    nodeCpuMsByThread: perItemMs(summed((r) => r.threadSeconds)),
+    cpuMsByProcess: msPerItem(cpuByProcess, count),
+    nodeCpuMsByThread: msPerItem(summed((r) => r.threadSeconds), count),
     historyEventsPerWorkflow: history.events,
     workflowTasksPerWorkflow: history.workflowTasks,
     peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)),
