@@ -21,6 +21,7 @@ import { secretCreatedData } from './payload';
 import { Arrival, BenchReceiver } from './receiver';
 import { serviceNode } from '../src/dev/node-runtime';
 import { startSystem, System, TemporalMode } from './system';
+import { checkTargets, TargetCheck, targetLines } from './targets';
 import { runScript } from '../src/dev/run-script';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -477,6 +478,7 @@ function printSummary(result: Result) {
   log(`\n${'─'.repeat(64)}\nCloudKeep Webhooks bench — ${result.scenario} (${os.cpus().length} cores, Node ${process.version})`);
   for (const [k, v] of rows) log(`  ${k.padEnd(28)} ${v}`);
   for (const [k, v] of Object.entries(result)) if (v && typeof v === 'object' && !Array.isArray(v)) log(`  ${k.padEnd(28)} ${JSON.stringify(v)}`);
+  for (const line of targetLines(result.targets as TargetCheck[], result.durable === true)) log(`  ${line}`);
 }
 
 async function main() {
@@ -498,7 +500,8 @@ async function main() {
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   try {
-    const result = { ...(await run(sys, receiver)), machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, at: new Date().toISOString() };
+    const measured = await run(sys, receiver);
+    const result = { ...measured, targets: checkTargets(measured), machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, at: new Date().toISOString() };
     printSummary(result);
     if (process.env.BENCH_OUT) fs.writeFileSync(process.env.BENCH_OUT, JSON.stringify(result, null, 2) + '\n');
   } finally {

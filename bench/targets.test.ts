@@ -1,0 +1,67 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { checkTargets, excessOverFloor, targetLines } from './targets';
+
+const recorded = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'docs', 'bench-results', name), 'utf8'));
+const byTarget = (checks: ReturnType<typeof checkTargets>, start: string) => {
+  const found = checks.find((c) => c.target.startsWith(start));
+  if (!found) throw new Error(`no target starting "${start}" in ${checks.map((c) => c.target).join(' | ')}`);
+  return found;
+};
+
+describe('bench targets', () => {
+  it('names what limits a missed throughput target, from the run’s own split, largest excess first', () => {
+    // A recorded burst: ours 48.8/s against the floor's 66.8/s, 35.13 ms against 25.12 ms per delivery.
+    const checks = checkTargets(recorded('burst-threads-built.json'));
+    const ratio = byTarget(checks, 'ours ≥ 0.85× the floor');
+    expect(ratio).toMatchObject({ met: false, measured: '0.73×' });
+    expect(ratio.limitedBy).toContain('ours costs 35.1 ms per delivery against the floor\'s 25.1 (1.40×)');
+    expect(ratio.limitedBy).toMatch(/over the floor: Temporal server \+4\.4, Node main thread \+2\.3, PostgreSQL \+1\.9, Node other threads \+1\.0, Node Rust core \+0\.4$/);
+    const cpu = byTarget(checks, 'CPU ≤ 30 ms');
+    expect(cpu.met).toBe(false);
+    expect(cpu.limitedBy).toContain('the floor alone costs 25.1 ms here, leaving 4.9 ms above it; ours adds 10.0');
+    expect(byTarget(checks, 'Temporal floor ≥ 50')).toEqual({ target: 'Temporal floor ≥ 50 trivial workflows/s', measured: '66.8/s', met: true });
+    expect(byTarget(checks, 'peak RSS')).toMatchObject({ met: true, measured: '252.3 MiB' });
+  });
+
+  it('marks a target met when the run meets it, and says nothing about limits then', () => {
+    const run = recorded('burst-threads-built.json');
+    const checks = checkTargets({ ...run, ratioToFloor: 0.9, cpuMsPerDelivery: 29, ours: { ...run.ours, cpuMsPerDelivery: 29 } });
+    expect(checks.every((c) => c.met && c.limitedBy === undefined)).toBe(true);
+    expect(targetLines(checks, true).some((l) => l.includes('docs/performance.md'))).toBe(false);
+  });
+
+  it('falls back to whole processes when a run has no thread split', () => {
+    const split = (temporal: number, postgres: number, node: number) => ({ cpuMsPerDelivery: temporal + postgres + node, cpuMsByProcess: { temporal, postgres, node } });
+    expect(excessOverFloor(split(18, 2, 15), split(14, 0, 11))).toBe('Temporal server +4.0, Node +4.0, PostgreSQL +2.0');
+    expect(excessOverFloor(split(13, 1, 11.5), split(14, 0, 11))).toBe('PostgreSQL +1.0, Node +0.5, Temporal server −1.0');
+  });
+
+  it('checks the parked worker alone when the API and worker ran apart, and the one process otherwise', () => {
+    const apart = checkTargets(recorded('parked-100k-split-malloc-trim.json'));
+    expect(byTarget(apart, 'parked: worker RSS')).toMatchObject({ met: true, measured: '262.6 MiB' });
+    expect(byTarget(apart, 'parked: API p99')).toMatchObject({ met: true, measured: '14.1 ms' });
+    const together = checkTargets({ scenario: 'parked', rssMiBWhileParked: { app: 341, temporal: 600 }, apiP50Ms: 6, apiP99Ms: 61 });
+    expect(byTarget(together, 'parked: worker RSS').limitedBy).toContain('API+worker (one process');
+    expect(byTarget(together, 'parked: API p99')).toMatchObject({ met: false, limitedBy: 'p50 6 ms; the API shares the machine\'s 2 cores with the worker and Temporal' });
+  });
+
+  it('checks unloaded and steady, and fanout has no target', () => {
+    expect(checkTargets(recorded('unloaded-built.json'))).toEqual([expect.objectContaining({ met: true, measured: '30 ms' })]);
+    const steady = recorded('steady-built.json');
+    expect(checkTargets(steady)[0].met).toBe(true);
+    const behind = checkTargets({ ...steady, keptUp: false, backlogFirst10s: 0.1, backlogLast10s: 140 })[0];
+    expect(behind.met).toBe(false);
+    expect(behind.limitedBy).toContain('backlog 0.1 in the first 10 s, 140 in the last');
+    expect(checkTargets(recorded('fanout-built.json'))).toEqual([]);
+    expect(targetLines([], true)).toEqual([]);
+  });
+
+  it('prints each target with what limits a missed one, and says when a run was not durable', () => {
+    const lines = targetLines(checkTargets(recorded('burst-threads-built.json')), false);
+    expect(lines[0]).toContain('this run was in memory');
+    const missed = lines.findIndex((l) => l.includes('MISSED') && l.includes('0.85×'));
+    expect(lines[missed + 1]).toMatch(/^ +limited by: CPU/);
+    expect(lines.at(-1)).toContain('docs/performance.md, "Against the targets"');
+  });
+});
