@@ -65,6 +65,12 @@ describe('bench targets', () => {
     expect(lines.at(-1)).toContain('docs/performance.md, "Against the targets"');
   });
 
+  it('names the two processes when the API and the worker ran apart and their sum is over the RSS target', () => {
+    const rss = byTarget(checkTargets(recorded('burst-split-built.json')), 'peak RSS');
+    expect(rss).toMatchObject({ met: false, measured: '366.3 MiB' });
+    expect(rss.limitedBy).toBe("two processes (BENCH_SPLIT=1), each its own runtime: API 145.4 + worker 224.7 MiB; the target is set for npm start's one process");
+  });
+
   it('says so when the floor alone is over the CPU target (a busy host)', () => {
     // A recorded burst on a busy host: the floor cost 30.4 ms per workflow.
     const cpu = byTarget(checkTargets(recorded('burst-targets.json')), 'CPU ≤ 30 ms');

@@ -86,9 +86,14 @@ function burstTargets(r: BurstResult): TargetCheck[] {
     check(`CPU ≤ ${TARGETS.cpuMsPerDelivery} ms per delivery`, ours, ' ms', ours <= TARGETS.cpuMsPerDelivery, () =>
       `the floor alone costs ${fixed(floor)} ms here, ${floor < TARGETS.cpuMsPerDelivery ? `leaving ${fixed(TARGETS.cpuMsPerDelivery - floor)} ms above it` : 'over the target by itself (a busy host raises both)'}; ours adds ${fixed(ours - floor)}: ${excessOverFloor(r.ours, r.floor)}`,
     ),
-    check(`peak RSS API+worker ≤ ${TARGETS.peakRssMiB} MiB`, r.peakRssMiB, ' MiB', r.peakRssMiB <= TARGETS.peakRssMiB, () =>
-      `resident memory by process over the run: ${JSON.stringify(r.lifetimePeakRssMiBByProcess ?? {})}`,
-    ),
+    check(`peak RSS API+worker ≤ ${TARGETS.peakRssMiB} MiB`, r.peakRssMiB, ' MiB', r.peakRssMiB <= TARGETS.peakRssMiB, () => {
+      const byProcess = r.lifetimePeakRssMiBByProcess ?? {};
+      // BENCH_SPLIT=1: two Node runtimes, each with its own V8 and SDK; the target is set for npm start's one process.
+      const split = byProcess.api !== undefined && byProcess.worker !== undefined;
+      return split
+        ? `two processes (BENCH_SPLIT=1), each its own runtime: API ${byProcess.api} + worker ${byProcess.worker} MiB; the target is set for npm start's one process`
+        : `resident memory by process over the run: ${JSON.stringify(byProcess)}`;
+    }),
   ];
 }
 
