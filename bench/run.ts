@@ -168,7 +168,8 @@ async function floorRun(sys: System, receiver: BenchReceiver, o: { count: number
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
-  const sampleIds = [`${o.prefix}0`, `${o.prefix}${Math.floor(o.count / 2)}`, `${o.prefix}${o.count - 1}`];
+  // Ten spread over the run (each half of the burst's floor), as ours samples twenty.
+  const sampleIds = Array.from({ length: Math.min(10, o.count) }, (_, i) => `${o.prefix}${Math.floor((i * o.count) / Math.min(10, o.count))}`);
   return { count: o.count, seconds: cpu.seconds, cpuSeconds: cpu.cpuSeconds, threadSeconds: cpu.nodeByThreadSeconds, latencies, sampleIds, peakRssMiB, lifetimePeakRssMiB };
 }
 
@@ -194,6 +195,7 @@ async function floorSummary(sys: System, runs: FloorRun[]) {
     nodeCpuMsByThread: msPerItem(summed((r) => r.threadSeconds), count),
     historyEventsPerWorkflow: history.events,
     workflowTasksPerWorkflow: history.workflowTasks,
+    eagerStartShare: history.eagerStartShare,
     peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)),
     lifetimePeakRssMiB: Math.max(...runs.map((r) => r.lifetimePeakRssMiB)),
   };
@@ -236,6 +238,7 @@ async function ourDeliveries(sys: System, receiver: BenchReceiver, o: { events: 
     nodeCpuMsByThread: cpu.nodeByThreadMs,
     historyEventsPerDelivery: history.events,
     workflowTasksPerDelivery: history.workflowTasks,
+    eagerStartShare: history.eagerStartShare,
     lost: expected - ids.size,
     duplicated: [...ids.values()].filter((n) => n > 1).length,
     peakRssMiB,
