@@ -17,10 +17,14 @@ export interface WorkerSetup {
  * activities may be in flight; the sticky cache keeps a workflow between its start and its completion (a cache of
  * 0 doubles the server's work per delivery), bounded at 250 so RSS stays flat while thousands wait in back-off
  * (parked 3,000: 677 → 440 MiB against 1,000; a parked workflow is replayed when its timer fires).
+ * 100 workflow-task slots (the SDK's default is 40): a delivery's one workflow task holds its slot for the whole
+ * attempt, and a start goes eager only while a slot is free. With 40, 45–55% of a burst's starts went eager; with
+ * 100, all of them, and the server's CPU per delivery fell from 18.1 to 14.2 ms (burst 3,000 × 2, paired).
  */
 export const WORKER_TUNING = {
   maxConcurrentActivityTaskExecutions: 200,
   maxConcurrentLocalActivityExecutions: 200,
+  maxConcurrentWorkflowTaskExecutions: 100,
   maxCachedWorkflows: 250,
 } satisfies Partial<WorkerOptions>;
 
