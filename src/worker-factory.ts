@@ -19,7 +19,7 @@ export interface WorkerSetup {
  * (parked 3,000: 677 → 440 MiB against 1,000; a parked workflow is replayed when its timer fires).
  * 100 workflow-task slots (the SDK's default is 40): a delivery's one workflow task holds its slot for the whole
  * attempt, and a start goes eager only while a slot is free. With 40, 45–55% of a burst's starts went eager; with
- * 100, all of them, and the server's CPU per delivery fell from 18.1 to 14.2 ms (burst 3,000 × 2, paired).
+ * 100, 85–100% (all in the paired runs), and the server's CPU per delivery fell from 18.1 to 14.2 ms (burst 3,000 × 2).
  */
 export const WORKER_TUNING = {
   maxConcurrentActivityTaskExecutions: 200,
