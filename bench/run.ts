@@ -169,7 +169,8 @@ async function floorRun(sys: System, receiver: BenchReceiver, o: { count: number
   child.kill('SIGTERM');
   await exited;
   // Ten spread over the run (each half of the burst's floor), as ours samples twenty.
-  const sampleIds = Array.from({ length: Math.min(10, o.count) }, (_, i) => `${o.prefix}${Math.floor((i * o.count) / Math.min(10, o.count))}`);
+  const samples = Math.min(10, o.count);
+  const sampleIds = Array.from({ length: samples }, (_, i) => `${o.prefix}${Math.floor((i * o.count) / samples)}`);
   return { count: o.count, seconds: cpu.seconds, cpuSeconds: cpu.cpuSeconds, threadSeconds: cpu.nodeByThreadSeconds, latencies, sampleIds, peakRssMiB, lifetimePeakRssMiB };
 }
 

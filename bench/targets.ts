@@ -61,11 +61,8 @@ function check(target: string, measured: number, unit: string, met: boolean, lim
 }
 
 interface BurstResult {
-  durable: boolean;
-  deliveriesPerSecond: number;
   floorDeliveriesPerSecond: number;
   ratioToFloor: number;
-  cpuMsPerDelivery: number;
   peakRssMiB: number;
   ours: CpuSplit;
   floor: CpuSplit & { perSecondByRun?: number[] };
