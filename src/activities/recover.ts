@@ -3,6 +3,7 @@ import { isDeliverable, webhooksStore } from '../db/stores/webhooks';
 import { recoveriesStore, RecoverableStatus, RecoveryCursor } from '../db/stores/recoveries';
 import { vaultIdOf } from '../domain/events';
 import { DeliveryWorkflows } from '../services/delivery-workflows';
+import { fairnessWeightsFor } from '../services/fairness-weights';
 import type { ActivityDeps } from '.';
 
 export interface RecoverBatchInput {
@@ -24,7 +25,7 @@ export interface RecoverBatchResult {
 }
 
 export function createRecoverActivities({ db, temporal, logger, config }: ActivityDeps) {
-  const workflows = new DeliveryWorkflows(temporal, config.taskQueue);
+  const workflows = new DeliveryWorkflows(temporal, config.taskQueue, { weights: fairnessWeightsFor(db) });
   return {
     /**
      * Re-delivers the next page of recoverable deliveries, oldest first. Each one is moved to `pending` and
@@ -43,9 +44,10 @@ export function createRecoverActivities({ db, temporal, logger, config }: Activi
       let started = recovery.started;
       for (const row of rows) {
         await workflows.redeliver(
-          { deliveryId: row.id, webhookId: row.webhook_id, eventType: row.event_type, vaultId: vaultIdOf(row.data) },
+          { deliveryId: row.id, organizationId: webhook.organization_id, webhookId: row.webhook_id, eventType: row.event_type, vaultId: vaultIdOf(row.data) },
           `${row.event_type} ${row.event_id} → webhook ${row.webhook_id} (recovered)`,
           `recovery ${input.recoveryId}`,
+          'recovery',
         );
         started = await db.transaction(async (trx) => {
           // Back to pending unless the new run already recorded an attempt (then the row says what it did).

@@ -39,6 +39,14 @@ export const DURABLE_SQLITE_PRAGMAS = ['journal_mode=WAL', 'synchronous=NORMAL',
  */
 export const DEV_SERVER_DYNAMIC_CONFIG = ['matching.numTaskqueueReadPartitions=1', 'matching.numTaskqueueWritePartitions=1'];
 
+/**
+ * Task Queue Priority and Fairness (server 1.29): the priority-aware matcher, and fairness keys (our organizations)
+ * dispatched in proportion to their weights, so one tenant's burst does not queue another's events behind it.
+ * Fairness keeps its backlog in its own table (`tasks_v2`): switching it on or off strands a backlog written
+ * under the other setting, so a server keeps one setting for the life of its data.
+ */
+export const FAIRNESS_DYNAMIC_CONFIG = ['matching.useNewMatcher=true', 'matching.enableFairness=true'];
+
 /** Runs `temporal server start-dev` on loopback with our search attributes registered. */
 export async function startTemporalDevServer(options: {
   cliPath: string;
@@ -48,6 +56,8 @@ export async function startTemporalDevServer(options: {
   dbFile?: string;
   /** Override the pragmas (the bench compares configurations). */
   sqlitePragmas?: string[];
+  /** Task-queue priority and fairness (default on; the bench's noisy scenario compares it off). */
+  fairness?: boolean;
   namespace?: string;
   log?: (line: string) => void;
 }): Promise<DevServer> {
@@ -58,7 +68,7 @@ export async function startTemporalDevServer(options: {
     args.push('--db-filename', options.dbFile);
     for (const pragma of options.sqlitePragmas ?? DURABLE_SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
   }
-  for (const value of DEV_SERVER_DYNAMIC_CONFIG) args.push('--dynamic-config-value', value);
+  for (const value of [...DEV_SERVER_DYNAMIC_CONFIG, ...(options.fairness === false ? [] : FAIRNESS_DYNAMIC_CONFIG)]) args.push('--dynamic-config-value', value);
   for (const key of SEARCH_ATTRIBUTE_KEYS) args.push('--search-attribute', `${key.name}=Keyword`);
 
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });

@@ -10,6 +10,7 @@ import { deliveryWorkflowId } from '../workflows/messages';
 import { DeliveryWorkflows } from './delivery-workflows';
 import { toEventPayload } from './event-payload';
 import type { KeysetPosition } from '../db/keyset';
+import { fairnessWeightsFor } from './fairness-weights';
 
 export interface DeliveryDetail {
   delivery: DeliveryRow;
@@ -26,7 +27,7 @@ export class DeliveryService {
     taskQueue: string,
     private readonly temporalUi: { baseUrl: string; namespace: string },
   ) {
-    this.workflows = new DeliveryWorkflows(temporal, taskQueue);
+    this.workflows = new DeliveryWorkflows(temporal, taskQueue, { weights: fairnessWeightsFor(db) });
   }
 
   /** The delivery workflow's page in the Temporal Web UI. */
@@ -62,7 +63,7 @@ export class DeliveryService {
     if (finished) await this.runClosed(id);
     const vaultId = vaultIdOf(payload.data);
     await this.workflows.redeliver(
-      { deliveryId: id, webhookId: delivery.webhook_id, eventType: delivery.event_type, vaultId },
+      { deliveryId: id, organizationId, webhookId: delivery.webhook_id, eventType: delivery.event_type, vaultId },
       `${delivery.event_type} ${delivery.event_id} → webhook ${delivery.webhook_id} (redelivered)`,
       requestedBy,
     );

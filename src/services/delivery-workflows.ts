@@ -10,6 +10,8 @@ import {
   webhookHealthWorkflowId,
 } from '../workflows/messages';
 import { startOnce } from './start-deadline';
+import { DeliveryKind, deliveryPriority, kindOfEvent } from './delivery-priority';
+import type { FairnessWeights } from './fairness-weights';
 
 /** Starting and steering delivery and health workflows: the one place that knows their ids and options. */
 export interface StartOptions {
@@ -20,6 +22,8 @@ export interface StartOptions {
   eagerStart?: boolean;
   /** How long a start may wait on Temporal (ms): the API answers fast and leaves the rest to the sweep. */
   deadlineMs?: number;
+  /** Each organization's fairness weight; without it every organization weighs 1. */
+  weights?: FairnessWeights;
 }
 
 export class DeliveryWorkflows {
@@ -29,11 +33,14 @@ export class DeliveryWorkflows {
     private readonly startOptions: StartOptions = {},
   ) {}
 
-  private options(input: DeliveryWorkflowInput, summary: string) {
+  private async options(input: DeliveryWorkflowInput, summary: string, kind: DeliveryKind) {
+    const org = input.organizationId;
     return {
       workflowId: deliveryWorkflowId(input.deliveryId),
       taskQueue: this.taskQueue,
       args: [input] as [DeliveryWorkflowInput],
+      // Its place in the task queue: the tenant's fair share, and people watching first (delivery-priority.ts).
+      ...(org ? { priority: deliveryPriority(org, kind, await this.startOptions.weights?.of(org)) } : {}),
       typedSearchAttributes: [
         { key: searchAttributes.webhookId, value: input.webhookId },
         { key: searchAttributes.eventType, value: input.eventType },
@@ -50,20 +57,24 @@ export class DeliveryWorkflows {
    * only an explicit redeliver (or recover) may run a delivery again, so a re-dispatch after a crash never
    * re-sends a delivery that already ran.
    */
-  async start(input: DeliveryWorkflowInput, summary: string): Promise<void> {
+  async start(input: DeliveryWorkflowInput, summary: string, kind: DeliveryKind = kindOfEvent(input.eventType)): Promise<void> {
+    const options = await this.options(input, summary, kind);
     const start = () =>
       this.client.workflow.start(deliveryWorkflow, {
-        ...this.options(input, summary),
+        ...options,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         requestEagerStart: this.startOptions.eagerStart,
       });
     await startOnce(this.client, this.startOptions.deadlineMs, start);
   }
 
-  /** Attempts at once if the delivery is waiting in back-off; starts a new run if it has finished. */
-  async redeliver(input: DeliveryWorkflowInput, summary: string, requestedBy: string): Promise<void> {
+  /**
+   * Attempts at once if the delivery is waiting in back-off; starts a new run if it has finished. A person asked
+   * for it (interactive) unless a recovery did.
+   */
+  async redeliver(input: DeliveryWorkflowInput, summary: string, requestedBy: string, kind: DeliveryKind = 'interactive'): Promise<void> {
     await this.client.workflow.signalWithStart(deliveryWorkflow, {
-      ...this.options(input, summary),
+      ...(await this.options(input, summary, kind)),
       signal: redeliverSignal,
       signalArgs: [{ requestedBy }],
     });

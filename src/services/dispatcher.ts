@@ -7,6 +7,8 @@ import { fanoutWorkflow } from '../workflows/fanout';
 import { fanoutWorkflowId, searchAttributes } from '../workflows/messages';
 import { DeliveryWorkflows, StartOptions } from './delivery-workflows';
 import { startOnce } from './start-deadline';
+import { deliveryPriority, kindOfEvent } from './delivery-priority';
+import { fairnessWeightsFor } from './fairness-weights';
 
 /** Which part failed when a dispatch did not go through: the log names it, since the fixes differ. */
 export class DispatchError extends Error {
@@ -33,12 +35,12 @@ export interface DeliveryToStart {
 }
 
 /** Starts the delivery workflows of one event, at most 50 calls at a time. Idempotent (workflow ids, reject-duplicate). */
-async function startDeliveries(workflows: DeliveryWorkflows, eventId: string, vaultId: string | undefined, rows: DeliveryToStart[]): Promise<void> {
+async function startDeliveries(workflows: DeliveryWorkflows, organizationId: string, eventId: string, vaultId: string | undefined, rows: DeliveryToStart[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 50) {
     await on('Temporal', () =>
       Promise.all(
         rows.slice(i, i + 50).map((r) =>
-          workflows.start({ deliveryId: r.id, webhookId: r.webhook_id, eventType: r.event_type, vaultId }, `${r.event_type} ${eventId} → webhook ${r.webhook_id}`),
+          workflows.start({ deliveryId: r.id, organizationId, webhookId: r.webhook_id, eventType: r.event_type, vaultId }, `${r.event_type} ${eventId} → webhook ${r.webhook_id}`),
         ),
       ),
     );
@@ -54,7 +56,7 @@ export async function startEventDeliveries(db: Knex, workflows: DeliveryWorkflow
       .whereNot('d.status', 'skipped') // kept for a recovery, not sent
       .select('d.id', 'd.webhook_id', 'd.event_type', 'e.data'),
   );
-  await startDeliveries(workflows, eventId, rows.length ? vaultIdOf(rows[0].data) : undefined, rows);
+  await startDeliveries(workflows, organizationId, eventId, rows.length ? vaultIdOf(rows[0].data) : undefined, rows);
   await on('PostgreSQL', () => eventsStore.markDispatched(db, organizationId, eventId));
   return rows.length;
 }
@@ -107,23 +109,26 @@ export class EventDispatcher {
     private readonly logger: Logger,
     private readonly startOptions: StartOptions = {},
   ) {
-    this.workflows = new DeliveryWorkflows(client, taskQueue, startOptions);
+    this.workflows = new DeliveryWorkflows(client, taskQueue, { ...startOptions, weights: fairnessWeightsFor(db) });
     this.marks = new DispatchMarks(db, logger);
   }
 
   /** The API's path for a new event: its delivery rows are known, so no query before the starts. */
   async dispatchNew(organizationId: string, eventId: string, vaultId: string | undefined, rows: DeliveryToStart[]): Promise<void> {
-    await startDeliveries(this.workflows, eventId, vaultId, rows);
+    await startDeliveries(this.workflows, organizationId, eventId, vaultId, rows);
     this.marks.add(organizationId, eventId);
   }
 
   /** One workflow start, whatever the fan-out: the fan-out workflow starts the deliveries. */
   async dispatchViaFanout(organizationId: string, eventId: string, eventType: string): Promise<void> {
+    // The fan-out's activity, and so its starts' place in the queue, inherit this priority.
+    const priority = deliveryPriority(organizationId, kindOfEvent(eventType), await fairnessWeightsFor(this.db).of(organizationId));
     const start = () =>
       this.client.workflow.start(fanoutWorkflow, {
         workflowId: fanoutWorkflowId(organizationId, eventId),
         taskQueue: this.taskQueue,
         args: [{ organizationId, eventId }],
+        priority,
         typedSearchAttributes: [{ key: searchAttributes.eventType, value: eventType }],
         staticSummary: `Fan-out of ${eventType} ${eventId}`,
       });

@@ -6,6 +6,8 @@ import { newId } from '../domain/ids';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { RecoverWorkflowInput, recoverWorkflowId, searchAttributes } from '../workflows/messages';
 import { recoverWebhookWorkflow } from '../workflows/recover';
+import { deliveryPriority } from './delivery-priority';
+import { fairnessWeightsFor } from './fairness-weights';
 
 const DAY_MS = 86_400_000;
 
@@ -88,6 +90,8 @@ export class RecoveryService {
         workflowId: recoverWorkflowId(webhookId, row.id),
         taskQueue: this.deps.taskQueue,
         args: [{ recoveryId: row.id, webhookId, since: since.toISOString(), until: now.toISOString(), statuses, total: row.total, ...paging }],
+        // Its batches (activities) inherit this: the recovery's own fairness key, so live events are not held back.
+        priority: deliveryPriority(organizationId, 'recovery', await fairnessWeightsFor(db).of(organizationId)),
         typedSearchAttributes: [{ key: searchAttributes.webhookId, value: webhookId }],
         staticSummary: `Recovery of webhook ${webhookId}: re-delivers ${row.total} ${statuses.join('/')} deliveries since ${since.toISOString()}, oldest first`,
       });

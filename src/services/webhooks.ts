@@ -17,6 +17,7 @@ import { webhookHealthWorkflow } from '../workflows/health';
 import { DeliveryWorkflows } from './delivery-workflows';
 import type { EventDispatcher } from './dispatcher';
 import type { Keyed, KeysetPosition } from '../db/keyset';
+import { fairnessWeightsFor } from './fairness-weights';
 
 export interface CreateWebhookInput {
   url: string;
@@ -57,7 +58,7 @@ export class WebhookService {
   private readonly workflows: DeliveryWorkflows;
 
   constructor(private readonly deps: WebhookServiceDeps) {
-    this.workflows = new DeliveryWorkflows(deps.temporal, deps.taskQueue);
+    this.workflows = new DeliveryWorkflows(deps.temporal, deps.taskQueue, { weights: fairnessWeightsFor(deps.db) });
   }
 
   /** Early, friendly refusal of a URL that could never be delivered to; the connect-time guard is the real one. */

@@ -16,6 +16,8 @@ export const SEARCH_ATTRIBUTE_KEYS = Object.values(searchAttributes);
 // ---- deliveryWorkflow
 export interface DeliveryWorkflowInput {
   deliveryId: string;
+  /** The tenant: its fairness key in the task queue. Absent in runs started before it was added. */
+  organizationId?: string;
   webhookId: string;
   eventType: string;
   vaultId?: string;

@@ -4,6 +4,8 @@ export interface OrganizationRow {
   id: string;
   name: string;
   notification_email: string;
+  /** The organization's share of the delivery task queue under load (Temporal fairness weight, default 1). */
+  fairness_weight: number;
   created_at: Date;
 }
 
@@ -14,5 +16,12 @@ export const organizationsStore = {
   },
   async get(db: Db, id: string): Promise<OrganizationRow | undefined> {
     return db<OrganizationRow>('organizations').where({ id }).first();
+  },
+  async fairnessWeights(db: Db, ids: string[]): Promise<{ id: string; fairness_weight: number }[]> {
+    return db<OrganizationRow>('organizations').whereIn('id', ids).select('id', 'fairness_weight');
+  },
+  /** Returns whether the organization exists. */
+  async setFairnessWeight(db: Db, id: string, weight: number): Promise<boolean> {
+    return (await db<OrganizationRow>('organizations').where({ id }).update({ fairness_weight: weight })) === 1;
   },
 };

@@ -1,0 +1,16 @@
+import type { Knex } from 'knex';
+
+/**
+ * An organization's share of the delivery task queue under load (Temporal fairness weight): 1 by default, more
+ * for a plan tier that buys it. Temporal clamps weights to [0.001, 1000]; so does the CHECK.
+ */
+export async function up(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('organizations', (t) => {
+    t.double('fairness_weight').notNullable().defaultTo(1);
+  });
+  await knex.raw('ALTER TABLE organizations ADD CONSTRAINT organizations_fairness_weight_range CHECK (fairness_weight BETWEEN 0.001 AND 1000)');
+}
+
+export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('organizations', (t) => t.dropColumn('fairness_weight'));
+}
