@@ -2,6 +2,7 @@
  * Operator CLI: creates organizations and their API keys (keys are shown once, stored hashed).
  *
  *   npm run cli -- org create --name Acme --email ops@acme.test
+ *   npm run cli -- org weight --org <org id> --weight 2      (its share of the delivery queue under load)
  *   npm run cli -- key create --org <org id> --kind admin|service --name "CI deploy"
  *   npm run cli -- key list --org <org id>
  *   npm run cli -- key revoke --id <key id>
@@ -23,6 +24,7 @@ const DEV_DATABASE = 'cloudkeep_webhooks';
 
 export const USAGE = `Usage:
   npm run cli -- org create --name <name> --email <notification email>
+  npm run cli -- org weight --org <organization id> --weight <0.001–1000, default 1>
   npm run cli -- key create --org <organization id> --kind admin|service --name <key name>
   npm run cli -- key list --org <organization id>
   npm run cli -- key revoke --id <key id>
@@ -33,6 +35,7 @@ export class UsageError extends Error {}
 
 type Command =
   | { command: 'org create'; name: string; email: string }
+  | { command: 'org weight'; org: string; weight: number }
   | { command: 'key create'; org: string; kind: 'admin' | 'service'; name: string }
   | { command: 'key list'; org: string }
   | { command: 'key revoke'; id: string };
@@ -47,14 +50,14 @@ export function parseCommand(argv: string[]): Command {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { name: { type: 'string' }, email: { type: 'string' }, org: { type: 'string' }, kind: { type: 'string' }, id: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { name: { type: 'string' }, email: { type: 'string' }, org: { type: 'string' }, kind: { type: 'string' }, id: { type: 'string' }, weight: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
   const command = positionals.join(' ');
-  const required = (option: 'name' | 'email' | 'org' | 'kind' | 'id'): string => {
+  const required = (option: 'name' | 'email' | 'org' | 'kind' | 'id' | 'weight'): string => {
     const value = values[option]?.trim();
     if (!value) throw new UsageError(`${command}: --${option} is required`);
     return value;
@@ -69,6 +72,12 @@ export function parseCommand(argv: string[]): Command {
       const email = required('email');
       if (!EMAIL.test(email)) throw new UsageError(`org create: --email "${email}" is not an email address`);
       return { command, name: required('name'), email };
+    }
+    case 'org weight': {
+      allowOnly('org', 'weight');
+      const weight = Number(required('weight'));
+      if (!Number.isFinite(weight) || weight < 0.001 || weight > 1000) throw new UsageError(`org weight: --weight must be a number from 0.001 to 1000, not "${values.weight}"`);
+      return { command, org: required('org'), weight };
     }
     case 'key create': {
       allowOnly('org', 'kind', 'name');
@@ -105,6 +114,10 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
       return { ...presentApiKey(revoked), organizationId: revoked.organization_id };
     }
     if (!(await organizationsStore.get(db, cmd.org))) throw new UsageError(`${cmd.command}: no organization with id "${cmd.org}"`);
+    if (cmd.command === 'org weight') {
+      await organizationsStore.setFairnessWeight(db, cmd.org, cmd.weight);
+      return { id: cmd.org, fairnessWeight: cmd.weight, note: 'Applies to deliveries started from a minute from now.' };
+    }
     if (cmd.command === 'key list') {
       const rows = await apiKeysStore.listForOrganization(db, cmd.org, 10_000);
       return { organizationId: cmd.org, keys: rows.map(presentApiKey) };

@@ -55,6 +55,18 @@ it('creates an organization and its admin and service keys, which then work agai
   expect(JSON.stringify(rows)).not.toContain(adminKey);
 });
 
+it("sets an organization's fairness weight, its share of the delivery queue under load", async () => {
+  const org = await stack.createOrg('Weighty', 'ops@weighty.test');
+  const set = await cli('org', 'weight', '--org', org.id, '--weight', '4');
+  expect(set.code).toBe(0);
+  expect(JSON.parse(set.stdout)).toMatchObject({ id: org.id, fairnessWeight: 4 });
+  expect((await stack.db('organizations').where({ id: org.id }).first()).fairness_weight).toBe(4);
+  const refused = await cli('org', 'weight', '--org', org.id, '--weight', '0');
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toMatch(/--weight must be a number from 0.001 to 1000/);
+  expect((await stack.db('organizations').where({ id: org.id }).first()).fairness_weight).toBe(4);
+});
+
 it('answers usage errors clearly, with exit code 2 and nothing written', async () => {
   const before = await stack.db('organizations').count<{ count: string }[]>('* as count');
   const cases: [string[], RegExp][] = [
