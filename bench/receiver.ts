@@ -20,6 +20,8 @@ export class BenchReceiver {
   status: (path: string) => number = () => 200;
   /** Extra response headers by path (e.g. a Retry-After with a 503). */
   headers: (path: string) => Record<string, string> = () => ({});
+  /** How long the answer takes by path (a slow receiver); the arrival is noted when the request is in. */
+  delayMs: (path: string) => number = () => 0;
   private server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -38,7 +40,9 @@ export class BenchReceiver {
       for (const w of [...this.waiters]) if (w.match(arrival)) w.resolve(arrival);
       res.statusCode = this.status(req.url ?? '/');
       for (const [name, value] of Object.entries(this.headers(req.url ?? '/'))) res.setHeader(name, value);
-      res.end('ok');
+      const delay = this.delayMs(req.url ?? '/');
+      if (delay > 0) setTimeout(() => res.end('ok'), delay);
+      else res.end('ok');
     });
   });
 

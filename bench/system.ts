@@ -29,6 +29,10 @@ export interface System {
   apiUrl: string;
   temporal: DevServer;
   temporalClient: Client;
+  /** The system's PostgreSQL database (the bench makes extra organizations in it). */
+  databaseUrl: string;
+  /** Task-queue priority and fairness on the dev server (default on, as npm start runs it). */
+  fairness: boolean;
   /** True when the API and the worker run as separate processes (as the Helm chart deploys them). */
   split: boolean;
   credentials: { organizationId: string; apiKey: string; serviceToken: string };
@@ -47,7 +51,7 @@ async function waitUntil(check: () => Promise<boolean>, what: string, deadlineMs
   }
 }
 
-export async function startSystem(mode: TemporalMode, log: (line: string) => void, split = false): Promise<System> {
+export async function startSystem(mode: TemporalMode, log: (line: string) => void, split = false, fairness = true): Promise<System> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ckw-bench-'));
   fs.chmodSync(dir, 0o755);
   const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'postgres'), port: await freePort() });
@@ -56,7 +60,7 @@ export async function startSystem(mode: TemporalMode, log: (line: string) => voi
   const postgresPid = processTree(process.pid).find((p) => p.comm === 'postgres' && processTree(process.pid).find((q) => q.pid === p.ppid)?.comm !== 'postgres')!.pid;
 
   const cliPath = await ensureTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, log });
-  const temporal = await startTemporalDevServer({ cliPath, port: await freePort(), uiPort: null, dbFile: mode === 'durable' ? path.join(dir, 'temporal.db') : undefined });
+  const temporal = await startTemporalDevServer({ cliPath, port: await freePort(), uiPort: null, dbFile: mode === 'durable' ? path.join(dir, 'temporal.db') : undefined, fairness });
 
   const port = await freePort();
   const appLog = fs.openSync(path.join(dir, 'app.log'), 'a');
@@ -107,6 +111,8 @@ export async function startSystem(mode: TemporalMode, log: (line: string) => voi
     apiUrl,
     temporal,
     temporalClient,
+    databaseUrl: pg.url('ckw_bench'),
+    fairness,
     split,
     credentials,
     pids: {

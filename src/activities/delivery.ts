@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { DeliveryStatus } from '../db/stores/deliveries';
 import { deliveryAttemptsStore, AttemptContext, AttemptTrigger, RecordedOutcome } from '../db/stores/delivery-attempts';
 import { buildRequest, redactUrl } from '../destinations';
@@ -23,12 +24,25 @@ export interface AttemptInput {
 }
 
 export interface AttemptOutcome {
-  result: 'succeeded' | 'failed' | 'cancelled';
+  /** `handoff`: nothing was sent; run this attempt again as a regular activity (a slow endpoint). */
+  result: 'succeeded' | 'failed' | 'cancelled' | 'handoff';
   deliveryStatus: Exclude<DeliveryStatus, 'skipped'>;
   status: number | null;
   error: string | null;
   /** How long to wait before the next scheduled attempt; null when none follows. */
   nextDelayMs: number | null;
+}
+
+/**
+ * An endpoint whose last attempt took this long (ms) or more is slow: its attempts run as regular activities. A
+ * local activity runs inside its workflow task and holds one of the worker's workflow-task slots for the whole
+ * request, so a few hundred 2-second answers would stall every tenant's deliveries (and eager starts, which need
+ * a free slot). A regular activity costs Temporal one more task per attempt, so fast endpoints keep the local one.
+ */
+export const SLOW_ENDPOINT_MS = 500;
+
+export function isSlowEndpoint(webhook: { last_duration_ms: number | null }): boolean {
+  return webhook.last_duration_ms !== null && webhook.last_duration_ms >= SLOW_ENDPOINT_MS;
 }
 
 /** What the log says of a try whose outcome a crash (worker, database) kept from being recorded. */
@@ -128,6 +142,9 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
         return { result: 'cancelled', deliveryStatus: 'cancelled', status: null, error: reason, nextDelayMs: null };
       }
       if (!event) throw new Error(`Event ${delivery.event_id} not found`);
+      if (isSlowEndpoint(webhook) && Context.current().info.isLocal) {
+        return { result: 'handoff', deliveryStatus: delivery.status === 'retrying' ? 'retrying' : 'pending', status: null, error: null, nextDelayMs: null };
+      }
       if (lastTry) await deliveryAttemptsStore.markInterrupted(db, lastTry.id, INTERRUPTED_ATTEMPT_ERROR);
 
       const url = secretBox.open(webhook.target_ciphertext);

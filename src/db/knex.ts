@@ -5,7 +5,7 @@ import * as webhookLastOutcomes from './migrations/003_webhook_last_outcomes';
 import * as attemptsRecordedBeforeSend from './migrations/004_attempts_recorded_before_send';
 import * as ownerRecovery from './migrations/006_owner_recovery';
 import * as logRetentionIndexes from './migrations/007_log_retention_indexes';
-import * as organizationFairnessWeight from './migrations/008_organization_fairness_weight';
+import * as fairDispatch from './migrations/008_fair_dispatch';
 
 /** A connection or a transaction: every store takes either, so services decide the transaction. */
 export type Db = Knex | Knex.Transaction;
@@ -18,7 +18,7 @@ const migrations: Record<string, Knex.Migration> = {
   '004_attempts_recorded_before_send': attemptsRecordedBeforeSend,
   '006_owner_recovery': ownerRecovery,
   '007_log_retention_indexes': logRetentionIndexes,
-  '008_organization_fairness_weight': organizationFairnessWeight,
+  '008_fair_dispatch': fairDispatch,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -8,6 +8,12 @@ import { guardedLookup, OutboundPolicy } from './address-guard';
  * that re-resolves to a private address is refused when it is dialled. Bounded: the least recently used origin's
  * agent is closed past `maxOrigins`.
  */
+/**
+ * Connections open at once to one origin. A bound on our sockets, not a courtesy to the receiver (a webhook's
+ * `rateLimit` is that): at 64, four webhooks on one host answering in 2 s could get 32 deliveries/s at most.
+ */
+export const MAX_SOCKETS_PER_ORIGIN = 256;
+
 export class AgentPool {
   private readonly agents = new Map<string, http.Agent>();
 
@@ -19,7 +25,7 @@ export class AgentPool {
     if (agent) {
       this.agents.delete(key); // re-inserted below: Map order is recency order
     } else {
-      const options = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: 30_000, scheduling: 'lifo' as const, lookup: guardedLookup(policy) };
+      const options = { keepAlive: true, maxSockets: MAX_SOCKETS_PER_ORIGIN, maxFreeSockets: 16, timeout: 30_000, scheduling: 'lifo' as const, lookup: guardedLookup(policy) };
       agent = url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
     }
     this.agents.set(key, agent);

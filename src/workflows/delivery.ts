@@ -1,4 +1,4 @@
-import { condition, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   DeliveryProgress,
@@ -14,11 +14,15 @@ import { SCHEDULED_ATTEMPTS, retryDelayAfter } from './schedule';
 // activity task round trip. Its retries cover infrastructure faults only (the database down); an endpoint's answer
 // never throws: it comes back as an outcome, and the back-off below is ours. If the worker dies mid-attempt the
 // workflow task times out (10 s) and another worker re-runs the step, which logs the cut try and sends again.
-const { attemptDelivery, cancelDelivery } = proxyLocalActivities<Activities>({
+const ATTEMPT_OPTIONS = {
   // The 10 s request plus three queries and the health signal.
   startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+} as const;
+const { attemptDelivery, cancelDelivery } = proxyLocalActivities<Activities>(ATTEMPT_OPTIONS);
+// A slow endpoint's attempt (the local one hands it over): a regular activity, so no workflow-task slot is held
+// while the request is out. Same step key, so a retry after a crash finds its earlier try as before.
+const { attemptDelivery: attemptSlowEndpoint } = proxyActivities<Activities>(ATTEMPT_OPTIONS);
 
 /**
  * One delivery of one event to one webhook: an attempt, then durable timers of 1 m, 5 m, 30 m, 2 h
@@ -44,14 +48,9 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     // Any redeliver request received so far is answered by this attempt.
     redeliverRequested = false;
     const n = trigger === 'scheduled' ? ++progress.scheduledAttempts : ++progress.manualAttempts;
-    const outcome = await attemptDelivery({
-      deliveryId: input.deliveryId,
-      trigger,
-      attemptedAt: Date.now(),
-      idempotencyKey: `${runId}:${trigger}:${n}`,
-      retryDelayMs,
-      nextAttemptAt,
-    });
+    const step = { deliveryId: input.deliveryId, trigger, attemptedAt: Date.now(), idempotencyKey: `${runId}:${trigger}:${n}`, retryDelayMs, nextAttemptAt };
+    let outcome = await attemptDelivery(step);
+    if (outcome.result === 'handoff') outcome = await attemptSlowEndpoint(step);
     progress.lastError = outcome.error;
     return outcome;
   };

@@ -9,7 +9,7 @@ export interface ReceivedRequest {
   at: number;
 }
 
-export type Responder = (req: ReceivedRequest, index: number) => { status: number; body?: string; headers?: Record<string, string> } | 'hang';
+export type Responder = (req: ReceivedRequest, index: number) => { status: number; body?: string; headers?: Record<string, string>; delayMs?: number } | 'hang';
 
 /** A real HTTP endpoint on loopback that records what it receives and answers as told. */
 export class Receiver {
@@ -29,7 +29,9 @@ export class Receiver {
         this.requests.push(received);
         const answer = this.respond(received, this.requests.length - 1);
         if (answer === 'hang') return void this.hung.push(res);
-        res.writeHead(answer.status, answer.headers).end(answer.body ?? '');
+        const send = () => res.writeHead(answer.status, answer.headers).end(answer.body ?? '');
+        if (answer.delayMs) setTimeout(send, answer.delayMs);
+        else send();
       });
     });
     await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));

@@ -45,7 +45,7 @@ export interface AttemptResult {
 /** Everything one attempt needs, read in one query. */
 export interface AttemptContext {
   delivery: Pick<DeliveryRow, 'id' | 'organization_id' | 'webhook_id' | 'event_id' | 'event_type' | 'status'>;
-  webhook: Pick<WebhookRow, 'id' | 'destination' | 'target_ciphertext' | 'secret_ciphertext' | 'status' | 'deleted_at' | 'last_failure_at' | 'last_success_at' | 'standard_webhooks'> | null;
+  webhook: Pick<WebhookRow, 'id' | 'destination' | 'target_ciphertext' | 'secret_ciphertext' | 'status' | 'deleted_at' | 'last_failure_at' | 'last_success_at' | 'standard_webhooks' | 'last_duration_ms'> | null;
   event: Pick<EventRow, 'id' | 'type' | 'timestamp' | 'data'> | null;
   /** The newest try of this workflow step, if one was made before (a retry after a crash). */
   lastTry: DeliveryAttemptRow | null;
@@ -82,14 +82,15 @@ const COMPLETE = new PreparedStatement('complete-attempt', `WITH a AS (
          status_changed_at = CASE WHEN ${TO_ACTIVE} OR ${TO_INACTIVE} THEN now() ELSE status_changed_at END,
          updated_at = CASE WHEN ${TO_ACTIVE} OR ${TO_INACTIVE} THEN now() ELSE updated_at END,
          last_success_at = CASE WHEN ?::boolean THEN greatest(coalesce(last_success_at, ?::timestamptz), ?::timestamptz) ELSE last_success_at END,
-         last_failure_at = CASE WHEN ?::boolean THEN last_failure_at ELSE greatest(coalesce(last_failure_at, ?::timestamptz), ?::timestamptz) END
+         last_failure_at = CASE WHEN ?::boolean THEN last_failure_at ELSE greatest(coalesce(last_failure_at, ?::timestamptz), ?::timestamptz) END,
+         last_duration_ms = ?
         WHERE id = ?
         RETURNING last_failure_at, last_success_at`);
 
 /** Everything an attempt needs, in one query: the delivery, its webhook and event, and any earlier try of the step. */
 const LOAD_CONTEXT = new PreparedStatement('load-attempt-context', `SELECT row_to_json(d) AS delivery, row_to_json(w) AS webhook, row_to_json(e) AS event, row_to_json(a) AS last_try
          FROM (SELECT id, organization_id, webhook_id, event_id, event_type, status FROM deliveries WHERE id = ?) d
-         LEFT JOIN LATERAL (SELECT id, destination, target_ciphertext, secret_ciphertext, status, deleted_at, last_failure_at, last_success_at, standard_webhooks
+         LEFT JOIN LATERAL (SELECT id, destination, target_ciphertext, secret_ciphertext, status, deleted_at, last_failure_at, last_success_at, standard_webhooks, last_duration_ms
                               FROM webhooks WHERE id = d.webhook_id) w ON true
          LEFT JOIN LATERAL (SELECT id, type, timestamp, data FROM events WHERE organization_id = d.organization_id AND id = d.event_id) e ON true
          LEFT JOIN LATERAL (SELECT * FROM delivery_attempts WHERE step_key = ? ORDER BY number DESC LIMIT 1) a ON true`);
@@ -167,6 +168,7 @@ export const deliveryAttemptsStore = {
         r.succeeded, pingFailed, // updated_at
         r.succeeded, o.attemptedAt, o.attemptedAt,
         r.succeeded, o.attemptedAt, o.attemptedAt,
+        r.duration_ms,
         o.webhookId,
       ],
     );

@@ -23,6 +23,8 @@ export interface WebhookRow {
   last_failure_at: Date | null;
   last_success_at: Date | null;
   standard_webhooks: boolean;
+  /** How long the last attempt to this webhook took (ms): a slow endpoint's attempts run as regular activities. */
+  last_duration_ms: number | null;
   warning_email_sent_for: string | null;
   failing_since: Date | null;
   created_at: Date;

@@ -1,0 +1,23 @@
+import type { Knex } from 'knex';
+
+/**
+ * Fair dispatch (issue 17):
+ * - an organization's share of the delivery task queue under load (Temporal fairness weight): 1 by default, more
+ *   for a plan tier that buys it. Temporal clamps weights to [0.001, 1000]; so does the CHECK.
+ * - how long a webhook's last attempt took: an endpoint that answers slowly gets its next attempts as regular
+ *   activities, which hold no workflow-task slot while the request is out (src/activities/delivery.ts).
+ */
+export async function up(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('webhooks', (t) => {
+    t.integer('last_duration_ms');
+  });
+  await knex.schema.alterTable('organizations', (t) => {
+    t.double('fairness_weight').notNullable().defaultTo(1);
+  });
+  await knex.raw('ALTER TABLE organizations ADD CONSTRAINT organizations_fairness_weight_range CHECK (fairness_weight BETWEEN 0.001 AND 1000)');
+}
+
+export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('webhooks', (t) => t.dropColumn('last_duration_ms'));
+  await knex.schema.alterTable('organizations', (t) => t.dropColumn('fairness_weight'));
+}
