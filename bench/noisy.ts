@@ -94,6 +94,7 @@ async function noisyRun(sys: System, receiver: BenchReceiver, o: { tag: string; 
   log(`  ${tag}: A ingests ${o.events} events × 4 webhooks${o.delayMs ? ` (A's endpoints answer in ${o.delayMs} ms)` : ''}; B every 2 s, Test every 6 s`);
   const startedAt = Date.now();
   const burst = ingest(sys, o.events, { concurrency: 10, prefix: `${tag}A` });
+  burst.catch(() => undefined); // awaited below, after the deliveries: an ingest failure is thrown there
   let aDone = false;
   const sendB = async () => {
     for (let i = 0; !aDone; i++) {
