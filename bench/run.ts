@@ -128,11 +128,12 @@ async function floorSummary(sys: System, runs: FloorRun[]) {
 }
 
 /** Our deliveries of the events ingested since `from`, by delivery id. */
-function deliveriesSince(receiver: BenchReceiver, from: number) {
-  return receiver.arrivals.slice(from).filter((a) => a.event === 'secret.created');
+function deliveriesSinceOf(receiver: BenchReceiver, from: number, event = 'secret.created') {
+  return receiver.arrivals.slice(from).filter((a) => a.event === event);
 }
 
-async function ourDeliveries(sys: System, receiver: BenchReceiver, o: { events: number; webhooks: number; concurrency: number; ratePerSecond?: number; prefix: string }) {
+async function ourDeliveries(sys: System, receiver: BenchReceiver, o: { events: number; webhooks: number; concurrency: number; ratePerSecond?: number; prefix: string; event?: string }) {
+  const deliveriesSince = (r: BenchReceiver, from: number) => deliveriesSinceOf(r, from, o.event);
   const expected = o.events * o.webhooks;
   const from = receiver.arrivals.length;
   const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: sys.pids.node }, Object.values(sys.pids.app));
@@ -183,7 +184,34 @@ function rssByProcess(sys: System, which: 'rss' | 'peak') {
 
 // ---- scenarios
 
+/**
+ * The same burst again to other webhooks whose endpoint answers in `delayMs` (BENCH_RECEIVER_DELAY_MS): slow
+ * receivers must not cap the system, so its rate is compared with the fast run's in the same invocation.
+ */
+async function slowBurst(sys: System, receiver: BenchReceiver, o: { events: number; webhooks: number; concurrency: number; delayMs: number; fastPerSecond: number }) {
+  log(`ours again, to ${o.webhooks} webhooks answering in ${o.delayMs} ms`);
+  await createWebhooks(sys, receiver, o.webhooks, { prefix: 'slow', event: 'secret.updated' });
+  receiver.delayMs = (p) => (p.startsWith('/slow') ? o.delayMs : 0);
+  try {
+    const slow = await ourDeliveries(sys, receiver, { events: o.events, webhooks: o.webhooks, concurrency: o.concurrency, prefix: 'slowburst', event: 'secret.updated' });
+    return {
+      delayMs: o.delayMs,
+      deliveriesPerSecond: slow.perSecond,
+      ratioToFast: round(slow.perSecond / o.fastPerSecond, 2),
+      cpuMsPerDelivery: slow.cpuMsPerDelivery,
+      workflowTasksPerDelivery: slow.workflowTasksPerDelivery,
+      e2eP50Ms: slow.e2eP50Ms,
+      e2eP99Ms: slow.e2eP99Ms,
+      peakRssMiB: slow.peakRssMiB,
+      lost: slow.lost,
+    };
+  } finally {
+    receiver.delayMs = () => 0;
+  }
+}
+
 async function burst(sys: System, receiver: BenchReceiver): Promise<Result> {
+  const receiverDelayMs = env('BENCH_RECEIVER_DELAY_MS', 0);
   const events = env('BENCH_EVENTS', 3000);
   const webhooks = env('BENCH_WEBHOOKS', 2);
   const concurrency = env('BENCH_CONCURRENCY', 10);
@@ -201,6 +229,7 @@ async function burst(sys: System, receiver: BenchReceiver): Promise<Result> {
   log('ceiling 2/2: the Temporal floor, second half');
   const floorAfter = await floorRun(sys, receiver, { count: deliveries - Math.floor(deliveries / 2), concurrency, prefix: 'floor-b-' });
   const floor = await floorSummary(sys, [floorBefore, floorAfter]);
+  const slowReceiver = receiverDelayMs > 0 ? await slowBurst(sys, receiver, { events, webhooks, concurrency, delayMs: receiverDelayMs, fastPerSecond: ours.perSecond }) : undefined;
   const oursSummary: Partial<typeof ours> = { ...ours };
   delete oursSummary.backlog;
   return {
@@ -220,6 +249,7 @@ async function burst(sys: System, receiver: BenchReceiver): Promise<Result> {
     e2eP99Ms: ours.e2eP99Ms,
     peakRssMiB: ours.peakRssMiB,
     lost: ours.lost,
+    ...(slowReceiver ? { slowReceiver } : {}),
     ours: oursSummary,
     floor,
     raw,
@@ -343,7 +373,7 @@ async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
   // ingest far ahead of the worker leaves Temporal's task queue a backlog it dispatches slowly (see performance.md).
   const ratePerSecond = process.env.BENCH_RATE ? env('BENCH_RATE', 0) : undefined;
   const ingestResult = await ingest(sys, events, { concurrency: env('BENCH_CONCURRENCY', 10), ratePerSecond, prefix: 'parked' });
-  const attempted = () => new Set(deliveriesSince(receiver, from).map((a) => a.deliveryId)).size;
+  const attempted = () => new Set(deliveriesSinceOf(receiver, from).map((a) => a.deliveryId)).size;
   await waitWithProgress('first attempts (503, parked for 2 h)', attempted, parkedCount, Math.max(600_000, count * 60), log);
   const cpu = window.end(parkedCount);
   const parkedAfterSeconds = round((Date.now() - started) / 1000);

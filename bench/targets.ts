@@ -74,6 +74,21 @@ interface BurstResult {
   ours: CpuSplit;
   floor: CpuSplit & { perSecondByRun?: number[] };
   lifetimePeakRssMiBByProcess?: MsByKey;
+  deliveriesPerSecond?: number;
+  slowReceiver?: { delayMs: number; deliveriesPerSecond: number; ratioToFast: number; peakRssMiB: number; workflowTasksPerDelivery: number };
+}
+
+function slowReceiverTargets(r: BurstResult): TargetCheck[] {
+  const slow = r.slowReceiver;
+  if (!slow) return [];
+  return [
+    check(`endpoints answering in ${slow.delayMs} ms: ≥ ${TARGETS.slowReceiverRatio}× the fast endpoints' deliveries/s`, slow.ratioToFast, '×', slow.ratioToFast >= TARGETS.slowReceiverRatio, () =>
+      `${slow.deliveriesPerSecond}/s against ${r.deliveriesPerSecond}/s; ${slow.workflowTasksPerDelivery} workflow tasks per delivery (2 when the attempt ran as a regular activity)`,
+    ),
+    check(`endpoints answering in ${slow.delayMs} ms: peak RSS API+worker ≤ ${TARGETS.peakRssMiB} MiB`, slow.peakRssMiB, ' MiB', slow.peakRssMiB <= TARGETS.peakRssMiB, () =>
+      `requests in flight hold their sockets and activities for ${slow.delayMs} ms each`,
+    ),
+  ];
 }
 
 function burstTargets(r: BurstResult): TargetCheck[] {
@@ -195,7 +210,7 @@ function noisyTargets(r: NoisyResult): TargetCheck[] {
 export function checkTargets(result: Record<string, unknown>): TargetCheck[] {
   switch (result.scenario) {
     case 'burst':
-      return burstTargets(result as unknown as BurstResult);
+      return [...burstTargets(result as unknown as BurstResult), ...slowReceiverTargets(result as unknown as BurstResult)];
     case 'unloaded':
       return unloadedTargets(result as unknown as UnloadedResult);
     case 'steady':
