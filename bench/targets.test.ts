@@ -76,4 +76,58 @@ describe('bench targets', () => {
     const cpu = byTarget(checkTargets(recorded('burst-targets.json')), 'CPU ≤ 30 ms');
     expect(cpu.limitedBy).toMatch(/^the floor alone costs 30\.4 ms here, over the target by itself .*; ours adds 13\.3: Temporal server \+6\.2/);
   });
+
+  describe('noisy and slow receivers', () => {
+    const waited = (worker: number, queue: number, api: number) => ({
+      workerMs: { p50: worker / 2, p99: worker, max: worker },
+      queueMs: { p50: queue / 2, p99: queue, max: queue },
+      apiMs: { p50: api / 2, p99: api, max: api },
+      eagerShare: 0.25,
+    });
+    const noisy = (over: Record<string, unknown> = {}) => ({
+      scenario: 'noisy',
+      durable: true,
+      receiverDelayMs: 0,
+      bP99Ms: 640,
+      bP99MsOff: 81_000,
+      testMaxMs: 700,
+      testMaxMsOff: 8_300,
+      aDeliveriesPerSecond: 78,
+      aDeliveriesPerSecondOff: 80,
+      aRatioToOff: 0.98,
+      aBacklogSeconds: 150,
+      on: { b: { waited: waited(500, 90, 50) }, test: { waited: waited(600, 60, 40) } },
+      ...over,
+    });
+
+    it('meets all four when B and the Test stay under a second while A keeps its rate', () => {
+      expect(checkTargets(noisy()).map((c) => [c.target, c.met])).toEqual([
+        ['noisy, fairness on: B p99 ≤ 1000 ms', true],
+        ['noisy, fairness on: Test max ≤ 1000 ms', true],
+        ["noisy: A's backlog lasts ≥ 60 s", true],
+        ['noisy: A ≥ 0.95× its deliveries/s with fairness off', true],
+      ]);
+    });
+
+    it('says where B waited, worst part first, when it waited too long', () => {
+      const b = byTarget(checkTargets(noisy({ bP99Ms: 1400, on: { b: { waited: waited(300, 1100, 20) }, test: { waited: waited(1, 1, 1) } } })), 'noisy, fairness on: B p99');
+      expect(b.met).toBe(false);
+      expect(b.limitedBy).toBe(
+        "B waited in Temporal's task queue (start → first task) 1100 ms, the worker (task started → request at the receiver) 300 ms, the API's answer 20 ms (p99 of each; 25% started eagerly); off: 81000 ms (fast endpoints)",
+      );
+      expect(byTarget(checkTargets(noisy({ aBacklogSeconds: 30 })), "noisy: A's backlog").limitedBy).toContain('raise BENCH_EVENTS');
+      expect(byTarget(checkTargets(noisy({ aRatioToOff: 0.9, aDeliveriesPerSecond: 72 })), 'noisy: A ≥').limitedBy).toContain('A delivered 72/s on against 80/s off');
+    });
+
+    it('checks a burst to slow endpoints against the same run’s fast one', () => {
+      const run = recorded('burst-threads-built.json');
+      const slowReceiver = { delayMs: 2000, deliveriesPerSecond: 30, ratioToFast: 0.61, peakRssMiB: 280, workflowTasksPerDelivery: 2 };
+      const checks = checkTargets({ ...run, slowReceiver });
+      const ratio = byTarget(checks, 'endpoints answering in 2000 ms: ≥ 0.8×');
+      expect(ratio).toMatchObject({ met: false, measured: '0.61×' });
+      expect(ratio.limitedBy).toContain(`30/s against ${run.deliveriesPerSecond}/s`);
+      expect(byTarget(checks, 'endpoints answering in 2000 ms: peak RSS').met).toBe(true);
+      expect(checkTargets(run).some((c) => c.target.startsWith('endpoints answering'))).toBe(false);
+    });
+  });
 });
