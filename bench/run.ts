@@ -13,7 +13,6 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { deliveryWorkflowId } from '../src/workflows/messages';
-import { DIRECT_DISPATCH_MAX } from '../src/services/events';
 import { benchArtefacts } from './artefacts';
 import { memoryMiB } from './proc';
 import { CpuWindow, historyCost, msPerItem, percentile, rawHttpCeiling, round, RssSampler, waitWithProgress } from './measure';
@@ -356,8 +355,7 @@ async function fanout(sys: System, receiver: BenchReceiver): Promise<Result> {
  */
 async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
   const count = env('BENCH_PARKED', 100_000);
-  // As many webhooks as the API starts directly: parking measures the wait, not fan-out workflows.
-  const webhooks = env('BENCH_WEBHOOKS', DIRECT_DISPATCH_MAX);
+  const webhooks = env('BENCH_WEBHOOKS', 8);
   const events = Math.ceil(count / webhooks);
   const parkedCount = events * webhooks;
   log(`parked: ${parkedCount} deliveries (${events} events × ${webhooks} webhooks) failing and waiting in back-off, Temporal ${sys.mode}`);

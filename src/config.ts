@@ -68,7 +68,7 @@ export interface Config {
     devServerPort: number;
     devServerUiPort: number;
     cliPath?: string;
-    /** How long the API waits on a workflow start before leaving the event to the sweep. */
+    /** How long the outbox dispatcher waits on a workflow start before leaving the event for a later claim. */
     startTimeoutMs: number;
   };
   secretEncryptionKey?: string;

@@ -75,9 +75,9 @@ async function main(): Promise<void> {
     const secretBox = loadSecretBox(config);
     const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
 
-    // API and worker share one connection, so the API's delivery starts may go eager to this worker.
-    const services = createServices({ db, temporal, config: runtimeConfig, secretBox, logger, eagerStart: true });
-    stops.push(await startWorker({ db, temporal, config: runtimeConfig, secretBox, logger, services, mailer, connection }));
+    // The worker drains the outbox ingest writes to, starting deliveries eagerly on this connection.
+    const services = createServices({ db, temporal, config: runtimeConfig, secretBox, logger });
+    stops.push(await startWorker({ db, temporal, config: runtimeConfig, secretBox, logger, mailer, connection }));
     const { app } = createApiApp({ db, temporal, config: runtimeConfig, secretBox, logger, services });
     const server = await listen(app, config.http.host, config.http.port);
     stops.push(() => new Promise((r) => server.close(r)));

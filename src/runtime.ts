@@ -10,7 +10,8 @@ import { SecretBox } from './domain/secret-box';
 import { createLogger, Logger } from './logger';
 import { createMailer, Mailer } from './mail/mailer';
 import { connectTemporal } from './temporal-connection';
-import { EventDispatcher, SWEEP_INTERVAL_MS } from './services/dispatcher';
+import { OutboxDispatcher } from './services/dispatcher';
+import { WorkflowSlots } from './services/workflow-slots';
 import { EventService } from './services/events';
 import { WebhookService } from './services/webhooks';
 import { DeliveryService } from './services/deliveries';
@@ -18,7 +19,7 @@ import { RecoveryService } from './services/recoveries';
 import { ApiKeyService } from './services/api-keys';
 import { createApp } from './api/app';
 import { integrationExtraRoutes } from './api/routes/integrations';
-import { createWorker } from './worker-factory';
+import { createWorker, WORKER_TUNING } from './worker-factory';
 import { ensureWorkflowBundle } from './workflow-bundle-cache';
 import { API_DRAIN_DEADLINE_MS, Drain } from './api/drain';
 import { prebuiltWorkflowBundlePath } from './workflow-bundle-file';
@@ -26,6 +27,12 @@ import { ensureLogRetentionSchedule } from './services/retention-schedule';
 import type { ActivityDeps } from './activities';
 
 export const DEV_DATABASE = 'cloudkeep_webhooks';
+
+/**
+ * Workflow-task slots the outbox may fill with new deliveries: the worker's 100 less a margin for the tasks it does
+ * not start itself (retries after their timers, health, a slow endpoint's activity completions).
+ */
+export const DISPATCH_SLOTS = WORKER_TUNING.maxConcurrentWorkflowTaskExecutions - 10;
 
 /** Running from dist/, where `npm run build` left the workflow bundle beside the entry points. */
 const hasPrebuiltWorkflowBundle = () => fs.existsSync(prebuiltWorkflowBundlePath());
@@ -42,7 +49,6 @@ export function loadSecretBox(config: Config): SecretBox {
 }
 
 export interface Services {
-  dispatcher: EventDispatcher;
   events: EventService;
   webhooks: WebhookService;
   deliveries: DeliveryService;
@@ -50,18 +56,13 @@ export interface Services {
   apiKeys: ApiKeyService;
 }
 
-/**
- * `eagerStart`: a worker of this task queue runs in this process on the client's connection (npm start, the
- * worker process), so delivery starts may go eager.
- */
-export function createServices(o: { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; logger: Logger; eagerStart?: boolean }): Services {
+/** The business logic the API's routes call (and the tests drive directly). */
+export function createServices(o: { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; logger: Logger }): Services {
   const { db, temporal, config, secretBox, logger } = o;
   const taskQueue = config.temporal.taskQueue;
-  const dispatcher = new EventDispatcher(db, temporal, taskQueue, logger, { eagerStart: o.eagerStart, deadlineMs: config.temporal.startTimeoutMs });
   return {
-    dispatcher,
-    events: new EventService(db, dispatcher),
-    webhooks: new WebhookService({ db, temporal, taskQueue, secretBox, dispatcher, outbound: config.outbound, production: config.production }),
+    events: new EventService(db),
+    webhooks: new WebhookService({ db, temporal, taskQueue, secretBox, logger, outbound: config.outbound, production: config.production }),
     deliveries: new DeliveryService(db, temporal, taskQueue, { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace }),
     // The Delivery Log's retention bounds how far back a recovery may reach.
     recoveries: new RecoveryService({ db, temporal, taskQueue, logRetentionDays: config.logRetentionDays, temporalUi: { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace } }),
@@ -69,9 +70,10 @@ export function createServices(o: { db: Knex; temporal: Client; config: Config; 
   };
 }
 
-export function activityDeps(o: { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; mailer: Mailer; logger: Logger; eagerStart?: boolean }): ActivityDeps {
+export function activityDeps(o: { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; mailer: Mailer; logger: Logger; eagerStart?: boolean; slots?: WorkflowSlots }): ActivityDeps {
   return {
     db: o.db,
+    slots: o.slots,
     temporal: o.temporal,
     secretBox: o.secretBox,
     mailer: o.mailer,
@@ -98,17 +100,17 @@ export function createApiApp(o: RuntimeParts & { publicBaseUrl?: string; isDrain
 }
 
 /**
- * The worker (workflows and activities) and the dispatch sweep that re-sends events a crash or an outage left
- * undispatched (once now, then every few seconds). The worker runs on the client's NativeConnection, so starts
- * made in this process may go eager. Returns what stops both.
+ * The worker (workflows and activities) and the outbox dispatcher that starts stored deliveries on the worker's
+ * own connection, eagerly, as fast as its workflow-task slots free up. Returns what stops both.
  */
-export async function startWorker(o: RuntimeParts & { connection: NativeConnection; mailer: Mailer }): Promise<() => Promise<void>> {
-  const { db, temporal, config, secretBox, logger, services, mailer } = o;
+export async function startWorker(o: Omit<RuntimeParts, 'services'> & { connection: NativeConnection; mailer: Mailer }): Promise<() => Promise<void>> {
+  const { db, temporal, config, secretBox, logger, mailer } = o;
+  const slots = new WorkflowSlots(DISPATCH_SLOTS);
   const worker: Worker = await createWorker({
     connection: o.connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    deps: activityDeps({ db, temporal, config, secretBox, mailer, logger, eagerStart: true }),
+    deps: activityDeps({ db, temporal, config, secretBox, mailer, logger, eagerStart: true, slots }),
     // `npm run build`'s bundle when running from dist/, else one built from source in a child process and cached.
     workflowBundle: { codePath: hasPrebuiltWorkflowBundle() ? prebuiltWorkflowBundlePath() : ensureWorkflowBundle(path.join(config.dataDir, 'cache')) },
   });
@@ -117,13 +119,10 @@ export async function startWorker(o: RuntimeParts & { connection: NativeConnecti
   await ensureLogRetentionSchedule(temporal, { taskQueue: config.temporal.taskQueue, retentionDays: config.logRetentionDays }).catch((err) =>
     logger.error({ err: err.message }, 'Delivery Log retention schedule not created: old deliveries will not be pruned'),
   );
-  let sweeping: Promise<unknown> = Promise.resolve();
-  const sweep = () => (sweeping = services.dispatcher.sweep().catch((err) => logger.error({ err: err.message }, 'sweep failed')));
-  const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
-  await services.dispatcher.sweep(0);
+  const outbox = new OutboxDispatcher({ db, client: temporal, taskQueue: config.temporal.taskQueue, logger, slots, startOptions: { eagerStart: true, deadlineMs: config.temporal.startTimeoutMs } });
+  await outbox.start();
   return async () => {
-    clearInterval(timer);
-    await sweeping;
+    await outbox.stop();
     if (worker.getState() === 'RUNNING') worker.shutdown(); // a worker that failed has already stopped
     await running;
   };
@@ -148,13 +147,13 @@ export async function runStandalone(role: 'worker' | 'api'): Promise<void> {
   const secretBox = loadSecretBox(config);
   const closers: (() => Promise<unknown>)[] = [() => connection.close()];
 
-  const services = createServices({ db, temporal, config, secretBox, logger, eagerStart: role === 'worker' });
   if (role === 'worker') {
     const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
-    closers.push(await startWorker({ db, temporal, config, secretBox, logger, services, mailer, connection }));
+    closers.push(await startWorker({ db, temporal, config, secretBox, logger, mailer, connection }));
     const workflowCode = hasPrebuiltWorkflowBundle() ? 'prebuilt bundle' : 'bundled from source (cached)';
     logger.info({ taskQueue: config.temporal.taskQueue, workflowCode }, 'worker running');
   } else {
+    const services = createServices({ db, temporal, config, secretBox, logger });
     const drain = new Drain();
     const { app } = createApiApp({ db, temporal, config, secretBox, logger, services, isDraining: () => drain.draining });
     const server = await listen(app, config.http.host, config.http.port);

@@ -10,7 +10,8 @@ import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import { INTERRUPTED_ATTEMPT_ERROR } from '../src/activities/delivery';
-import { createApiApp, createServices, listen } from '../src/runtime';
+import { OutboxDispatcher } from '../src/services/dispatcher';
+import { WorkflowSlots } from '../src/services/workflow-slots';
 import { deliveryWorkflowId } from '../src/workflows/messages';
 import { Receiver } from './support/receiver';
 import { createStack, Org, secretCreatedData, Stack } from './support/stack';
@@ -44,7 +45,7 @@ async function webhookTo(route: string): Promise<string> {
 const deliveriesTo = (route: string) => receiver.requests.filter((r) => r.path === route && r.headers['x-cloudkeep-event'] === 'secret.created');
 
 describe('a delivery that already ran is never started again by a re-dispatch', () => {
-  it('neither by the same event id ingested again after its dispatch mark was lost, nor by the sweep', async () => {
+  it('neither by the same event id ingested again after its dispatch mark was lost, nor by the outbox claiming it again', async () => {
     const onceWebhook = await webhookTo('/once');
     const first = await stack.api('POST', '/v1/events', org.serviceToken, { id: 'evt_once', event: 'secret.created', data: secretCreatedData });
     expect(first.status).toBe(202);
@@ -55,14 +56,13 @@ describe('a delivery that already ran is never started again by a re-dispatch', 
     const run = await stack.client.workflow.getHandle(deliveryWorkflowId(deliveryId)).describe();
     expect(run.status.name).toBe('COMPLETED');
 
-    // The state a crash between the starts and the mark leaves behind.
-    await stack.db('events').where({ id: 'evt_once' }).update({ dispatched_at: null, received_at: new Date(Date.now() - 60_000) });
+    // The state a crash between the starts and the mark leaves behind: the outbox claims the event again.
+    await stack.db('events').where({ id: 'evt_once' }).update({ dispatched_at: null });
     const again = await stack.api('POST', '/v1/events', org.serviceToken, { id: 'evt_once', event: 'secret.created', data: secretCreatedData });
     expect(again).toMatchObject({ status: 202, body: { id: 'evt_once', duplicate: true, deliveries: 1 } });
-    await stack.db('events').where({ id: 'evt_once' }).update({ dispatched_at: null });
-    expect(await stack.services.dispatcher.sweep()).toBeGreaterThanOrEqual(1);
+    await waitFor(async () => (await stack.db('events').where({ id: 'evt_once' }).first()).dispatched_at !== null, 'the outbox to dispatch the event again');
 
-    // Both re-dispatches have returned: a new run would exist by now. The latest run is still the first one.
+    // The re-dispatch has returned: a new run would exist by now. The latest run is still the first one.
     const latest = await stack.client.workflow.getHandle(deliveryWorkflowId(deliveryId)).describe();
     expect(latest.runId).toBe(run.runId);
     expect((await stack.db('events').where({ id: 'evt_once' }).first()).dispatched_at).not.toBeNull();
@@ -164,38 +164,34 @@ describe('ingest while Temporal is unreachable', () => {
     };
   }
 
-  it('answers 202 within the start deadline, names Temporal as the failing part, and the sweep delivers once it is back', async () => {
+  it('accepts events while Temporal is unreachable, names Temporal as the failing part, and delivers once it is back', async () => {
     await webhookTo('/outage');
+    // Only the dispatcher below, on the proxied connection, drains the outbox while Temporal is silent.
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+    await stack.stopWorker();
     const proxy = await blackholeableProxy(process.env.TEST_TEMPORAL_ADDRESS!);
     const connection = await NativeConnection.connect({ address: proxy.address });
     const client = new Client({ connection, namespace: 'default' });
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
-    const config = { ...stack.config, temporal: { ...stack.config.temporal, startTimeoutMs: 1500 } };
-    const services = createServices({ db: stack.db, temporal: client, config, secretBox: stack.secretBox, logger });
-    const { app } = createApiApp({ db: stack.db, temporal: client, config, secretBox: stack.secretBox, logger, services, publicBaseUrl: 'http://127.0.0.1' });
-    const server = await listen(app, '127.0.0.1', 0);
+    const outbox = new OutboxDispatcher({ db: stack.db, client, taskQueue: stack.taskQueue, logger, slots: new WorkflowSlots(10), startOptions: { deadlineMs: 1500 } });
     try {
       proxy.goSilent();
-      const res = await fetch(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}/v1/events`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${org.serviceToken}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ id: 'evt_outage', event: 'secret.created', data: secretCreatedData }),
-        // Before the fix the API waited on the client's own retries for about 30 s.
-        signal: AbortSignal.timeout(15_000),
-      });
+      await outbox.start();
+      // Ingest never calls Temporal: it stores the event and answers.
+      const res = await stack.api('POST', '/v1/events', org.serviceToken, { id: 'evt_outage', event: 'secret.created', data: secretCreatedData });
       expect(res.status).toBe(202);
-      expect((await stack.db('events').where({ id: 'evt_outage' }).first()).dispatched_at).toBeNull();
-      const logged = lines.map((l) => JSON.parse(l)).find((l) => l.eventId === 'evt_outage');
+      const logged = await waitFor(() => lines.map((l) => JSON.parse(l)).find((l) => String(l.msg).includes('dispatch failed')), 'the dispatcher to name the failing part');
       expect(logged).toMatchObject({ component: 'Temporal', msg: expect.stringContaining('Temporal unavailable') });
+      expect((await stack.db('events').where({ id: 'evt_outage' }).first()).dispatched_at).toBeNull();
 
       proxy.resume();
-      // The worker's sweep (on the direct connection) picks the event up once it is old enough.
-      await stack.db('events').where({ id: 'evt_outage' }).update({ received_at: new Date(Date.now() - 60_000) });
-      expect(await stack.services.dispatcher.sweep()).toBeGreaterThanOrEqual(1);
-      await waitFor(() => deliveriesTo('/outage').length === 1, 'the swept delivery');
+      await stack.startWorker();
+      await waitFor(() => deliveriesTo('/outage').length === 1, 'the delivery once Temporal is back');
+      await waitFor(async () => (await stack.db('events').where({ id: 'evt_outage' }).first()).dispatched_at !== null, 'the dispatch mark');
     } finally {
-      await new Promise((r) => server.close(r));
+      await outbox.stop();
       await connection.close();
       await proxy.close();
     }

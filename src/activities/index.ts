@@ -4,7 +4,9 @@ import type { SecretBox } from '../domain/secret-box';
 import type { OutboundPolicy } from '../delivery/address-guard';
 import type { Mailer } from '../mail/mailer';
 import type { Logger } from '../logger';
-import { createDeliveryActivities } from './delivery';
+import type { WorkflowSlots } from '../services/workflow-slots';
+import { Context } from '@temporalio/activity';
+import { AttemptInput, AttemptOutcome, createDeliveryActivities } from './delivery';
 import { createFanoutActivities } from './fanout';
 import { createHealthActivities } from './health';
 import { createRecoverActivities } from './recover';
@@ -16,6 +18,8 @@ export interface ActivityDeps {
   secretBox: SecretBox;
   mailer: Mailer;
   logger: Logger;
+  /** The worker's workflow-task slots, as the outbox dispatcher counts them: local attempts hold one each. */
+  slots?: WorkflowSlots;
   config: {
     taskQueue: string;
     outbound: OutboundPolicy;
@@ -27,10 +31,26 @@ export interface ActivityDeps {
   };
 }
 
+/** A local attempt holds its workflow-task slot until it returns: the outbox dispatcher counts it. */
+function countedInSlots(slots: WorkflowSlots | undefined, attemptDelivery: (input: AttemptInput) => Promise<AttemptOutcome>) {
+  if (!slots) return attemptDelivery;
+  return async (input: AttemptInput): Promise<AttemptOutcome> => {
+    if (!Context.current().info.isLocal) return attemptDelivery(input);
+    slots.attemptBegan(input.deliveryId);
+    try {
+      return await attemptDelivery(input);
+    } finally {
+      slots.attemptEnded();
+    }
+  };
+}
+
 /** Every activity, built from its dependencies (the samples-typescript factory pattern). */
 export function createActivities(deps: ActivityDeps) {
+  const delivery = createDeliveryActivities(deps);
   return {
-    ...createDeliveryActivities(deps),
+    ...delivery,
+    attemptDelivery: countedInSlots(deps.slots, delivery.attemptDelivery),
     ...createFanoutActivities(deps),
     ...createHealthActivities(deps),
     ...createRecoverActivities(deps),

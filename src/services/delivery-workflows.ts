@@ -20,7 +20,7 @@ export interface StartOptions {
    * the first workflow task straight back with the start's answer (eager start), saving a poll round trip.
    */
   eagerStart?: boolean;
-  /** How long a start may wait on Temporal (ms): the API answers fast and leaves the rest to the sweep. */
+  /** How long a start may wait on Temporal (ms): past it the outbox rolls back its claim and tries again later. */
   deadlineMs?: number;
   /** Each organization's fairness weight; without it every organization weighs 1. */
   weights?: FairnessWeights;
@@ -57,15 +57,19 @@ export class DeliveryWorkflows {
    * only an explicit redeliver (or recover) may run a delivery again, so a re-dispatch after a crash never
    * re-sends a delivery that already ran.
    */
-  async start(input: DeliveryWorkflowInput, summary: string, kind: DeliveryKind = kindOfEvent(input.eventType)): Promise<void> {
+  async start(input: DeliveryWorkflowInput, summary: string, kind: DeliveryKind = kindOfEvent(input.eventType)): Promise<{ eager: boolean }> {
     const options = await this.options(input, summary, kind);
-    const start = () =>
-      this.client.workflow.start(deliveryWorkflow, {
+    let eager = false;
+    const start = async () => {
+      const handle = await this.client.workflow.start(deliveryWorkflow, {
         ...options,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         requestEagerStart: this.startOptions.eagerStart,
       });
+      eager = handle.eagerlyStarted;
+    };
     await startOnce(this.client, this.startOptions.deadlineMs, start);
+    return { eager };
   }
 
   /**

@@ -1,14 +1,13 @@
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import { eventsStore } from '../db/stores/events';
+import pg from 'pg';
+import type { Db } from '../db/knex';
+import { eventsStore, OUTBOX_CHANNEL } from '../db/stores/events';
 import { vaultIdOf } from '../domain/events';
 import type { Logger } from '../logger';
-import { fanoutWorkflow } from '../workflows/fanout';
-import { fanoutWorkflowId, searchAttributes } from '../workflows/messages';
 import { DeliveryWorkflows, StartOptions } from './delivery-workflows';
-import { startOnce } from './start-deadline';
-import { deliveryPriority, kindOfEvent } from './delivery-priority';
 import { fairnessWeightsFor } from './fairness-weights';
+import type { WorkflowSlots } from './workflow-slots';
 
 /** Which part failed when a dispatch did not go through: the log names it, since the fixes differ. */
 export class DispatchError extends Error {
@@ -30,137 +29,183 @@ async function on<T>(component: DispatchError['component'], fn: () => Promise<T>
 
 export interface DeliveryToStart {
   id: string;
+  organization_id: string;
+  event_id: string;
   webhook_id: string;
   event_type: string;
+  data: Record<string, unknown>;
 }
 
-/** Starts the delivery workflows of one event, at most 50 calls at a time. Idempotent (workflow ids, reject-duplicate). */
-async function startDeliveries(workflows: DeliveryWorkflows, organizationId: string, eventId: string, vaultId: string | undefined, rows: DeliveryToStart[]): Promise<void> {
+/** Told of each start: its delivery id and whether it went eager (its first task straight to this worker). */
+export type OnStarted = (deliveryId: string, eager: boolean) => void;
+
+/** Starts delivery workflows, at most 50 calls at a time. Idempotent (workflow ids, reject-duplicate). */
+async function startDeliveries(workflows: DeliveryWorkflows, rows: DeliveryToStart[], onStarted?: OnStarted): Promise<void> {
   for (let i = 0; i < rows.length; i += 50) {
     await on('Temporal', () =>
       Promise.all(
-        rows.slice(i, i + 50).map((r) =>
-          workflows.start({ deliveryId: r.id, organizationId, webhookId: r.webhook_id, eventType: r.event_type, vaultId }, `${r.event_type} ${eventId} → webhook ${r.webhook_id}`),
-        ),
+        rows.slice(i, i + 50).map(async (r) => {
+          const input = { deliveryId: r.id, organizationId: r.organization_id, webhookId: r.webhook_id, eventType: r.event_type, vaultId: vaultIdOf(r.data) };
+          const { eager } = await workflows.start(input, `${r.event_type} ${r.event_id} → webhook ${r.webhook_id}`);
+          onStarted?.(r.id, eager);
+        }),
       ),
     );
   }
 }
 
-/** Starts every delivery workflow of a stored event, then marks it dispatched. Safe to repeat. */
-export async function startEventDeliveries(db: Knex, workflows: DeliveryWorkflows, organizationId: string, eventId: string): Promise<number> {
-  const rows: (DeliveryToStart & { data: Record<string, unknown> })[] = await on('PostgreSQL', () =>
+/** The deliveries of these events that are to be sent (a skipped one is kept for a recovery, not sent), in one query. */
+function deliveriesOf(db: Db, events: { organization_id: string; id: string }[]): Promise<DeliveryToStart[]> {
+  return on('PostgreSQL', () =>
     db('deliveries as d')
       .join('events as e', (j) => j.on('e.organization_id', 'd.organization_id').andOn('e.id', 'd.event_id'))
-      .where({ 'd.organization_id': organizationId, 'd.event_id': eventId })
-      .whereNot('d.status', 'skipped') // kept for a recovery, not sent
-      .select('d.id', 'd.webhook_id', 'd.event_type', 'e.data'),
+      .whereIn(['d.organization_id', 'd.event_id'], events.map((e) => [e.organization_id, e.id]))
+      .whereNot('d.status', 'skipped')
+      .select('d.id', 'd.organization_id', 'd.event_id', 'd.webhook_id', 'd.event_type', 'e.data'),
   );
-  await startDeliveries(workflows, organizationId, eventId, rows.length ? vaultIdOf(rows[0].data) : undefined, rows);
+}
+
+/** Starts every delivery workflow of a stored event, then marks it dispatched. Safe to repeat. */
+export async function startEventDeliveries(db: Db, workflows: DeliveryWorkflows, organizationId: string, eventId: string, onStarted?: OnStarted): Promise<number> {
+  const rows = await deliveriesOf(db, [{ organization_id: organizationId, id: eventId }]);
+  await startDeliveries(workflows, rows, onStarted);
   await on('PostgreSQL', () => eventsStore.markDispatched(db, organizationId, eventId));
   return rows.length;
 }
 
-/** How long a dispatched mark waits for others to share its update (a burst's events, one statement). */
-const DISPATCH_MARK_DELAY_MS = 50;
+
+/** Events claimed per transaction at most: the transaction holds their row locks while their starts go out. */
+const CLAIM_MAX_EVENTS = 20;
+/** When no notification comes: how often the outbox is looked at anyway (a lost notification, a crashed claim). */
+export const OUTBOX_FALLBACK_MS = 1_000;
+/** While the worker's slots are full: how soon to look again, unless an attempt ends first. */
+const FULL_RETRY_MS = 50;
+
+type Drained = 'idle' | 'full' | 'more';
 
 /**
- * Dispatched marks, written in batches off the request path: a mark only spares the sweep a re-dispatch, which
- * is a no-op anyway (reject-duplicate starts), so the 202 does not wait for it and a burst shares its updates.
+ * The transactional outbox, drained by the worker. Ingest commits an event with its deliveries and answers; it
+ * never calls Temporal. Each worker claims undispatched events (`FOR UPDATE SKIP LOCKED`, so workers never claim the
+ * same one; pings first, then each organization's oldest in turn), starts their delivery workflows on its own
+ * connection — eagerly, as it takes only as many as it has free workflow-task slots — and marks them dispatched in
+ * the same transaction. A crash before the commit leaves them undispatched for the next claim; a start repeated
+ * after one is a no-op (reject-duplicate ids). Woken by LISTEN/NOTIFY, and by a timer as the fallback.
  */
-class DispatchMarks {
-  private pending: { organizationId: string; id: string }[] = [];
-  private flushing: Promise<void> | null = null;
-
-  constructor(
-    private readonly db: Knex,
-    private readonly logger: Logger,
-  ) {}
-
-  add(organizationId: string, id: string): void {
-    this.pending.push({ organizationId, id });
-    this.flushing ??= new Promise<void>((r) => setTimeout(r, DISPATCH_MARK_DELAY_MS)).then(() => this.flush());
-  }
-
-  private async flush(): Promise<void> {
-    while (this.pending.length) {
-      const batch = this.pending.splice(0, 500);
-      await eventsStore.markManyDispatched(this.db, batch).catch((err) => this.logger.warn({ err: err.message, events: batch.length }, 'dispatch marks not written; the sweep will look at these events again'));
-    }
-    this.flushing = null;
-  }
-}
-
-/** How often the sweep looks for events a crash or an outage left undispatched, and how old they must be. */
-export const SWEEP_INTERVAL_MS = 5_000;
-
-/**
- * Hands stored events to Temporal. The API calls it right after its transaction commits; the
- * worker's sweep calls it again for any event a crash left undispatched, so none is lost.
- */
-export class EventDispatcher {
+export class OutboxDispatcher {
   private readonly workflows: DeliveryWorkflows;
-  readonly marks: DispatchMarks;
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+  private listener: pg.Client | null = null;
+  private woken = false;
+  private wakeUp: (() => void) | null = null;
 
   constructor(
-    private readonly db: Knex,
-    private readonly client: Client,
-    private readonly taskQueue: string,
-    private readonly logger: Logger,
-    private readonly startOptions: StartOptions = {},
+    private readonly o: {
+      db: Knex;
+      client: Client;
+      taskQueue: string;
+      logger: Logger;
+      slots: WorkflowSlots;
+      startOptions?: StartOptions;
+    },
   ) {
-    this.workflows = new DeliveryWorkflows(client, taskQueue, { ...startOptions, weights: fairnessWeightsFor(db) });
-    this.marks = new DispatchMarks(db, logger);
+    this.workflows = new DeliveryWorkflows(o.client, o.taskQueue, { ...o.startOptions, weights: fairnessWeightsFor(o.db) });
   }
 
-  /** The API's path for a new event: its delivery rows are known, so no query before the starts. */
-  async dispatchNew(organizationId: string, eventId: string, vaultId: string | undefined, rows: DeliveryToStart[]): Promise<void> {
-    await startDeliveries(this.workflows, organizationId, eventId, vaultId, rows);
-    this.marks.add(organizationId, eventId);
+  /** Listens for notifications and drains until stopped. */
+  async start(): Promise<void> {
+    await this.listen();
+    this.loop = this.run();
   }
 
-  /** One workflow start, whatever the fan-out: the fan-out workflow starts the deliveries. */
-  async dispatchViaFanout(organizationId: string, eventId: string, eventType: string): Promise<void> {
-    // The fan-out's activity, and so its starts' place in the queue, inherit this priority.
-    const priority = deliveryPriority(organizationId, kindOfEvent(eventType), await fairnessWeightsFor(this.db).of(organizationId));
-    const start = () =>
-      this.client.workflow.start(fanoutWorkflow, {
-        workflowId: fanoutWorkflowId(organizationId, eventId),
-        taskQueue: this.taskQueue,
-        args: [{ organizationId, eventId }],
-        priority,
-        typedSearchAttributes: [{ key: searchAttributes.eventType, value: eventType }],
-        staticSummary: `Fan-out of ${eventType} ${eventId}`,
-      });
-    await on('Temporal', () => startOnce(this.client, this.startOptions.deadlineMs, start));
-    await on('PostgreSQL', () => eventsStore.markDispatched(this.db, organizationId, eventId));
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.loop;
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.end().catch(() => undefined);
   }
 
-  /** Starts the deliveries directly: for small fan-outs, pings and the sweep. */
-  async dispatchDirect(organizationId: string, eventId: string): Promise<number> {
-    return startEventDeliveries(this.db, this.workflows, organizationId, eventId);
+  wake = (): void => {
+    this.woken = true;
+    this.wakeUp?.();
+  };
+
+  /** One claim: starts what it claimed and commits. */
+  async drainOnce(): Promise<Drained> {
+    const room = this.o.slots.room();
+    if (room <= 0) return 'full';
+    return this.o.db.transaction(async (trx) => {
+      const events = await on('PostgreSQL', () => eventsStore.claimForDispatch(trx, Math.min(CLAIM_MAX_EVENTS, room)));
+      if (!events.length) return 'idle';
+      await startDeliveries(this.workflows, await deliveriesOf(trx, events), (id, eager) => this.o.slots.started(id, eager));
+      await on('PostgreSQL', () => eventsStore.markManyDispatched(trx, events.map((e) => ({ organizationId: e.organization_id, id: e.id }))));
+      return 'more';
+    });
   }
 
-  /** Tries now; on failure the event stays undispatched in PostgreSQL and the sweep retries it. */
-  async dispatchSoon(fn: () => Promise<unknown>, context: Record<string, unknown>): Promise<boolean> {
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      let drained: Drained;
+      try {
+        drained = await this.drainOnce();
+        failures = 0;
+      } catch (err) {
+        failures++;
+        const component = err instanceof DispatchError ? err.component : 'Temporal or PostgreSQL';
+        const message = err instanceof DispatchError ? (err.cause as Error)?.message : (err as Error).message;
+        this.o.logger.error({ component, err: message }, `dispatch failed: ${component} unavailable; the events stay in the outbox and are tried again`);
+        await this.idle(Math.min(30_000, 250 * 2 ** failures));
+        continue;
+      }
+      if (drained === 'idle') await this.idle(OUTBOX_FALLBACK_MS);
+      else if (drained === 'full') await this.idle(FULL_RETRY_MS);
+    }
+  }
+
+  /** Waits `ms`, or less if woken (a notification, an attempt that ended, stop). */
+  private idle(ms: number): Promise<void> {
+    if (this.woken || this.stopping) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = null;
+        this.woken = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+    });
+  }
+
+  /** A connection of its own for LISTEN; lost, it is re-made (the fallback timer covers the gap). */
+  private async listen(): Promise<void> {
+    if (this.stopping) return;
+    const connection = this.o.db.client.config.connection as string | pg.ClientConfig;
+    const listener = new pg.Client(typeof connection === 'string' ? { connectionString: connection } : connection);
+    listener.on('notification', this.wake);
+    listener.on('error', (err) => {
+      this.o.logger.warn({ err: err.message }, 'outbox listener lost; reconnecting (the outbox is still looked at every second)');
+      listener.end().catch(() => undefined);
+      if (this.listener === listener) {
+        this.listener = null;
+        setTimeout(() => void this.listen().catch(() => undefined), OUTBOX_FALLBACK_MS).unref();
+      }
+    });
     try {
-      await fn();
-      return true;
+      await listener.connect();
+      await listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      if (this.stopping) await listener.end();
+      else this.listener = listener;
     } catch (err) {
-      const component = err instanceof DispatchError ? err.component : 'Temporal or PostgreSQL';
-      const message = err instanceof DispatchError ? (err.cause as Error)?.message : (err as Error).message;
-      this.logger.error({ ...context, component, err: message }, `dispatch failed: ${component} unavailable; the sweep will retry`);
-      return false;
+      this.o.logger.warn({ err: (err as Error).message }, 'outbox listener not connected; retrying (the outbox is still looked at every second)');
+      await listener.end().catch(() => undefined);
+      setTimeout(() => void this.listen().catch(() => undefined), OUTBOX_FALLBACK_MS).unref();
     }
-  }
-
-  /** Re-dispatches events that were stored but never reached Temporal. */
-  async sweep(olderThanMs = SWEEP_INTERVAL_MS, limit = 500): Promise<number> {
-    const events = await eventsStore.listUndispatched(this.db, new Date(Date.now() - olderThanMs), limit);
-    // A few at a time: after an outage the backlog drains quickly without flooding Temporal.
-    for (let i = 0; i < events.length; i += 8) {
-      await Promise.all(events.slice(i, i + 8).map((e) => this.dispatchDirect(e.organization_id, e.id)));
-    }
-    return events.length;
   }
 }

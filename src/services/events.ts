@@ -5,10 +5,6 @@ import { EventType, eventDataSchemas, findSecretValueField, vaultIdOf } from '..
 import { newId } from '../domain/ids';
 import { UnprocessableError } from '../errors';
 import { parseOrThrow } from '../api/route';
-import type { EventDispatcher } from './dispatcher';
-
-/** Up to this many deliveries are started by the API itself; more go through fanoutWorkflow. */
-export const DIRECT_DISPATCH_MAX = 8;
 
 export interface IngestInput {
   id?: string;
@@ -23,12 +19,12 @@ export interface IngestResult {
   duplicate: boolean;
 }
 
-/** Stores an event and one delivery per subscribed webhook in one transaction, then hands it to Temporal. */
+/**
+ * Stores an event and one delivery per subscribed webhook in one statement, and wakes the workers: they start the
+ * delivery workflows (the outbox, src/services/dispatcher.ts). Ingest never waits on Temporal.
+ */
 export class EventService {
-  constructor(
-    private readonly db: Knex,
-    private readonly dispatcher: EventDispatcher,
-  ) {}
+  constructor(private readonly db: Knex) {}
 
   /** Validates `data` for its event type; a secret value anywhere is refused outright (the spec's promise). */
   validateData(event: EventType, data: Record<string, unknown>): Record<string, unknown> {
@@ -57,22 +53,9 @@ export class EventService {
     const created = await eventsStore.insertWithDeliveries(this.db, { organization_id: organizationId, id, type: input.event, timestamp, data, delivery_count: deliveries.length }, rows);
     const row = created ? { delivery_count: deliveries.length, dispatched_at: null, type: input.event } : (await eventsStore.get(this.db, organizationId, id))!;
 
-    // A duplicate id fans out once; if the first call never reached Temporal, this one finishes the job.
-    if (created || !row.dispatched_at) {
-      if (row.delivery_count > 0) {
-        // A few deliveries are started right here (one round trip, in parallel); a large fan-out is handed
-        // to one fan-out workflow so the 202 does not wait on thousands of starts.
-        const dispatch =
-          row.delivery_count > DIRECT_DISPATCH_MAX
-            ? () => this.dispatcher.dispatchViaFanout(organizationId, id, row.type)
-            : created
-              ? () => this.dispatcher.dispatchNew(organizationId, id, vaultId, deliveries)
-              : () => this.dispatcher.dispatchDirect(organizationId, id);
-        await this.dispatcher.dispatchSoon(dispatch, { eventId: id });
-      } else {
-        await eventsStore.markDispatched(this.db, organizationId, id);
-      }
-    }
+    // A duplicate id fans out once: the stored event is the outbox's, whoever sent it.
+    // The insert woke the workers (the outbox); an event with nothing to send is done.
+    if (created && row.delivery_count === 0) await eventsStore.markDispatched(this.db, organizationId, id);
     return { id, deliveries: row.delivery_count, duplicate: !created };
   }
 }

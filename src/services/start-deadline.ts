@@ -1,6 +1,6 @@
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 
-/** A start that had no answer from Temporal within its deadline; the sweep dispatches the event again later. */
+/** A start that had no answer from Temporal within its deadline; the outbox dispatches the event again later. */
 export class StartDeadlineError extends Error {
   constructor(readonly deadlineMs: number) {
     super(`Temporal did not answer within ${deadlineMs} ms`);
@@ -11,7 +11,7 @@ export class StartDeadlineError extends Error {
  * Runs a Temporal call under a deadline the caller can count on. The gRPC deadline bounds one request, but while
  * the connection is down the client reconnects and retries on its own schedule (an ingest waited ~10 s through a
  * 45 s outage); the timer bounds the whole call. A call that answers after the deadline is left to finish: starts
- * are idempotent (reject-duplicate workflow ids), and the sweep owns the retry.
+ * are idempotent (reject-duplicate workflow ids), and the outbox owns the retry.
  */
 export function withinDeadline<T>(client: Client, deadlineMs: number | undefined, call: () => Promise<T>): Promise<T> {
   if (!deadlineMs) return call();

@@ -15,7 +15,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { WebhookHealth, webhookDeletedSignal, webhookEnabledSignal, webhookHealthQuery, webhookHealthWorkflowId } from '../workflows/messages';
 import { webhookHealthWorkflow } from '../workflows/health';
 import { DeliveryWorkflows } from './delivery-workflows';
-import type { EventDispatcher } from './dispatcher';
+import type { Logger } from '../logger';
 import type { Keyed, KeysetPosition } from '../db/keyset';
 import { fairnessWeightsFor } from './fairness-weights';
 
@@ -43,7 +43,7 @@ export interface WebhookServiceDeps {
   temporal: Client;
   taskQueue: string;
   secretBox: SecretBox;
-  dispatcher: EventDispatcher;
+  logger: Logger;
   outbound: OutboundPolicy;
   /** In production, Slack and Discord URLs must be on these hosts. */
   production: boolean;
@@ -121,8 +121,8 @@ export class WebhookService {
       });
       return { webhook, ping: await this.createPing(trx, webhook) };
     });
-    await this.deps.dispatcher.dispatchSoon(() => this.workflows.startHealth(webhook.id), { webhookId: webhook.id });
-    await this.dispatchPing(organizationId, ping);
+    // Visible in the Temporal UI from the start; if Temporal is down now, the first outcome that matters starts it.
+    await this.workflows.startHealth(webhook.id).catch((err) => this.deps.logger.warn({ webhookId: webhook.id, err: err.message }, 'health workflow not started yet: Temporal unavailable'));
     return { webhook, secret, pingDeliveryId: ping.deliveryId };
   }
 
@@ -133,7 +133,6 @@ export class WebhookService {
   /** A changed URL is verified again: back to `pending` and a new ping. */
   async update(organizationId: string, id: string, input: UpdateWebhookInput): Promise<WebhookRow> {
     const { db, secretBox } = this.deps;
-    let ping: { eventId: string; deliveryId: string } | null = null;
     const updated = await db.transaction(async (trx) => {
       const current = await webhooksStore.getForUpdate(trx, organizationId, id);
       if (!current) throw new NotFoundError('Webhook');
@@ -153,10 +152,9 @@ export class WebhookService {
         if (current.status !== 'disabled') Object.assign(changes, { status: 'pending', status_reason: 'URL changed', status_changed_at: new Date() });
       }
       const row = (await webhooksStore.update(trx, id, changes))!;
-      if (urlChanged && row.status === 'pending') ping = await this.createPing(trx, row);
+      if (urlChanged && row.status === 'pending') await this.createPing(trx, row);
       return row;
     });
-    if (ping) await this.dispatchPing(organizationId, ping);
     return updated;
   }
 
@@ -197,7 +195,6 @@ export class WebhookService {
       signal: webhookEnabledSignal,
       signalArgs: [],
     });
-    await this.dispatchPing(organizationId, ping);
     return { webhook, pingDeliveryId: ping.deliveryId, recoverable };
   }
 
@@ -217,7 +214,6 @@ export class WebhookService {
       if (current.status === 'disabled') throw new ConflictError('status', 'the webhook is disabled; re-enable it to send a test');
       return this.createPing(trx, current);
     });
-    await this.dispatchPing(organizationId, ping);
     return ping.deliveryId;
   }
 
@@ -231,7 +227,8 @@ export class WebhookService {
   private async createPing(trx: Knex.Transaction, webhook: WebhookRow): Promise<{ eventId: string; deliveryId: string }> {
     const eventId = newId('evt');
     const deliveryId = newId('dlv');
-    // Inside the webhook's transaction: the ping exists exactly when the webhook (or its new URL) does.
+    // Inside the webhook's transaction: the ping exists exactly when the webhook (or its new URL) does, and the
+    // workers hear of it at commit (the outbox) and send it first.
     await eventsStore.insertWithDeliveries(
       trx,
       {
@@ -247,9 +244,6 @@ export class WebhookService {
     return { eventId, deliveryId };
   }
 
-  private async dispatchPing(organizationId: string, ping: { eventId: string; deliveryId: string }): Promise<void> {
-    await this.deps.dispatcher.dispatchSoon(() => this.deps.dispatcher.dispatchDirect(organizationId, ping.eventId), { eventId: ping.eventId });
-  }
 }
 
 /**

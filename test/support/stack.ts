@@ -11,7 +11,9 @@ import { createDb, migrateLatest } from '../../src/db/knex';
 import { SecretBox } from '../../src/domain/secret-box';
 import { createKey, createOrganization } from '../../src/dev/credentials';
 import { createMailer } from '../../src/mail/mailer';
-import { activityDeps, createApiApp, createServices, listen, Services } from '../../src/runtime';
+import { activityDeps, createApiApp, createServices, DISPATCH_SLOTS, listen, Services } from '../../src/runtime';
+import { OutboxDispatcher } from '../../src/services/dispatcher';
+import { WorkflowSlots } from '../../src/services/workflow-slots';
 import { createWorker } from '../../src/worker-factory';
 import { SEARCH_ATTRIBUTE_KEYS, deliveryWorkflowId } from '../../src/workflows/messages';
 import { waitFor } from './wait';
@@ -100,13 +102,14 @@ export async function createStack(options: StackOptions = {}) {
   await migrateLatest(db);
   const secretBox = new SecretBox(config.secretEncryptionKey!);
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
-  const services: Services = createServices({ db, temporal: client, config, secretBox, logger, eagerStart });
+  const services: Services = createServices({ db, temporal: client, config, secretBox, logger });
   const { app, routes, openapi } = createApiApp({ db, temporal: client, config, secretBox, logger, services, publicBaseUrl: 'http://127.0.0.1' });
   const server: Server = await listen(app, '127.0.0.1', 0);
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   bundle ??= await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } as never });
   let worker: Worker | null = null;
+  let outbox: OutboxDispatcher | null = null;
   let running: Promise<void> | null = null;
 
   const stack = {
@@ -121,19 +124,25 @@ export async function createStack(options: StackOptions = {}) {
     openapi,
     taskQueue: config.temporal.taskQueue,
 
+    /** The worker and, as in every deployment, the outbox dispatcher that starts stored deliveries. */
     async startWorker(): Promise<void> {
+      const slots = new WorkflowSlots(DISPATCH_SLOTS);
       worker = await createWorker({
         connection: workerConnection,
         namespace: 'default',
         taskQueue: config.temporal.taskQueue,
-        deps: activityDeps({ db, temporal: client, config, secretBox, mailer, logger, eagerStart }),
+        deps: activityDeps({ db, temporal: client, config, secretBox, mailer, logger, eagerStart, slots }),
         workflowBundle: bundle,
         maxCachedWorkflows: options.noStickyCache ? 0 : undefined,
       });
       running = worker.run();
+      outbox = new OutboxDispatcher({ db, client, taskQueue: config.temporal.taskQueue, logger, slots, startOptions: { eagerStart, deadlineMs: config.temporal.startTimeoutMs } });
+      await outbox.start();
     },
 
     async stopWorker(): Promise<void> {
+      await outbox?.stop();
+      outbox = null;
       if (!worker) return;
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;

@@ -1,6 +1,9 @@
 import type { Db } from '../knex';
 import { PreparedStatement } from '../prepared';
 
+/** The channel new deliveries are announced on; every worker's outbox dispatcher listens (src/services/dispatcher.ts). */
+export const OUTBOX_CHANNEL = 'ckw_outbox';
+
 export interface EventRow {
   organization_id: string;
   id: string;
@@ -12,7 +15,10 @@ export interface EventRow {
   dispatched_at: Date | null;
 }
 
-/** An event and its deliveries in one statement (atomic on its own); a repeated event id inserts nothing. */
+/**
+ * An event and its deliveries in one statement (atomic on its own); a repeated event id inserts nothing. New
+ * deliveries wake the workers' outbox dispatchers (the notification is sent at commit).
+ */
 const INSERT_WITH_DELIVERIES = new PreparedStatement('insert-event-with-deliveries', `WITH ev AS (
          INSERT INTO events (organization_id, id, type, timestamp, data, delivery_count) VALUES (?, ?, ?, ?, ?::json, ?)
          ON CONFLICT (organization_id, id) DO NOTHING
@@ -23,7 +29,8 @@ const INSERT_WITH_DELIVERIES = new PreparedStatement('insert-event-with-deliveri
            FROM ev, jsonb_to_recordset(?::jsonb) AS d(id text, webhook_id text, status text, last_error text)
          RETURNING id
        )
-       SELECT (SELECT count(*) FROM ev)::int AS created, (SELECT count(*) FROM dl)::int AS deliveries`);
+       SELECT (SELECT count(*) FROM ev)::int AS created, (SELECT count(*) FROM dl)::int AS deliveries,
+              (SELECT pg_notify('${OUTBOX_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM dl)) AS notified`);
 
 const MARK_MANY_DISPATCHED = new PreparedStatement(
   'mark-events-dispatched',
@@ -31,7 +38,44 @@ const MARK_MANY_DISPATCHED = new PreparedStatement(
     WHERE dispatched_at IS NULL AND (organization_id, id) IN (SELECT * FROM unnest(?::text[], ?::text[]))`,
 );
 
+/**
+ * The next events to dispatch, locked for this transaction (others skip them): pings first, then each
+ * organization's oldest, as many per organization as its fairness weight (at least one) — so a tenant's backlog
+ * waits its turn instead of in front of everyone. Organizations are found by a loose index scan (one probe each).
+ */
+const CLAIM_FOR_DISPATCH = `WITH RECURSIVE orgs(organization_id) AS (
+         (SELECT organization_id FROM events WHERE dispatched_at IS NULL AND delivery_count > 0 ORDER BY organization_id LIMIT 1)
+         UNION ALL
+         SELECT (SELECT e.organization_id FROM events e
+                  WHERE e.dispatched_at IS NULL AND e.delivery_count > 0 AND e.organization_id > orgs.organization_id
+                  ORDER BY e.organization_id LIMIT 1)
+           FROM orgs WHERE orgs.organization_id IS NOT NULL
+       ), candidates AS (
+         (SELECT organization_id, id, 0 AS turn, received_at FROM events
+           WHERE dispatched_at IS NULL AND delivery_count > 0 AND type = 'ping' ORDER BY received_at LIMIT ?)
+         UNION ALL
+         SELECT c.organization_id, c.id, c.turn, c.received_at
+           FROM orgs JOIN organizations o ON o.id = orgs.organization_id
+           CROSS JOIN LATERAL (
+             SELECT e.organization_id, e.id, e.received_at, row_number() OVER (ORDER BY e.received_at) AS turn
+               FROM events e
+              WHERE e.organization_id = orgs.organization_id AND e.dispatched_at IS NULL AND e.delivery_count > 0 AND e.type <> 'ping'
+              ORDER BY e.received_at
+              LIMIT greatest(1, ceil(o.fairness_weight))::int
+           ) c
+       )
+       SELECT e.organization_id, e.id, e.type FROM events e
+         JOIN candidates c ON c.organization_id = e.organization_id AND c.id = e.id
+        WHERE e.dispatched_at IS NULL
+        ORDER BY c.turn, c.received_at
+        LIMIT ?
+        FOR UPDATE OF e SKIP LOCKED`;
+
 export const eventsStore = {
+  /** Locks up to `limit` events to dispatch now (inside a transaction; see CLAIM_FOR_DISPATCH). */
+  async claimForDispatch(trx: Db, limit: number): Promise<{ organization_id: string; id: string; type: string }[]> {
+    return (await trx.raw(CLAIM_FOR_DISPATCH, [limit, limit])).rows;
+  },
   /**
    * Stores a new event with its deliveries in one statement (atomic, one round trip); nothing when the
    * (organization, id) exists already. Returns whether it was created.
