@@ -86,12 +86,18 @@ const COMPLETE = new PreparedStatement('complete-attempt', `WITH a AS (
         WHERE id = ?
         RETURNING last_failure_at, last_success_at`);
 
-/** Everything an attempt needs, in one query: the delivery, its webhook and event, and any earlier try of the step. */
-const LOAD_CONTEXT = new PreparedStatement('load-attempt-context', `SELECT row_to_json(d) AS delivery, row_to_json(w) AS webhook, row_to_json(e) AS event, row_to_json(a) AS last_try
+/**
+ * Everything an attempt needs, in one query: the delivery, its webhook and event, and any earlier try of the step.
+ * The event's time comes as epoch milliseconds: row_to_json writes years before 1 as `… BC` and after 9999 with five
+ * digits, which `new Date()` cannot parse (every attempt of such an event threw, retried once a minute, forever).
+ * A number always makes a Date; one out of JavaScript's range (or ±infinity, null here) makes an invalid one, which
+ * the attempt refuses as undeliverable.
+ */
+const LOAD_CONTEXT = new PreparedStatement('load-attempt-context-v2', `SELECT row_to_json(d) AS delivery, row_to_json(w) AS webhook, row_to_json(e) AS event, row_to_json(a) AS last_try
          FROM (SELECT id, organization_id, webhook_id, event_id, event_type, status FROM deliveries WHERE id = ?) d
          LEFT JOIN LATERAL (SELECT id, destination, target_ciphertext, secret_ciphertext, status, deleted_at, last_failure_at, last_success_at, standard_webhooks
                               FROM webhooks WHERE id = d.webhook_id) w ON true
-         LEFT JOIN LATERAL (SELECT id, type, timestamp, data FROM events WHERE organization_id = d.organization_id AND id = d.event_id) e ON true
+         LEFT JOIN LATERAL (SELECT id, type, CASE WHEN isfinite(timestamp) THEN round(extract(epoch FROM timestamp) * 1000)::bigint END AS timestamp_ms, data FROM events WHERE organization_id = d.organization_id AND id = d.event_id) e ON true
          LEFT JOIN LATERAL (SELECT * FROM delivery_attempts WHERE step_key = ? ORDER BY number DESC LIMIT 1) a ON true`);
 
 /** An attempt, written before its request goes out, numbered within its delivery. */
@@ -112,7 +118,7 @@ export const deliveryAttemptsStore = {
     return {
       delivery: r.delivery,
       webhook: r.webhook && { ...r.webhook, deleted_at: date(r.webhook.deleted_at), last_failure_at: date(r.webhook.last_failure_at), last_success_at: date(r.webhook.last_success_at) },
-      event: r.event && { ...r.event, timestamp: new Date(r.event.timestamp) },
+      event: r.event && { id: r.event.id, type: r.event.type, timestamp: new Date(r.event.timestamp_ms ?? NaN), data: r.event.data },
       lastTry: r.last_try && { ...r.last_try, attempted_at: new Date(r.last_try.attempted_at) },
     };
   },
