@@ -34,6 +34,10 @@ export interface AttemptOutcome {
 /** What the log says of a try whose outcome a crash (worker, database) kept from being recorded. */
 export const INTERRUPTED_ATTEMPT_ERROR = 'Interrupted: the worker stopped (or lost the database) before the outcome was recorded; sent again';
 
+/** What the log says of a try cut short by a crash when the retry finds the webhook deleted or disabled. */
+export const interruptedNotResentError = (reason: string) =>
+  `Interrupted: the worker stopped (or lost the database) before the outcome was recorded; not sent again (${reason})`;
+
 /**
  * A success changes the failure-day count only if a failure happened in the last three UTC days: further back,
  * every day since was a success day or a day without attempts, and either already ended the streak. Skipping
@@ -124,6 +128,8 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       }
       if (!webhook || webhook.deleted_at || webhook.status === 'disabled') {
         const reason = !webhook || webhook.deleted_at ? 'Webhook deleted' : 'Webhook disabled';
+        // A try a crash cut short still counts: the receiver may have seen it.
+        if (lastTry) await deliveryAttemptsStore.markInterrupted(db, lastTry.id, interruptedNotResentError(reason));
         await cancel(delivery.id, reason);
         return { result: 'cancelled', deliveryStatus: 'cancelled', status: null, error: reason, nextDelayMs: null };
       }

@@ -131,9 +131,16 @@ export const deliveryAttemptsStore = {
     return String(rows[0].id);
   },
 
-  /** Closes a try that a crash cut short: the receiver may or may not have seen it. */
+  /**
+   * Closes a try that a crash cut short (the receiver may or may not have seen it) and counts it in its delivery's
+   * `attempt_count`, in one statement: the count only moves when this call closed the try, so a repeat adds nothing.
+   */
   async markInterrupted(db: Db, id: string, error: string): Promise<void> {
-    await db('delivery_attempts').where({ id }).whereNull('succeeded').update({ succeeded: false, error });
+    await db.raw(
+      `WITH a AS (UPDATE delivery_attempts SET succeeded = false, error = ? WHERE id = ? AND succeeded IS NULL RETURNING delivery_id)
+       UPDATE deliveries SET attempt_count = attempt_count + 1, updated_at = now() WHERE id IN (SELECT delivery_id FROM a)`,
+      [error, id],
+    );
   },
 
   /**
