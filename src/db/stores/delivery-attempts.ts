@@ -144,6 +144,26 @@ export const deliveryAttemptsStore = {
   },
 
   /**
+   * Ends a delivery no attempt can get past (UndeliverableError): `failed` with the reason, no next attempt; a try
+   * already written for it is closed with the reason and counted; a ping's pending webhook turns inactive, as a
+   * failed ping makes it. One statement.
+   */
+  async failUndeliverable(db: Db, o: { deliveryId: string; attemptId: string | null; reason: string }): Promise<void> {
+    await db.raw(
+      `WITH a AS (
+         UPDATE delivery_attempts SET succeeded = false, error = ? WHERE id = ? AND delivery_id = ? AND succeeded IS NULL RETURNING id
+       ), d AS (
+         UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, completed_at = now(), updated_at = now(),
+                attempt_count = attempt_count + (SELECT count(*) FROM a)
+          WHERE id = ? RETURNING webhook_id, event_type
+       )
+       UPDATE webhooks SET status = 'inactive', status_reason = ?, status_changed_at = now(), updated_at = now()
+        WHERE id = (SELECT webhook_id FROM d WHERE event_type = 'ping') AND status = 'pending' AND deleted_at IS NULL`,
+      [o.reason, o.attemptId, o.deliveryId, o.reason, o.deliveryId, `Ping failed: ${o.reason}`],
+    );
+  },
+
+  /**
    * Completes an attempt, moves its delivery and its webhook on, in one statement (so one round trip and
    * atomic): the delivery's new status, the webhook's pending/inactive → active on success (pending →
    * inactive on a failed ping), and the webhook's last outcome times, which it returns for the health signal.
