@@ -146,7 +146,8 @@ const ingestFields = {
   timestamp: z.iso
     .datetime({ offset: true })
     .refine((v) => isDeliverableYear(new Date(v)), 'must fall within the years 0001 to 9999 once converted to UTC')
-    .optional(),
+    .optional()
+    .openapi({ description: 'When the change happened (ISO 8601 with an offset), within the years 0001–9999 once in UTC; defaults to when it is received' }),
 };
 
 /** What the route parses first; `data` is then checked against its event type's schema (EventService.validateData). */
