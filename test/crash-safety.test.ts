@@ -132,6 +132,9 @@ describe('an attempt cut short by a worker crash', () => {
     expect(new Set(deliveriesTo('/cut').map((r) => r.headers['x-cloudkeep-delivery']))).toEqual(new Set([deliveryId]));
     const detail = await stack.api('GET', `/v1/deliveries/${deliveryId}`, org.apiKey);
     expect(detail.body.attempts.map((a: { succeeded: boolean }) => a.succeeded)).toEqual([false, true]);
+    // The count agrees with the list and the receiver: the cut try counts (it used to say 1).
+    expect(detail.body.attemptCount).toBe(detail.body.attempts.length);
+    expect(detail.body.attemptCount).toBe(deliveriesTo('/cut').length);
   });
 });
 

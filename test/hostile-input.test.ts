@@ -160,6 +160,29 @@ describe('undeclared methods', () => {
     // An unknown path is still a 404.
     expect((await raw('PUT', '/v1/nothing-here', { token: org.apiKey })).status).toBe(404);
   });
+
+  it('OPTIONS is one of them (no CORS): 405 problem+json with Allow, with or without a key, on every known path', async () => {
+    const cases: [string, string][] = [
+      ['/v1/webhooks', 'GET, HEAD, POST'],
+      [`/v1/webhooks/${webhookId}`, 'GET, HEAD, PATCH, DELETE'],
+      [`/v1/webhooks/${webhookId}/rotate-secret`, 'POST'],
+      ['/v1/events', 'POST'],
+      ['/v1/event-types', 'GET, HEAD'],
+      ['/v1/deliveries/dlv_1', 'GET, HEAD'],
+    ];
+    for (const [path, allow] of cases) {
+      for (const token of [null, org.apiKey]) {
+        const res = await raw('OPTIONS', path, { token });
+        expect({ path, token: Boolean(token), status: res.status, allow: res.allow?.split(', ').sort() }).toEqual({ path, token: Boolean(token), status: 405, allow: allow.split(', ').sort() });
+        expectProblem(res, 405, 'method');
+      }
+    }
+    // Elsewhere it is the same 404 as any method on an unknown path, never a 200 listing methods.
+    for (const path of ['/v1/nothing-here', '/healthz', '/openapi.json']) {
+      const res = await raw('OPTIONS', path);
+      expect({ path, status: res.status, contentType: res.contentType }).toEqual({ path, status: 404, contentType: expect.stringContaining('application/problem+json') });
+    }
+  });
 });
 
 describe('the contract (what schemathesis found)', () => {

@@ -77,6 +77,29 @@ describe('failed authentication, per address', () => {
   });
 });
 
+describe('valid keys of the wrong kind, per address', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await createStack({ env: { AUTH_FAILURE_LIMIT_PER_MINUTE: '5' } });
+  });
+  afterAll(async () => stack?.close());
+
+  it('the admin key on ingest and the service token on admin routes are 403 until the failure limit, then 429 with Retry-After', async () => {
+    const org = await stack.createOrg();
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await request(stack, 'POST', '/v1/events', `Bearer ${org.apiKey}`, { event: 'secret.updated', data: NO_SUBSCRIBERS })).status);
+    for (let i = 0; i < 4; i++) statuses.push((await request(stack, 'GET', '/v1/webhooks', `Bearer ${org.serviceToken}`)).status);
+    // One bucket per client address, shared with unknown keys: 5 refusals, then 429 whichever wrong key is used.
+    expect(statuses).toEqual([403, 403, 403, 403, 403, 429, 429, 429]);
+    const limited = await request(stack, 'POST', '/v1/events', `Bearer ${org.apiKey}`, { event: 'secret.updated', data: NO_SUBSCRIBERS });
+    expect(limited).toMatchObject({ status: 429, contentType: expect.stringContaining('application/problem+json'), body: { status: 429 } });
+    expect(Number(limited.retryAfter)).toBeGreaterThanOrEqual(1);
+    // Each key used where it belongs still works.
+    expect((await request(stack, 'GET', '/v1/webhooks', `Bearer ${org.apiKey}`)).status).toBe(200);
+    expect((await request(stack, 'POST', '/v1/events', `Bearer ${org.serviceToken}`, { event: 'secret.updated', data: NO_SUBSCRIBERS })).status).toBe(202);
+  });
+});
+
 describe('ingest, per service token, separate from the admin API', () => {
   it('a burst of 1,000 events is accepted at the defaults, and the admin budget is untouched by it', async () => {
     const stack = await createStack({ env: { RATE_LIMIT_PER_MINUTE: '5' } });

@@ -1,10 +1,11 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { DeliveryStatus } from '../db/stores/deliveries';
 import { deliveryAttemptsStore, AttemptContext, AttemptTrigger, RecordedOutcome } from '../db/stores/delivery-attempts';
 import { buildRequest, redactUrl } from '../destinations';
 import { toEventPayload } from '../services/event-payload';
 import { sendWebhookRequest, sharedAgents } from '../delivery/http-sender';
-import { attemptOutcomeSignal, webhookHealthWorkflowId } from '../workflows/messages';
+import { attemptOutcomeSignal, UNDELIVERABLE_FAILURE_TYPE, webhookHealthWorkflowId } from '../workflows/messages';
 import { waitBeforeRetry } from '../workflows/schedule';
 import { webhookHealthWorkflow } from '../workflows/health';
 import { deliveryAttempts, deliveryAttemptSeconds } from '../metrics';
@@ -47,6 +48,31 @@ export function isSlowEndpoint(webhook: { last_duration_ms: number | null }): bo
 
 /** What the log says of a try whose outcome a crash (worker, database) kept from being recorded. */
 export const INTERRUPTED_ATTEMPT_ERROR = 'Interrupted: the worker stopped (or lost the database) before the outcome was recorded; sent again';
+
+/** What the log says of a try cut short by a crash when the retry finds the webhook deleted or disabled. */
+export const interruptedNotResentError = (reason: string) =>
+  `Interrupted: the worker stopped (or lost the database) before the outcome was recorded; not sent again (${reason})`;
+
+/**
+ * A failure no retry of the attempt can get past: the delivery's stored data (event, secret, URL) cannot make a
+ * request. Retrying would only repeat it, once a minute, for ever.
+ */
+export class UndeliverableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UndeliverableError';
+  }
+}
+
+/**
+ * Whether an attempt's error is final. Ours (UndeliverableError) and the built-in errors of a programming fault
+ * (RangeError, TypeError, SyntaxError, ReferenceError) are: the same input fails the same way every time.
+ * Everything else (PostgreSQL's errors, lost connections, Temporal's client errors) is an infrastructure fault that
+ * the local activity's retry policy waits out.
+ */
+export function isUndeliverable(err: unknown): err is Error {
+  return err instanceof UndeliverableError || err instanceof RangeError || err instanceof TypeError || err instanceof SyntaxError || err instanceof ReferenceError;
+}
 
 /**
  * A success changes the failure-day count only if a failure happened in the last three UTC days: further back,
@@ -116,6 +142,107 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
     });
   }
 
+  /**
+   * The health signal once the outcome is recorded. A programming error in it must not undo the recorded outcome nor
+   * retry the step for ever: it is logged (the health workflow misses this one outcome). Infrastructure faults retry.
+   */
+  async function reportRecorded(ctx: AttemptContext, attempt: Outcome, attemptedAt: number, outcomes: RecordedOutcome): Promise<void> {
+    try {
+      await reportToHealth(ctx, attempt, attemptedAt, outcomes);
+    } catch (err) {
+      if (!isUndeliverable(err)) throw err;
+      logger.error({ deliveryId: ctx.delivery.id, err }, 'the attempt outcome could not be reported to the health workflow');
+    }
+  }
+
+  /** The request for this attempt, or UndeliverableError naming why the stored data cannot make one. */
+  function prepareRequest(ctx: AttemptContext & { webhook: NonNullable<AttemptContext['webhook']>; event: NonNullable<AttemptContext['event']> }) {
+    const { delivery, webhook, event } = ctx;
+    try {
+      const url = secretBox.open(webhook.target_ciphertext);
+      const request = buildRequest(webhook.destination, toEventPayload(event), {
+        url,
+        secret: secretBox.open(webhook.secret_ciphertext),
+        deliveryId: delivery.id,
+        // Stamped with the sending clock (not workflow time): receivers check it against theirs for replay protection.
+        ...(webhook.standard_webhooks ? { standardWebhooks: { timestampSeconds: Math.floor(Date.now() / 1000) } } : {}),
+      });
+      return { url, request };
+    } catch (err) {
+      throw new UndeliverableError(`the request cannot be built from the stored delivery: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async function attempt(input: AttemptInput, started: (attemptId: string) => void): Promise<AttemptOutcome> {
+    const ctx = await deliveryAttemptsStore.loadContext(db, input.deliveryId, input.idempotencyKey);
+    if (!ctx) throw new UndeliverableError(`delivery ${input.deliveryId} not found`);
+    const { delivery, webhook, event, lastTry } = ctx;
+
+    if (lastTry && lastTry.succeeded !== null) {
+      // The health signal may not have gone out before the crash: send it again (a repeat changes no day count).
+      const outcomes = webhook ?? { last_failure_at: null, last_success_at: null };
+      const recorded = { ...lastTry, succeeded: lastTry.succeeded };
+      await reportRecorded(ctx, recorded, input.attemptedAt, outcomes);
+      return outcomeOf(recorded, input);
+    }
+    if (!webhook || webhook.deleted_at || webhook.status === 'disabled') {
+      const reason = !webhook || webhook.deleted_at ? 'Webhook deleted' : 'Webhook disabled';
+      // A try a crash cut short still counts: the receiver may have seen it.
+      if (lastTry) await deliveryAttemptsStore.markInterrupted(db, lastTry.id, interruptedNotResentError(reason));
+      await cancel(delivery.id, reason);
+      return { result: 'cancelled', deliveryStatus: 'cancelled', status: null, error: reason, nextDelayMs: null };
+    }
+    if (!event) throw new UndeliverableError(`event ${delivery.event_id} not found`);
+    if (isSlowEndpoint(webhook) && Context.current().info.isLocal) {
+      return { result: 'handoff', deliveryStatus: delivery.status === 'retrying' ? 'retrying' : 'pending', status: null, error: null, nextDelayMs: null };
+    }
+    if (lastTry) await deliveryAttemptsStore.markInterrupted(db, lastTry.id, INTERRUPTED_ATTEMPT_ERROR);
+
+    const { url, request } = prepareRequest({ ...ctx, webhook, event });
+    const attemptedAt = new Date(input.attemptedAt);
+    const attemptId = await deliveryAttemptsStore.start(db, {
+      delivery_id: delivery.id,
+      idempotency_key: lastTry ? `${input.idempotencyKey}#${lastTry.id}` : input.idempotencyKey,
+      step_key: input.idempotencyKey,
+      trigger: input.trigger,
+      attempted_at: attemptedAt,
+      request_url: redactUrl(webhook.destination, url),
+      request_headers: request.headers,
+      request_body: request.body,
+    });
+    started(attemptId);
+
+    const sent = await sendWebhookRequest(request, { policy: config.outbound, timeoutMs: config.attemptTimeoutMs, agents: sharedAgents });
+    deliveryAttempts.inc({ destination: webhook.destination, result: sent.succeeded ? 'succeeded' : 'failed' });
+    deliveryAttemptSeconds.observe({ destination: webhook.destination }, sent.durationMs / 1000);
+
+    const result = {
+      response_status: sent.status,
+      response_body: sent.responseExcerpt,
+      duration_ms: sent.durationMs,
+      error: sent.error,
+      succeeded: sent.succeeded,
+      retry_after_ms: sent.retryAfterMs,
+    };
+    const outcome = outcomeOf(result, input);
+    const nextAttemptAt = outcome.deliveryStatus !== 'retrying' ? null : input.nextAttemptAt ?? input.attemptedAt + (outcome.nextDelayMs ?? 0);
+    const outcomes = await deliveryAttemptsStore.complete(db, {
+      attemptId,
+      deliveryId: delivery.id,
+      webhookId: webhook.id,
+      result,
+      attemptedAt,
+      manual: input.trigger === 'manual',
+      status: outcome.deliveryStatus,
+      nextAttemptAt: nextAttemptAt === null ? null : new Date(nextAttemptAt),
+      failedPingReason: delivery.event_type === 'ping' ? `Ping failed: ${sent.error}` : null,
+    });
+
+    await reportRecorded(ctx, result, input.attemptedAt, outcomes);
+    logger.debug({ deliveryId: delivery.id, status: sent.status, succeeded: sent.succeeded, durationMs: sent.durationMs }, 'delivery attempt');
+    return outcome;
+  }
+
   return {
     /**
      * One attempt, in three round trips to PostgreSQL: load delivery, webhook, event and any earlier try of this
@@ -125,77 +252,18 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
      * logged as interrupted and sent again (at-least-once, and the log says so).
      */
     async attemptDelivery(input: AttemptInput): Promise<AttemptOutcome> {
-      const ctx = await deliveryAttemptsStore.loadContext(db, input.deliveryId, input.idempotencyKey);
-      if (!ctx) throw new Error(`Delivery ${input.deliveryId} not found`);
-      const { delivery, webhook, event, lastTry } = ctx;
-
-      if (lastTry && lastTry.succeeded !== null) {
-        // The health signal may not have gone out before the crash: send it again (a repeat changes no day count).
-        const outcomes = webhook ?? { last_failure_at: null, last_success_at: null };
-        const recorded = { ...lastTry, succeeded: lastTry.succeeded };
-        await reportToHealth(ctx, recorded, input.attemptedAt, outcomes);
-        return outcomeOf(recorded, input);
+      let attemptId: string | null = null;
+      try {
+        return await attempt(input, (id) => void (attemptId = id));
+      } catch (err) {
+        if (!isUndeliverable(err)) throw err; // infrastructure: the retry policy tries the step again
+        // Final: the delivery ends failed with the reason in its log (and a try already written is closed with it),
+        // and the workflow ends on the non-retryable failure instead of the step being retried for ever.
+        const reason = `Undeliverable: ${err.message}`;
+        await deliveryAttemptsStore.failUndeliverable(db, { deliveryId: input.deliveryId, attemptId, reason });
+        logger.error({ deliveryId: input.deliveryId, err }, 'delivery failed: it cannot be attempted');
+        throw ApplicationFailure.nonRetryable(reason, UNDELIVERABLE_FAILURE_TYPE);
       }
-      if (!webhook || webhook.deleted_at || webhook.status === 'disabled') {
-        const reason = !webhook || webhook.deleted_at ? 'Webhook deleted' : 'Webhook disabled';
-        await cancel(delivery.id, reason);
-        return { result: 'cancelled', deliveryStatus: 'cancelled', status: null, error: reason, nextDelayMs: null };
-      }
-      if (!event) throw new Error(`Event ${delivery.event_id} not found`);
-      if (isSlowEndpoint(webhook) && Context.current().info.isLocal) {
-        return { result: 'handoff', deliveryStatus: delivery.status === 'retrying' ? 'retrying' : 'pending', status: null, error: null, nextDelayMs: null };
-      }
-      if (lastTry) await deliveryAttemptsStore.markInterrupted(db, lastTry.id, INTERRUPTED_ATTEMPT_ERROR);
-
-      const url = secretBox.open(webhook.target_ciphertext);
-      const request = buildRequest(webhook.destination, toEventPayload(event), {
-        url,
-        secret: secretBox.open(webhook.secret_ciphertext),
-        deliveryId: delivery.id,
-        // Stamped with the sending clock (not workflow time): receivers check it against theirs for replay protection.
-        ...(webhook.standard_webhooks ? { standardWebhooks: { timestampSeconds: Math.floor(Date.now() / 1000) } } : {}),
-      });
-      const attemptedAt = new Date(input.attemptedAt);
-      const attemptId = await deliveryAttemptsStore.start(db, {
-        delivery_id: delivery.id,
-        idempotency_key: lastTry ? `${input.idempotencyKey}#${lastTry.id}` : input.idempotencyKey,
-        step_key: input.idempotencyKey,
-        trigger: input.trigger,
-        attempted_at: attemptedAt,
-        request_url: redactUrl(webhook.destination, url),
-        request_headers: request.headers,
-        request_body: request.body,
-      });
-
-      const sent = await sendWebhookRequest(request, { policy: config.outbound, timeoutMs: config.attemptTimeoutMs, agents: sharedAgents });
-      deliveryAttempts.inc({ destination: webhook.destination, result: sent.succeeded ? 'succeeded' : 'failed' });
-      deliveryAttemptSeconds.observe({ destination: webhook.destination }, sent.durationMs / 1000);
-
-      const result = {
-        response_status: sent.status,
-        response_body: sent.responseExcerpt,
-        duration_ms: sent.durationMs,
-        error: sent.error,
-        succeeded: sent.succeeded,
-        retry_after_ms: sent.retryAfterMs,
-      };
-      const outcome = outcomeOf(result, input);
-      const nextAttemptAt = outcome.deliveryStatus !== 'retrying' ? null : input.nextAttemptAt ?? input.attemptedAt + (outcome.nextDelayMs ?? 0);
-      const outcomes = await deliveryAttemptsStore.complete(db, {
-        attemptId,
-        deliveryId: delivery.id,
-        webhookId: webhook.id,
-        result,
-        attemptedAt,
-        manual: input.trigger === 'manual',
-        status: outcome.deliveryStatus,
-        nextAttemptAt: nextAttemptAt === null ? null : new Date(nextAttemptAt),
-        failedPingReason: delivery.event_type === 'ping' ? `Ping failed: ${sent.error}` : null,
-      });
-
-      await reportToHealth(ctx, result, input.attemptedAt, outcomes);
-      logger.debug({ deliveryId: delivery.id, status: sent.status, succeeded: sent.succeeded, durationMs: sent.durationMs }, 'delivery attempt');
-      return outcome;
     },
 
     async cancelDelivery({ deliveryId, reason }: { deliveryId: string; reason: string }): Promise<void> {

@@ -13,8 +13,13 @@ export function createHealthActivities({ db, temporal, mailer, logger, config }:
      * began (`failingSince`, absent in histories from before it was passed): re-enabling offers to recover from then.
      */
     async disableWebhook({ webhookId, reason, failingSince }: { webhookId: string; reason: string; failingSince?: string | null }): Promise<boolean> {
-      const row = await webhooksStore.transition(db, webhookId, ['pending', 'active', 'inactive'], 'disabled', reason);
-      if (row && failingSince) await db('webhooks').where({ id: webhookId }).update({ failing_since: new Date(failingSince) });
+      // One transaction: the guarded UPDATE holds the row lock until the streak start is written with it, so an
+      // edit or a re-enable (which take the same lock) sees both or neither.
+      const row = await db.transaction(async (trx) => {
+        const disabled = await webhooksStore.transition(trx, webhookId, ['pending', 'active', 'inactive'], 'disabled', reason);
+        if (disabled && failingSince) await trx('webhooks').where({ id: webhookId }).update({ failing_since: new Date(failingSince) });
+        return disabled;
+      });
       await workflows.stop(await deliveriesStore.listOpenIdsForWebhook(db, webhookId), 'Webhook disabled');
       if (row) logger.warn({ webhookId, reason }, 'webhook disabled by the health rule');
       return Boolean(row);

@@ -45,6 +45,12 @@ export function createApp(deps: AppDeps) {
   app.set('query parser', 'simple');
   const limits = createRateLimits(deps.rateLimits);
   const table = new RouteTable({ authenticate: limits.guardAuthentication(createAuthenticator(deps.db)), admit: limits.admit });
+  /** A request no route declares: 405 with `Allow` on a known path, 404 elsewhere. */
+  const unrouted = (req: Request, res: Response, next: NextFunction) => {
+    const allow = table.allowedMethods(req.path);
+    if (allow.length > 0) return next(new MethodNotAllowedError(req.method, allow));
+    sendProblem(res, 404, 'not-found', `No route for ${req.method} ${req.path}`);
+  };
 
   app.use((_req, res, next) => {
     // Shutting down: answer this request, then let the client reconnect to another replica.
@@ -55,6 +61,9 @@ export function createApp(deps: AppDeps) {
     res.on('finish', () => httpRequests.inc({ method: req.method, route: req.route?.path ?? 'unmatched', status: res.statusCode }));
     next();
   });
+  // No CORS: the settings page is served from this origin, and API clients are servers. Express's routers would answer
+  // OPTIONS themselves (200 text/plain with Allow, no key); it goes to the same 405/404 as any undeclared method.
+  app.use((req, res, next) => (req.method === 'OPTIONS' ? unrouted(req, res, next) : next()));
   // Bodies are read per route, after authentication and the rate limit (route.ts), never here.
 
   app.use(eventRoutes(table, deps.events));
@@ -81,11 +90,7 @@ export function createApp(deps: AppDeps) {
   });
   app.get('/metrics', async (_req, res) => void res.type(registry.contentType).send(await registry.metrics()));
 
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const allow = table.allowedMethods(req.path);
-    if (allow.length > 0) return next(new MethodNotAllowedError(req.method, allow));
-    sendProblem(res, 404, 'not-found', `No route for ${req.method} ${req.path}`);
-  });
+  app.use(unrouted);
   app.use(problemMiddleware(deps.logger));
   return { app, routes: table.routes, openapi };
 }

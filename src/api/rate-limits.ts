@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import ipaddr from 'ipaddr.js';
-import { RateLimitedError, UnauthorizedError } from '../errors';
+import { ForbiddenError, RateLimitedError, UnauthorizedError } from '../errors';
 import type { Principal } from './auth';
 import type { Access } from './route';
 import { TokenBuckets } from './token-bucket';
@@ -34,13 +34,17 @@ export function createRateLimits(settings: RateLimitSettings) {
   const failures = new TokenBuckets({ capacity: settings.authFailuresPerMinute, refillPerSecond: settings.authFailuresPerMinute / 60 });
 
   return {
-    /** Wraps an authenticator: each 401 costs the client address a token; once they are spent, 429 instead. */
+    /**
+     * Wraps an authenticator: each refused credential costs the client address a token; once they are spent, 429
+     * instead. Refused means a missing or unknown key (401) and a valid key of the wrong kind (403: the admin key on
+     * ingest, the service token on admin routes), which would otherwise be answered for ever at no cost.
+     */
     guardAuthentication<A extends (req: Request, access: Access) => Promise<Principal>>(authenticate: A) {
       return async (req: Request, access: Access): Promise<Principal> => {
         try {
           return await authenticate(req, access);
         } catch (err) {
-          if (err instanceof UnauthorizedError) {
+          if (err instanceof UnauthorizedError || err instanceof ForbiddenError) {
             const taken = failures.take(clientAddress(req));
             if (!taken.allowed) throw new RateLimitedError('Too many failed authentications from this address; retry after the Retry-After delay', taken.retryAfterSeconds);
           }

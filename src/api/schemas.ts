@@ -1,6 +1,6 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { EVENT_TYPES, eventDataSchemas, SUBSCRIBABLE_EVENT_TYPES } from '../domain/events';
+import { EVENT_TYPES, eventDataSchemas, isDeliverableYear, SUBSCRIBABLE_EVENT_TYPES } from '../domain/events';
 import { DELIVERY_STATUSES } from '../db/stores/deliveries';
 
 extendZodWithOpenApi(z);
@@ -142,7 +142,12 @@ export const idParam = z.strictObject({ id: z.string().min(1).max(128) });
 
 const ingestFields = {
   id: z.string().regex(/^evt_[A-Za-z0-9_-]{1,100}$/, 'must look like evt_…').optional(),
-  timestamp: z.iso.datetime({ offset: true }).optional(),
+  // PostgreSQL stores years past 9999 and before 1 (as BC), but renders them in forms JavaScript cannot read back.
+  timestamp: z.iso
+    .datetime({ offset: true })
+    .refine((v) => isDeliverableYear(new Date(v)), 'must fall within the years 0001 to 9999 once converted to UTC')
+    .optional()
+    .openapi({ description: 'When the change happened (ISO 8601 with an offset), within the years 0001–9999 once in UTC; defaults to when it is received' }),
 };
 
 /** What the route parses first; `data` is then checked against its event type's schema (EventService.validateData). */

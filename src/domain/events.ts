@@ -82,6 +82,16 @@ export function vaultIdOf(data: Record<string, unknown>): string | undefined {
   return typeof data.vaultId === 'string' ? data.vaultId : undefined;
 }
 
+/**
+ * An event time within the years 0001–9999 once in UTC: what ISO 8601 writes with four digits and what the whole
+ * path (PostgreSQL, JavaScript, receivers' parsers) reads back alike. PostgreSQL stores earlier years as BC and
+ * later ones with five digits, both forms `new Date()` cannot parse.
+ */
+export function isDeliverableYear(date: Date): boolean {
+  const year = date.getUTCFullYear();
+  return Number.isInteger(year) && year >= 1 && year <= 9999;
+}
+
 export function isEventType(value: string): value is EventType {
   return (EVENT_TYPES as readonly string[]).includes(value);
 }

@@ -8,7 +8,7 @@ import { vaultIdOf, type EventPayload } from '../domain/events';
 import { ConflictError, NotFoundError } from '../errors';
 import { deliveryWorkflowId } from '../workflows/messages';
 import { DeliveryWorkflows } from './delivery-workflows';
-import { toEventPayload } from './event-payload';
+import { toLoggedEventPayload } from './event-payload';
 import type { KeysetPosition } from '../db/keyset';
 import { fairnessWeightsFor } from './fairness-weights';
 
@@ -44,7 +44,7 @@ export class DeliveryService {
     const delivery = await deliveriesStore.get(this.db, organizationId, id);
     if (!delivery || !(await webhooksStore.get(this.db, organizationId, delivery.webhook_id))) throw new NotFoundError('Delivery');
     const [event, attempts] = await Promise.all([eventsStore.get(this.db, organizationId, delivery.event_id), deliveryAttemptsStore.listForDelivery(this.db, id)]);
-    return { delivery, payload: toEventPayload(event!), attempts };
+    return { delivery, payload: toLoggedEventPayload(event!), attempts };
   }
 
   /**

@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
 import { eventsStore } from '../db/stores/events';
 import { isDeliverable, webhooksStore } from '../db/stores/webhooks';
-import { EventType, eventDataSchemas, findSecretValueField, vaultIdOf } from '../domain/events';
+import { EventType, eventDataSchemas, findSecretValueField, isDeliverableYear, vaultIdOf } from '../domain/events';
 import { newId } from '../domain/ids';
-import { UnprocessableError } from '../errors';
+import { UnprocessableError, ValidationError } from '../errors';
 import { parseOrThrow } from '../api/route';
 
 export interface IngestInput {
@@ -38,6 +38,8 @@ export class EventService {
     const data = this.validateData(input.event, input.data);
     const id = input.id ?? newId('evt');
     const timestamp = input.timestamp ? new Date(input.timestamp) : new Date();
+    // The route's schema refuses these already; kept here so no other caller can store what the worker cannot send.
+    if (!isDeliverableYear(timestamp)) throw new ValidationError([{ field: 'body.timestamp', message: 'must fall within the years 0001 to 9999 once converted to UTC' }]);
     const vaultId = vaultIdOf(data);
 
     // One query for the subscribers, one statement for the event and its deliveries (atomic on its own).

@@ -160,8 +160,11 @@ export class WebhookService {
 
   /** Deletes the webhook, stops its waiting deliveries and ends its health workflow. */
   async delete(organizationId: string, id: string): Promise<void> {
-    const row = await webhooksStore.softDelete(this.deps.db, organizationId, id);
-    if (!row) throw new NotFoundError('Webhook');
+    // Under the row lock like every other change, so a delete waits for an edit in progress (and vice versa).
+    await this.deps.db.transaction(async (trx) => {
+      if (!(await webhooksStore.getForUpdate(trx, organizationId, id))) throw new NotFoundError('Webhook');
+      await webhooksStore.softDelete(trx, organizationId, id);
+    });
     await this.workflows.stop(await deliveriesStore.listOpenIdsForWebhook(this.deps.db, id), 'Webhook deleted');
     await this.deps.temporal.workflow.getHandle(webhookHealthWorkflowId(id)).signal(webhookDeletedSignal).catch(() => undefined);
   }
@@ -198,11 +201,18 @@ export class WebhookService {
     return { webhook, pingDeliveryId: ping.deliveryId, recoverable };
   }
 
+  /**
+   * Replaces the secret. Checked against the webhook as it is under its row lock, like PATCH: a concurrent PATCH
+   * turning Standard Webhooks on either sees the new secret (and refuses it) or is seen by this check.
+   */
   async rotateSecret(organizationId: string, id: string, given?: string): Promise<{ webhook: WebhookRow; secret: string }> {
-    const current = await this.get(organizationId, id);
-    if (current.standard_webhooks && given !== undefined) checkStandardWebhooks(current.destination, given, 'body.secret');
     const secret = given ?? generateWebhookSecret();
-    const webhook = (await webhooksStore.update(this.deps.db, id, { secret_ciphertext: this.deps.secretBox.seal(secret) }))!;
+    const webhook = await this.deps.db.transaction(async (trx) => {
+      const current = await webhooksStore.getForUpdate(trx, organizationId, id);
+      if (!current) throw new NotFoundError('Webhook');
+      if (current.standard_webhooks) checkStandardWebhooks(current.destination, secret, 'body.secret');
+      return (await webhooksStore.update(trx, id, { secret_ciphertext: this.deps.secretBox.seal(secret) }))!;
+    });
     return { webhook, secret };
   }
 

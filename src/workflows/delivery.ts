@@ -1,5 +1,6 @@
-import { condition, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { AttemptOutcome } from '../activities/delivery';
 import {
   DeliveryProgress,
   DeliveryWorkflowInput,
@@ -7,6 +8,7 @@ import {
   redeliverSignal,
   searchAttributes,
   stopDeliverySignal,
+  UNDELIVERABLE_FAILURE_TYPE,
 } from './messages';
 import { SCHEDULED_ATTEMPTS, retryDelayAfter } from './schedule';
 
@@ -14,6 +16,8 @@ import { SCHEDULED_ATTEMPTS, retryDelayAfter } from './schedule';
 // activity task round trip. Its retries cover infrastructure faults only (the database down); an endpoint's answer
 // never throws: it comes back as an outcome, and the back-off below is ours. If the worker dies mid-attempt the
 // workflow task times out (10 s) and another worker re-runs the step, which logs the cut try and sends again.
+// An attempt that can never succeed (bad stored data, an unusable secret, a programming error) records the delivery
+// as failed and throws a non-retryable failure (UNDELIVERABLE_FAILURE_TYPE): the workflow then ends `failed`.
 const ATTEMPT_OPTIONS = {
   // The 10 s request plus three queries and the health signal.
   startToCloseTimeout: '20 seconds',
@@ -49,8 +53,17 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     redeliverRequested = false;
     const n = trigger === 'scheduled' ? ++progress.scheduledAttempts : ++progress.manualAttempts;
     const step = { deliveryId: input.deliveryId, trigger, attemptedAt: Date.now(), idempotencyKey: `${runId}:${trigger}:${n}`, retryDelayMs, nextAttemptAt };
-    let outcome = await attemptDelivery(step);
-    if (outcome.result === 'handoff') outcome = await attemptSlowEndpoint(step);
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await attemptDelivery(step);
+      if (outcome.result === 'handoff') outcome = await attemptSlowEndpoint(step);
+    } catch (err) {
+      // A local activity's failure may come as the ApplicationFailure itself or wrapped in an ActivityFailure.
+      const failure = err instanceof ActivityFailure ? err.cause : err;
+      if (!(failure instanceof ApplicationFailure) || failure.type !== UNDELIVERABLE_FAILURE_TYPE) throw err;
+      // Already recorded as failed, with its reason, by the attempt: end here (no further attempt can do better).
+      outcome = { result: 'failed', deliveryStatus: 'failed', status: null, error: failure.message, nextDelayMs: null };
+    }
     progress.lastError = outcome.error;
     return outcome;
   };
@@ -71,7 +84,8 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
       const woken = await condition(() => redeliverRequested || stopReason !== null, due - Date.now());
       if (!woken || stopReason) break;
       const manual = await attempt('manual', null, due);
-      if (manual.result !== 'failed') {
+      // A failed manual attempt continues the schedule, unless it failed for good (undeliverable).
+      if (manual.result !== 'failed' || manual.deliveryStatus === 'failed') {
         setStatus(manual.deliveryStatus);
         return progress;
       }

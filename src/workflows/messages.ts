@@ -37,6 +37,11 @@ export const stopDeliverySignal = defineSignal<[{ reason: string }]>('stop');
 export const deliveryProgressQuery = defineQuery<DeliveryProgress>('progress');
 
 export const deliveryWorkflowId = (deliveryId: string) => `delivery:${deliveryId}`;
+/**
+ * The failure type of an attempt no retry can get past (bad stored data, an unusable secret, a programming error):
+ * the attempt records the delivery as failed and throws a non-retryable ApplicationFailure of this type.
+ */
+export const UNDELIVERABLE_FAILURE_TYPE = 'Undeliverable';
 
 // ---- fanoutWorkflow
 export interface FanoutWorkflowInput {

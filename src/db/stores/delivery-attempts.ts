@@ -87,12 +87,18 @@ const COMPLETE = new PreparedStatement('complete-attempt', `WITH a AS (
         WHERE id = ?
         RETURNING last_failure_at, last_success_at`);
 
-/** Everything an attempt needs, in one query: the delivery, its webhook and event, and any earlier try of the step. */
-const LOAD_CONTEXT = new PreparedStatement('load-attempt-context', `SELECT row_to_json(d) AS delivery, row_to_json(w) AS webhook, row_to_json(e) AS event, row_to_json(a) AS last_try
+/**
+ * Everything an attempt needs, in one query: the delivery, its webhook and event, and any earlier try of the step.
+ * The event's time comes as epoch milliseconds: row_to_json writes years before 1 as `… BC` and after 9999 with five
+ * digits, which `new Date()` cannot parse (every attempt of such an event threw, retried once a minute, forever).
+ * A number always makes a Date; one out of JavaScript's range (or ±infinity, null here) makes an invalid one, which
+ * the attempt refuses as undeliverable.
+ */
+const LOAD_CONTEXT = new PreparedStatement('load-attempt-context-v2', `SELECT row_to_json(d) AS delivery, row_to_json(w) AS webhook, row_to_json(e) AS event, row_to_json(a) AS last_try
          FROM (SELECT id, organization_id, webhook_id, event_id, event_type, status FROM deliveries WHERE id = ?) d
          LEFT JOIN LATERAL (SELECT id, destination, target_ciphertext, secret_ciphertext, status, deleted_at, last_failure_at, last_success_at, standard_webhooks, last_duration_ms
                               FROM webhooks WHERE id = d.webhook_id) w ON true
-         LEFT JOIN LATERAL (SELECT id, type, timestamp, data FROM events WHERE organization_id = d.organization_id AND id = d.event_id) e ON true
+         LEFT JOIN LATERAL (SELECT id, type, CASE WHEN isfinite(timestamp) THEN round(extract(epoch FROM timestamp) * 1000)::bigint END AS timestamp_ms, data FROM events WHERE organization_id = d.organization_id AND id = d.event_id) e ON true
          LEFT JOIN LATERAL (SELECT * FROM delivery_attempts WHERE step_key = ? ORDER BY number DESC LIMIT 1) a ON true`);
 
 /** An attempt, written before its request goes out, numbered within its delivery. */
@@ -113,7 +119,7 @@ export const deliveryAttemptsStore = {
     return {
       delivery: r.delivery,
       webhook: r.webhook && { ...r.webhook, deleted_at: date(r.webhook.deleted_at), last_failure_at: date(r.webhook.last_failure_at), last_success_at: date(r.webhook.last_success_at) },
-      event: r.event && { ...r.event, timestamp: new Date(r.event.timestamp) },
+      event: r.event && { id: r.event.id, type: r.event.type, timestamp: new Date(r.event.timestamp_ms ?? NaN), data: r.event.data },
       lastTry: r.last_try && { ...r.last_try, attempted_at: new Date(r.last_try.attempted_at) },
     };
   },
@@ -126,9 +132,36 @@ export const deliveryAttemptsStore = {
     return String(rows[0].id);
   },
 
-  /** Closes a try that a crash cut short: the receiver may or may not have seen it. */
+  /**
+   * Closes a try that a crash cut short (the receiver may or may not have seen it) and counts it in its delivery's
+   * `attempt_count`, in one statement: the count only moves when this call closed the try, so a repeat adds nothing.
+   */
   async markInterrupted(db: Db, id: string, error: string): Promise<void> {
-    await db('delivery_attempts').where({ id }).whereNull('succeeded').update({ succeeded: false, error });
+    await db.raw(
+      `WITH a AS (UPDATE delivery_attempts SET succeeded = false, error = ? WHERE id = ? AND succeeded IS NULL RETURNING delivery_id)
+       UPDATE deliveries SET attempt_count = attempt_count + 1, updated_at = now() WHERE id IN (SELECT delivery_id FROM a)`,
+      [error, id],
+    );
+  },
+
+  /**
+   * Ends a delivery no attempt can get past (UndeliverableError): `failed` with the reason, no next attempt; a try
+   * already written for it is closed with the reason and counted; a ping's pending webhook turns inactive, as a
+   * failed ping makes it. One statement.
+   */
+  async failUndeliverable(db: Db, o: { deliveryId: string; attemptId: string | null; reason: string }): Promise<void> {
+    await db.raw(
+      `WITH a AS (
+         UPDATE delivery_attempts SET succeeded = false, error = ? WHERE id = ? AND delivery_id = ? AND succeeded IS NULL RETURNING id
+       ), d AS (
+         UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, completed_at = now(), updated_at = now(),
+                attempt_count = attempt_count + (SELECT count(*) FROM a)
+          WHERE id = ? RETURNING webhook_id, event_type
+       )
+       UPDATE webhooks SET status = 'inactive', status_reason = ?, status_changed_at = now(), updated_at = now()
+        WHERE id = (SELECT webhook_id FROM d WHERE event_type = 'ping') AND status = 'pending' AND deleted_at IS NULL`,
+      [o.reason, o.attemptId, o.deliveryId, o.reason, o.deliveryId, `Ping failed: ${o.reason}`],
+    );
   },
 
   /**
