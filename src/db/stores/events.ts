@@ -39,9 +39,10 @@ const MARK_MANY_DISPATCHED = new PreparedStatement(
 );
 
 /**
- * The next events to dispatch, locked for this transaction (others skip them): pings first, then each
- * organization's oldest, as many per organization as its fairness weight (at least one) — so a tenant's backlog
- * waits its turn instead of in front of everyone. Organizations are found by a loose index scan (one probe each).
+ * The next events to dispatch, locked for this transaction (others skip them): pings first, then the organizations'
+ * oldest in weighted round robin — an organization's n-th event takes turn n ÷ its fairness weight — so a tenant's
+ * backlog waits its turn instead of in front of everyone, and a lone tenant still gets a whole batch. Organizations
+ * are found by a loose index scan (one probe each); each is read at most a batch deep.
  */
 const CLAIM_FOR_DISPATCH = `WITH RECURSIVE orgs(organization_id) AS (
          (SELECT organization_id FROM events WHERE dispatched_at IS NULL AND delivery_count > 0 ORDER BY organization_id LIMIT 1)
@@ -51,17 +52,18 @@ const CLAIM_FOR_DISPATCH = `WITH RECURSIVE orgs(organization_id) AS (
                   ORDER BY e.organization_id LIMIT 1)
            FROM orgs WHERE orgs.organization_id IS NOT NULL
        ), candidates AS (
-         (SELECT organization_id, id, 0 AS turn, received_at FROM events
+         (SELECT organization_id, id, 0::float8 AS turn, received_at FROM events
            WHERE dispatched_at IS NULL AND delivery_count > 0 AND type = 'ping' ORDER BY received_at LIMIT ?)
          UNION ALL
-         SELECT c.organization_id, c.id, c.turn, c.received_at
+         SELECT c.organization_id, c.id, c.n / o.fairness_weight AS turn, c.received_at
            FROM orgs JOIN organizations o ON o.id = orgs.organization_id
            CROSS JOIN LATERAL (
-             SELECT e.organization_id, e.id, e.received_at, row_number() OVER (ORDER BY e.received_at) AS turn
-               FROM events e
-              WHERE e.organization_id = orgs.organization_id AND e.dispatched_at IS NULL AND e.delivery_count > 0 AND e.type <> 'ping'
-              ORDER BY e.received_at
-              LIMIT greatest(1, ceil(o.fairness_weight))::int
+             -- numbered after the limit: the window reads a batch, not the organization's whole backlog
+             SELECT x.organization_id, x.id, x.received_at, row_number() OVER (ORDER BY x.received_at) AS n
+               FROM (SELECT e.organization_id, e.id, e.received_at FROM events e
+                      WHERE e.organization_id = orgs.organization_id AND e.dispatched_at IS NULL AND e.delivery_count > 0 AND e.type <> 'ping'
+                      ORDER BY e.received_at
+                      LIMIT ?) x
            ) c
        )
        SELECT e.organization_id, e.id, e.type FROM events e
@@ -74,7 +76,7 @@ const CLAIM_FOR_DISPATCH = `WITH RECURSIVE orgs(organization_id) AS (
 export const eventsStore = {
   /** Locks up to `limit` events to dispatch now (inside a transaction; see CLAIM_FOR_DISPATCH). */
   async claimForDispatch(trx: Db, limit: number): Promise<{ organization_id: string; id: string; type: string }[]> {
-    return (await trx.raw(CLAIM_FOR_DISPATCH, [limit, limit])).rows;
+    return (await trx.raw(CLAIM_FOR_DISPATCH, [limit, limit, limit])).rows;
   },
   /**
    * Stores a new event with its deliveries in one statement (atomic, one round trip); nothing when the
