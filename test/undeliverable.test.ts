@@ -39,7 +39,10 @@ const requestsTo = (route: string) => receiver.requests.filter((r) => r.path ===
 
 /** Waits (bounded) for the delivery's workflow to close and returns the Delivery Log's view of it. */
 async function finished(deliveryId: string) {
-  const result = await stack.client.workflow.getHandle(deliveryWorkflowId(deliveryId)).result();
+  // The worker's outbox starts it soon after the 202.
+  const handle = stack.client.workflow.getHandle(deliveryWorkflowId(deliveryId));
+  await waitFor(() => handle.describe(), `the workflow of ${deliveryId}`);
+  const result = await handle.result();
   const detail = await stack.api('GET', `/v1/deliveries/${deliveryId}`, org.apiKey);
   return { result, detail: detail.body };
 }

@@ -137,7 +137,7 @@ function appEnv(o: AppEnv, extra: Record<string, string>): NodeJS.ProcessEnv {
   };
 }
 
-/** `src/worker.ts` as its own process; ready once it logs "worker running" (workflows bundled, sweep done). */
+/** `src/worker.ts` as its own process; ready once it logs "worker running" (workflows bundled, the outbox drained). */
 export function workerPart(o: AppEnv & { runDir: string }): ManagedProcess {
   return new ManagedProcess({
     name: 'worker',

@@ -177,7 +177,7 @@ function summariseIngest(result: ScenarioResult, records: IngestRecord[]): void 
 }
 
 /**
- * Settled: no delivery of the organization still pending or retrying, every event dispatched (so the sweep has
+ * Settled: no delivery of the organization still pending or retrying, every event dispatched (so the outbox has
  * had its say: a crash that left one undispatched shows its consequences before we look), no delivery workflow
  * of these webhooks still running, every accepted delivery answered 2xx, and the receivers quiet for a moment.
  * Returns null once settled, else what was still unsettled when the deadline passed (the verdict is then taken
@@ -197,7 +197,7 @@ async function settle(stack: ChaosStack, organizationId: string, webhookIds: str
         const [{ open }] = await stack.db('deliveries').whereIn('webhook_id', webhookIds).whereNot('event_type', 'ping').whereIn('status', ['pending', 'retrying']).count({ open: '*' });
         if (Number(open) > 0) return void (pending = `${open} deliveries still pending or retrying in the log`);
         const [{ undispatched }] = await stack.db('events').where({ organization_id: organizationId }).whereNull('dispatched_at').count({ undispatched: '*' });
-        if (Number(undispatched) > 0) return void (pending = `${undispatched} events not yet dispatched (waiting for the sweep)`);
+        if (Number(undispatched) > 0) return void (pending = `${undispatched} events not yet dispatched (waiting for the outbox)`);
         const missing = unanswered();
         if (missing > 0) return void (pending = `${missing} accepted deliveries not yet answered 2xx by their receiver`);
         const { count } = await client.workflow.count(running);

@@ -6,7 +6,7 @@ import { failReceivers, killAndRestart } from './faults';
 import type { ScenarioSpec } from './scenario';
 import { waitUntil } from './wait';
 
-// Long enough for the sweep (every 30 s, for events older than 30 s) and a 1-minute activity timeout to show.
+// Long enough for the outbox to retry its claims and a 1-minute activity timeout to show.
 const SETTLE_MS = 180_000;
 
 export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [

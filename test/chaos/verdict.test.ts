@@ -40,8 +40,8 @@ it('passes a run where every delivery arrived once, is logged and ran once', () 
 });
 
 it('fails a run that did not settle by its deadline, saying what was left', () => {
-  const v = computeVerdict({ ...clean(), unsettled: '3 events not yet dispatched (waiting for the sweep)' });
-  expect(rule(v, 'settles')).toEqual({ rule: 'settles within the deadline', ok: false, detail: 'still: 3 events not yet dispatched (waiting for the sweep)' });
+  const v = computeVerdict({ ...clean(), unsettled: '3 events not yet dispatched (waiting for the outbox)' });
+  expect(rule(v, 'settles')).toEqual({ rule: 'settles within the deadline', ok: false, detail: 'still: 3 events not yet dispatched (waiting for the outbox)' });
   expect(v.pass).toBe(false);
 });
 
