@@ -6,7 +6,7 @@ import { sendWebhookRequest, sharedAgents } from '../delivery/http-sender';
 import { attemptOutcomeSignal, webhookHealthWorkflowId } from '../workflows/messages';
 import { waitBeforeRetry } from '../workflows/schedule';
 import { webhookHealthWorkflow } from '../workflows/health';
-import { deliveryAttempts, deliveryAttemptSeconds } from '../metrics';
+import { deliveriesPaced, deliveryAttempts, deliveryAttemptSeconds } from '../metrics';
 import type { ActivityDeps } from '.';
 
 export interface AttemptInput {
@@ -20,15 +20,25 @@ export interface AttemptInput {
   retryDelayMs: number | null;
   /** For a manual attempt during back-off: when the next scheduled one is due. */
   nextAttemptAt: number | null;
+  /**
+   * Set when this step's send slot under the webhook's rate limit was reserved by an earlier call that returned
+   * `paced`: send without reserving again. Absent on every first call (and in every history recorded before pacing).
+   */
+  slotReserved?: boolean;
 }
 
 export interface AttemptOutcome {
-  result: 'succeeded' | 'failed' | 'cancelled';
+  /** `paced`: nothing was sent; the webhook's rate limit gave this step a slot `waitMs` from now, call again then. */
+  result: 'succeeded' | 'failed' | 'cancelled' | 'paced';
   deliveryStatus: Exclude<DeliveryStatus, 'skipped'>;
   status: number | null;
   error: string | null;
   /** How long to wait before the next scheduled attempt; null when none follows. */
   nextDelayMs: number | null;
+  /** With `paced`: the reserved slot (epoch ms, the database's clock). */
+  notBefore?: number;
+  /** With `paced`: how long from the reservation to the slot; the workflow's durable timer waits this long. */
+  waitMs?: number;
 }
 
 /** What the log says of a try whose outcome a crash (worker, database) kept from being recorded. */
@@ -75,7 +85,7 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
     await db('deliveries')
       .where({ id: deliveryId })
       .whereIn('status', ['pending', 'retrying'])
-      .update({ status: 'cancelled', last_error: reason, next_attempt_at: null, completed_at: db.fn.now(), updated_at: db.fn.now() });
+      .update({ status: 'cancelled', last_error: reason, next_attempt_at: null, paced_until: null, completed_at: db.fn.now(), updated_at: db.fn.now() });
   }
 
   /** Signals the outcome to the webhook's health workflow, starting it if it is missing. */
@@ -128,6 +138,17 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
         return { result: 'cancelled', deliveryStatus: 'cancelled', status: null, error: reason, nextDelayMs: null };
       }
       if (!event) throw new Error(`Event ${delivery.event_id} not found`);
+      // Pacing under the webhook's rate limit: reserve this step's slot on the shared reservation and, if it is
+      // ahead, return without sending; the workflow waits on a durable timer and calls again with the slot reserved.
+      // Not for a step cut short by a crash (it had its slot), nor for pings (a person is waiting for the answer).
+      if (webhook.rate_limit !== null && !input.slotReserved && !lastTry && delivery.event_type !== 'ping') {
+        const slot = await deliveryAttemptsStore.reserveSlot(db, webhook.id, delivery.id);
+        if (slot?.paced) {
+          deliveriesPaced.inc({ destination: webhook.destination });
+          const deliveryStatus = delivery.status === 'retrying' ? 'retrying' : 'pending';
+          return { result: 'paced', deliveryStatus, status: null, error: null, nextDelayMs: null, notBefore: slot.slotAt, waitMs: slot.waitMs };
+        }
+      }
       if (lastTry) await deliveryAttemptsStore.markInterrupted(db, lastTry.id, INTERRUPTED_ATTEMPT_ERROR);
 
       const url = secretBox.open(webhook.target_ciphertext);

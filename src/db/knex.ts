@@ -5,6 +5,7 @@ import * as webhookLastOutcomes from './migrations/003_webhook_last_outcomes';
 import * as attemptsRecordedBeforeSend from './migrations/004_attempts_recorded_before_send';
 import * as ownerRecovery from './migrations/006_owner_recovery';
 import * as logRetentionIndexes from './migrations/007_log_retention_indexes';
+import * as webhookRateLimit from './migrations/009_webhook_rate_limit';
 
 /** A connection or a transaction: every store takes either, so services decide the transaction. */
 export type Db = Knex | Knex.Transaction;
@@ -17,6 +18,7 @@ const migrations: Record<string, Knex.Migration> = {
   '004_attempts_recorded_before_send': attemptsRecordedBeforeSend,
   '006_owner_recovery': ownerRecovery,
   '007_log_retention_indexes': logRetentionIndexes,
+  '009_webhook_rate_limit': webhookRateLimit,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -44,14 +44,15 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     // Any redeliver request received so far is answered by this attempt.
     redeliverRequested = false;
     const n = trigger === 'scheduled' ? ++progress.scheduledAttempts : ++progress.manualAttempts;
-    const outcome = await attemptDelivery({
-      deliveryId: input.deliveryId,
-      trigger,
-      attemptedAt: Date.now(),
-      idempotencyKey: `${runId}:${trigger}:${n}`,
-      retryDelayMs,
-      nextAttemptAt,
-    });
+    const idempotencyKey = `${runId}:${trigger}:${n}`;
+    let outcome = await attemptDelivery({ deliveryId: input.deliveryId, trigger, attemptedAt: Date.now(), idempotencyKey, retryDelayMs, nextAttemptAt });
+    if (outcome.result === 'paced') {
+      // The webhook's rate limit reserved this step a slot ahead: wait for it on a durable timer (no slot, activity
+      // or loop held), then send without reserving again. A stop (webhook deleted or disabled) ends the wait early;
+      // the attempt then finds the webhook gone and cancels. Unpaced webhooks never get here: no extra command.
+      await condition(() => stopReason !== null, outcome.waitMs ?? 0);
+      outcome = await attemptDelivery({ deliveryId: input.deliveryId, trigger, attemptedAt: Date.now(), idempotencyKey, retryDelayMs, nextAttemptAt, slotReserved: true });
+    }
     progress.lastError = outcome.error;
     return outcome;
   };

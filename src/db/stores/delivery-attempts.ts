@@ -45,7 +45,7 @@ export interface AttemptResult {
 /** Everything one attempt needs, read in one query. */
 export interface AttemptContext {
   delivery: Pick<DeliveryRow, 'id' | 'organization_id' | 'webhook_id' | 'event_id' | 'event_type' | 'status'>;
-  webhook: Pick<WebhookRow, 'id' | 'destination' | 'target_ciphertext' | 'secret_ciphertext' | 'status' | 'deleted_at' | 'last_failure_at' | 'last_success_at' | 'standard_webhooks'> | null;
+  webhook: Pick<WebhookRow, 'id' | 'destination' | 'target_ciphertext' | 'secret_ciphertext' | 'status' | 'deleted_at' | 'last_failure_at' | 'last_success_at' | 'standard_webhooks' | 'rate_limit'> | null;
   event: Pick<EventRow, 'id' | 'type' | 'timestamp' | 'data'> | null;
   /** The newest try of this workflow step, if one was made before (a retry after a crash). */
   lastTry: DeliveryAttemptRow | null;
@@ -72,6 +72,7 @@ const COMPLETE = new PreparedStatement('complete-attempt', `WITH a AS (
            attempt_count = attempt_count + 1,
            last_response_status = ?, last_error = ?,
            next_attempt_at = CASE WHEN ${NEW_STATUS} = 'retrying' THEN ?::timestamptz ELSE NULL END,
+           paced_until = NULL,
            completed_at = CASE WHEN ${NEW_STATUS} IN ('succeeded', 'failed') THEN ?::timestamptz ELSE NULL END,
            updated_at = now()
           WHERE id = ? RETURNING id
@@ -89,10 +90,35 @@ const COMPLETE = new PreparedStatement('complete-attempt', `WITH a AS (
 /** Everything an attempt needs, in one query: the delivery, its webhook and event, and any earlier try of the step. */
 const LOAD_CONTEXT = new PreparedStatement('load-attempt-context', `SELECT row_to_json(d) AS delivery, row_to_json(w) AS webhook, row_to_json(e) AS event, row_to_json(a) AS last_try
          FROM (SELECT id, organization_id, webhook_id, event_id, event_type, status FROM deliveries WHERE id = ?) d
-         LEFT JOIN LATERAL (SELECT id, destination, target_ciphertext, secret_ciphertext, status, deleted_at, last_failure_at, last_success_at, standard_webhooks
+         LEFT JOIN LATERAL (SELECT id, destination, target_ciphertext, secret_ciphertext, status, deleted_at, last_failure_at, last_success_at, standard_webhooks, rate_limit
                               FROM webhooks WHERE id = d.webhook_id) w ON true
          LEFT JOIN LATERAL (SELECT id, type, timestamp, data FROM events WHERE organization_id = d.organization_id AND id = d.event_id) e ON true
          LEFT JOIN LATERAL (SELECT * FROM delivery_attempts WHERE step_key = ? ORDER BY number DESC LIMIT 1) a ON true`);
+
+/**
+ * Reserves the webhook's next send slot under its rate limit, in one atomic statement on the webhook's row (GCRA
+ * without burst): the slot is the later of now and the reservation, and the reservation moves on by 1/rate seconds.
+ * Every worker and process reserves on the same row, so the rate holds across all of them. A slot more than a few
+ * milliseconds ahead marks the delivery as waiting for it (next_attempt_at = paced_until = the slot) in the same
+ * statement. Returns nothing when the webhook has no rate limit (any more). Times are PostgreSQL's clock: the wait
+ * is returned as a duration so the workflow's timer does not depend on the worker's clock or its task's start time.
+ */
+const RESERVE_SLOT = new PreparedStatement('reserve-send-slot', `WITH r AS (
+         UPDATE webhooks SET next_send_at = greatest(coalesce(next_send_at, now()), now()) + make_interval(secs => 1.0 / rate_limit)
+          WHERE id = ? AND rate_limit IS NOT NULL AND rate_limit > 0
+          RETURNING next_send_at - make_interval(secs => 1.0 / rate_limit) AS slot
+       ), d AS (
+         UPDATE deliveries SET next_attempt_at = r.slot, paced_until = r.slot, updated_at = now()
+           FROM r
+          WHERE deliveries.id = ? AND r.slot > now() + make_interval(secs => ?::float8 / 1000) AND deliveries.status IN ('pending', 'retrying')
+          RETURNING deliveries.id
+       ) -- a data-modifying WITH runs whether or not it is read
+       SELECT (extract(epoch FROM slot) * 1000)::float8 AS slot_ms, (extract(epoch FROM slot - now()) * 1000)::float8 AS wait_ms,
+              slot > now() + make_interval(secs => ?::float8 / 1000) AS paced
+         FROM r`);
+
+/** A slot closer than this is not waited for: the attempt goes out at once. */
+export const PACING_TOLERANCE_MS = 5;
 
 /** An attempt, written before its request goes out, numbered within its delivery. */
 const START_ATTEMPT = new PreparedStatement('start-attempt', `INSERT INTO delivery_attempts (delivery_id, number, idempotency_key, step_key, trigger, attempted_at, request_url, request_headers, request_body)
@@ -115,6 +141,19 @@ export const deliveryAttemptsStore = {
       event: r.event && { ...r.event, timestamp: new Date(r.event.timestamp) },
       lastTry: r.last_try && { ...r.last_try, attempted_at: new Date(r.last_try.attempted_at) },
     };
+  },
+
+  /**
+   * Reserves a send slot for a delivery of a rate-limited webhook (RESERVE_SLOT). `slotAt` is the slot (epoch ms,
+   * PostgreSQL's clock), `waitMs` how far ahead of now it is; `paced`: the slot is more than PACING_TOLERANCE_MS
+   * ahead (it is then recorded on the delivery as its next attempt if the delivery is open). Null when the webhook
+   * has no rate limit.
+   */
+  async reserveSlot(db: Db, webhookId: string, deliveryId: string): Promise<{ slotAt: number; waitMs: number; paced: boolean } | null> {
+    const rows = await RESERVE_SLOT.run<{ slot_ms: number; wait_ms: number; paced: boolean }>(db, [webhookId, deliveryId, PACING_TOLERANCE_MS, PACING_TOLERANCE_MS]);
+    if (!rows.length) return null;
+    const r = rows[0];
+    return { slotAt: Math.round(Number(r.slot_ms)), waitMs: Math.max(0, Math.ceil(Number(r.wait_ms))), paced: r.paced };
   },
 
   /** Writes an attempt before its request goes out, numbered within its delivery. */

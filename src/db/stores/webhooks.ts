@@ -23,6 +23,10 @@ export interface WebhookRow {
   last_failure_at: Date | null;
   last_success_at: Date | null;
   standard_webhooks: boolean;
+  /** Deliveries per second; null = unlimited. */
+  rate_limit: number | null;
+  /** The pacing reservation: when the next delivery may go out (see reserveSlot in delivery-attempts). */
+  next_send_at: Date | null;
   warning_email_sent_for: string | null;
   failing_since: Date | null;
   created_at: Date;
@@ -34,7 +38,7 @@ export type NewWebhookRow = Pick<
   WebhookRow,
   'id' | 'organization_id' | 'destination' | 'display_url' | 'target_ciphertext' | 'secret_ciphertext' | 'events' | 'vault_ids' | 'description' | 'slack_channel' | 'status'
 > &
-  Partial<Pick<WebhookRow, 'standard_webhooks'>>;
+  Partial<Pick<WebhookRow, 'standard_webhooks' | 'rate_limit'>>;
 
 /** jsonb columns are written as JSON text: pg would send a JS array as a Postgres array. */
 function toColumns<T extends Partial<WebhookRow>>(row: T): Record<string, unknown> {
