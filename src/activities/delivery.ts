@@ -1,5 +1,5 @@
 import type { DeliveryStatus } from '../db/stores/deliveries';
-import { deliveryAttemptsStore, AttemptContext, AttemptTrigger, RecordedOutcome } from '../db/stores/delivery-attempts';
+import { deliveryAttemptsStore, AttemptContext, AttemptTrigger, PACING_TOLERANCE_MS, RecordedOutcome } from '../db/stores/delivery-attempts';
 import { buildRequest, redactUrl } from '../destinations';
 import { toEventPayload } from '../services/event-payload';
 import { sendWebhookRequest, sharedAgents } from '../delivery/http-sender';
@@ -40,6 +40,13 @@ export interface AttemptOutcome {
   /** With `paced`: how long from the reservation to the slot; the workflow's durable timer waits this long. */
   waitMs?: number;
 }
+
+/** A send-gate queue longer than this is waited for on a durable timer, not in the worker. */
+export const MAX_SEND_GATE_WAIT_MS = 1000;
+/** The longest an attempt is held at the send gate (the activity's 20 s must still cover the 10 s request). */
+export const MAX_SEND_GATE_HOLD_MS = 5000;
+/** A worker clock this far behind the database's cannot hold a send longer than the gate asked. */
+const MAX_CLOCK_SKEW_MS = 50;
 
 /** What the log says of a try whose outcome a crash (worker, database) kept from being recorded. */
 export const INTERRUPTED_ATTEMPT_ERROR = 'Interrupted: the worker stopped (or lost the database) before the outcome was recorded; sent again';
@@ -141,13 +148,21 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       // Pacing under the webhook's rate limit: reserve this step's slot on the shared reservation and, if it is
       // ahead, return without sending; the workflow waits on a durable timer and calls again with the slot reserved.
       // Not for a step cut short by a crash (it had its slot), nor for pings (a person is waiting for the answer).
-      if (webhook.rate_limit !== null && !input.slotReserved && !lastTry && delivery.event_type !== 'ping') {
-        const slot = await deliveryAttemptsStore.reserveSlot(db, webhook.id, delivery.id);
-        if (slot?.paced) {
+      const paced = webhook.rate_limit !== null && !lastTry && delivery.event_type !== 'ping';
+      if (paced) {
+        const waiting = (slotAt: number, waitMs: number): AttemptOutcome => {
           deliveriesPaced.inc({ destination: webhook.destination });
           const deliveryStatus = delivery.status === 'retrying' ? 'retrying' : 'pending';
-          return { result: 'paced', deliveryStatus, status: null, error: null, nextDelayMs: null, notBefore: slot.slotAt, waitMs: slot.waitMs };
+          return { result: 'paced', deliveryStatus, status: null, error: null, nextDelayMs: null, notBefore: slotAt, waitMs };
+        };
+        if (!input.slotReserved) {
+          const slot = await deliveryAttemptsStore.reserveSlot(db, webhook.id, delivery.id);
+          if (slot?.paced) return waiting(slot.slotAt, slot.waitMs);
         }
+        // Timers that fired late together (a busy worker) queue up at the send gate below; when that queue is
+        // already over a second long, wait for it on a durable timer too rather than in the worker.
+        const gateBacklogMs = (webhook.send_gate_at?.getTime() ?? 0) - Date.now();
+        if (gateBacklogMs > MAX_SEND_GATE_WAIT_MS) return waiting(webhook.send_gate_at!.getTime(), gateBacklogMs);
       }
       if (lastTry) await deliveryAttemptsStore.markInterrupted(db, lastTry.id, INTERRUPTED_ATTEMPT_ERROR);
 
@@ -171,6 +186,15 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
         request_body: request.body,
       });
 
+      if (paced) {
+        // The send gate, last thing before the request: sends go out 1/rate apart, however late and bunched their
+        // timers fired (a short wait in the worker; the backlog check above keeps it short).
+        // Waits until the gate's time itself (not for the wait it computed), so a late answer from the database
+        // does not shift this send towards the next one (clocks are assumed NTP-close, as Temporal assumes too).
+        const gate = await deliveryAttemptsStore.reserveSendTime(db, webhook.id);
+        const holdMs = gate ? Math.min(gate.slotAt - Date.now(), gate.waitMs + MAX_CLOCK_SKEW_MS, MAX_SEND_GATE_HOLD_MS) : 0;
+        if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
+      }
       const sent = await sendWebhookRequest(request, { policy: config.outbound, timeoutMs: config.attemptTimeoutMs, agents: sharedAgents });
       deliveryAttempts.inc({ destination: webhook.destination, result: sent.succeeded ? 'succeeded' : 'failed' });
       deliveryAttemptSeconds.observe({ destination: webhook.destination }, sent.durationMs / 1000);

@@ -27,6 +27,8 @@ export interface WebhookRow {
   rate_limit: number | null;
   /** The pacing reservation: when the next delivery may go out (see reserveSlot in delivery-attempts). */
   next_send_at: Date | null;
+  /** When the latest send under the rate limit was let go (see reserveSendTime in delivery-attempts). */
+  send_gate_at: Date | null;
   warning_email_sent_for: string | null;
   failing_since: Date | null;
   created_at: Date;
