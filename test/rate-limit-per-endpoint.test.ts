@@ -210,10 +210,11 @@ it('paces 300 events to a webhook limited to 10/s over ≥ 29 s, no second above
   expect(new Set(sent(limitedReceiver).map((a) => a.delivery)).size).toBe(300);
   expect(span).toBeGreaterThanOrEqual(29_000);
   expect(figures.limitedBusiestSecond).toBeLessThanOrEqual(11);
-  // The other webhook was not held back: it took its burst faster than the limit and finished far sooner.
+  // The other webhook was not held back: it took its burst faster than the limit and finished sooner (how much
+  // sooner depends on the machine's load: its pace is the worker's throughput, not a limit).
   expect(sent(openReceiver)).toHaveLength(300);
   expect(figures.openBusiestSecond).toBeGreaterThan(11);
-  expect(openDone).toBeLessThan(limitedDone - 10_000);
+  expect(openDone).toBeLessThan(limitedDone);
 
   // Every delivery succeeded with one attempt, and none is left marked as paced.
   const rows = await waitFor(async () => {

@@ -1,5 +1,5 @@
 import type { DeliveryStatus } from '../db/stores/deliveries';
-import { deliveryAttemptsStore, AttemptContext, AttemptTrigger, PACING_TOLERANCE_MS, RecordedOutcome } from '../db/stores/delivery-attempts';
+import { deliveryAttemptsStore, AttemptContext, AttemptTrigger, RecordedOutcome } from '../db/stores/delivery-attempts';
 import { buildRequest, redactUrl } from '../destinations';
 import { toEventPayload } from '../services/event-payload';
 import { sendWebhookRequest, sharedAgents } from '../delivery/http-sender';
@@ -41,10 +41,8 @@ export interface AttemptOutcome {
   waitMs?: number;
 }
 
-/** A send-gate queue longer than this is waited for on a durable timer, not in the worker. */
+/** The longest an attempt waits at the send gate in the worker; a longer queue is waited for on a durable timer. */
 export const MAX_SEND_GATE_WAIT_MS = 1000;
-/** The longest an attempt is held at the send gate (the activity's 20 s must still cover the 10 s request). */
-export const MAX_SEND_GATE_HOLD_MS = 5000;
 /** A worker clock this far behind the database's cannot hold a send longer than the gate asked. */
 const MAX_CLOCK_SKEW_MS = 50;
 
@@ -148,21 +146,26 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       // Pacing under the webhook's rate limit: reserve this step's slot on the shared reservation and, if it is
       // ahead, return without sending; the workflow waits on a durable timer and calls again with the slot reserved.
       // Not for a step cut short by a crash (it had its slot), nor for pings (a person is waiting for the answer).
-      const paced = webhook.rate_limit !== null && !lastTry && delivery.event_type !== 'ping';
-      if (paced) {
-        const waiting = (slotAt: number, waitMs: number): AttemptOutcome => {
-          deliveriesPaced.inc({ destination: webhook.destination });
-          const deliveryStatus = delivery.status === 'retrying' ? 'retrying' : 'pending';
-          return { result: 'paced', deliveryStatus, status: null, error: null, nextDelayMs: null, notBefore: slotAt, waitMs };
-        };
+      const limited = webhook.rate_limit !== null && !lastTry && delivery.event_type !== 'ping';
+      const waiting = (slotAt: number, waitMs: number): AttemptOutcome => {
+        deliveriesPaced.inc({ destination: webhook.destination });
+        const deliveryStatus = delivery.status === 'retrying' ? 'retrying' : 'pending';
+        return { result: 'paced', deliveryStatus, status: null, error: null, nextDelayMs: null, notBefore: slotAt, waitMs };
+      };
+      /** Queues the step again behind the webhook's reservation: for a send the gate could not take within 1 s. */
+      const queueAgain = async (gateAt: number): Promise<AttemptOutcome> => {
+        const slot = await deliveryAttemptsStore.reserveSlot(db, webhook.id, delivery.id);
+        return waiting(Math.max(slot?.slotAt ?? 0, gateAt), Math.max(slot?.waitMs ?? 0, gateAt - Date.now(), 1));
+      };
+      if (limited) {
         if (!input.slotReserved) {
           const slot = await deliveryAttemptsStore.reserveSlot(db, webhook.id, delivery.id);
           if (slot?.paced) return waiting(slot.slotAt, slot.waitMs);
         }
-        // Timers that fired late together (a busy worker) queue up at the send gate below; when that queue is
-        // already over a second long, wait for it on a durable timer too rather than in the worker.
-        const gateBacklogMs = (webhook.send_gate_at?.getTime() ?? 0) - Date.now();
-        if (gateBacklogMs > MAX_SEND_GATE_WAIT_MS) return waiting(webhook.send_gate_at!.getTime(), gateBacklogMs);
+        // The send gate's queue, as loaded: already over a second long (timers that fired late together), queue
+        // again now rather than write an attempt that the gate below would refuse.
+        const gateAt = webhook.send_gate_at?.getTime() ?? 0;
+        if (gateAt - Date.now() > MAX_SEND_GATE_WAIT_MS) return queueAgain(gateAt);
       }
       if (lastTry) await deliveryAttemptsStore.markInterrupted(db, lastTry.id, INTERRUPTED_ATTEMPT_ERROR);
 
@@ -186,13 +189,17 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
         request_body: request.body,
       });
 
-      if (paced) {
-        // The send gate, last thing before the request: sends go out 1/rate apart, however late and bunched their
-        // timers fired (a short wait in the worker; the backlog check above keeps it short).
-        // Waits until the gate's time itself (not for the wait it computed), so a late answer from the database
-        // does not shift this send towards the next one (clocks are assumed NTP-close, as Temporal assumes too).
-        const gate = await deliveryAttemptsStore.reserveSendTime(db, webhook.id);
-        const holdMs = gate ? Math.min(gate.slotAt - Date.now(), gate.waitMs + MAX_CLOCK_SKEW_MS, MAX_SEND_GATE_HOLD_MS) : 0;
+      if (limited) {
+        // The send gate, last thing before the request: sends go out the pacing interval apart, however late and
+        // bunched their timers fired. A wait of up to 1 s is taken here, until the gate's time itself (so a late
+        // answer from the database does not move this send towards the next; clocks are assumed NTP-close, as
+        // Temporal assumes too); a longer queue sends the step back to a durable timer, its unsent attempt removed.
+        const gate = await deliveryAttemptsStore.reserveSendTime(db, webhook.id, MAX_SEND_GATE_WAIT_MS);
+        if (gate && !gate.reserved) {
+          await deliveryAttemptsStore.discardUnsent(db, attemptId);
+          return queueAgain(gate.slotAt);
+        }
+        const holdMs = gate ? Math.min(gate.slotAt - Date.now(), gate.waitMs + MAX_CLOCK_SKEW_MS) : 0;
         if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
       }
       const sent = await sendWebhookRequest(request, { policy: config.outbound, timeoutMs: config.attemptTimeoutMs, agents: sharedAgents });

@@ -16,7 +16,7 @@ import { SCHEDULED_ATTEMPTS, retryDelayAfter } from './schedule';
 // workflow task times out (10 s) and another worker re-runs the step, which logs the cut try and sends again.
 const { attemptDelivery, cancelDelivery } = proxyLocalActivities<Activities>({
   // The 10 s request plus three queries and the health signal (with a rate limit: two reservations and at most
-  // 5 s at the send gate).
+  // 1 s at the send gate).
   startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -48,7 +48,7 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     const idempotencyKey = `${runId}:${trigger}:${n}`;
     let outcome = await attemptDelivery({ deliveryId: input.deliveryId, trigger, attemptedAt: Date.now(), idempotencyKey, retryDelayMs, nextAttemptAt });
     // The webhook's rate limit reserved this step a slot ahead: wait for it on a durable timer (no slot, activity
-    // or loop held), then call again with the slot reserved (again only if the send gate's queue is long). A stop
+    // or loop held), then call again with the slot reserved (paced again only if the send gate's queue is over a second long). A stop
     // (webhook deleted or disabled) ends the wait early; the attempt then finds the webhook gone and cancels.
     // Unpaced webhooks never get here: no extra command.
     while (outcome.result === 'paced') {

@@ -118,14 +118,21 @@ const RESERVE_SLOT = new PreparedStatement('reserve-send-slot', `WITH r AS (
          FROM r`);
 
 /**
- * The gate just before a request to a rate-limited webhook goes out: the send time is the later of now and the
- * previous send plus 1/rate. Timers that fire late together (a busy worker or server) would otherwise release
- * their deliveries in one clump; the gate spreads them out again, so sends stay 1/rate apart however late they are.
+ * The gate just before a request to a rate-limited webhook goes out: its send time is the later of now and the
+ * previous send plus the interval. Timers that fire late together (a busy worker, a worker back after an outage)
+ * would otherwise release their deliveries in one clump; the gate spreads them out again. A send time more than
+ * `max` ms ahead is not taken (the row is left as it was): that attempt queues again on a durable timer instead.
  */
-const RESERVE_SEND_TIME = new PreparedStatement('reserve-send-time', `UPDATE webhooks
-          SET send_gate_at = greatest(coalesce(send_gate_at + make_interval(secs => ?::float8 / rate_limit), now()), now())
-        WHERE id = ? AND rate_limit IS NOT NULL AND rate_limit > 0
-        RETURNING (extract(epoch FROM send_gate_at) * 1000)::float8 AS slot_ms, (extract(epoch FROM send_gate_at - now()) * 1000)::float8 AS wait_ms`);
+const RESERVE_SEND_TIME = new PreparedStatement('reserve-send-time', `WITH cur AS (
+         SELECT greatest(coalesce(send_gate_at + make_interval(secs => ?::float8 / rate_limit), now()), now()) AS t
+           FROM webhooks WHERE id = ? AND rate_limit IS NOT NULL AND rate_limit > 0 FOR UPDATE
+       ), u AS (
+         UPDATE webhooks SET send_gate_at = cur.t FROM cur WHERE webhooks.id = ? AND cur.t <= now() + make_interval(secs => ?::float8 / 1000)
+          RETURNING webhooks.id
+       )
+       SELECT (extract(epoch FROM t) * 1000)::float8 AS slot_ms, (extract(epoch FROM t - now()) * 1000)::float8 AS wait_ms,
+              EXISTS (SELECT 1 FROM u) AS reserved
+         FROM cur`);
 
 /**
  * Sends to a rate-limited webhook are spaced this many times 1/rate apart: a 10% margin for the jitter between
@@ -175,13 +182,20 @@ export const deliveryAttemptsStore = {
   },
 
   /**
-   * The send gate (RESERVE_SEND_TIME): when this request may go out (epoch ms, PostgreSQL's clock) and how long
-   * from now that is. Null when the webhook has no rate limit (any more).
+   * The send gate (RESERVE_SEND_TIME): when this request may go out (epoch ms, PostgreSQL's clock), how long from
+   * now that is, and whether that time was taken (it is not when it is more than `maxWaitMs` ahead). Null when the
+   * webhook has no rate limit (any more).
    */
-  async reserveSendTime(db: Db, webhookId: string): Promise<{ slotAt: number; waitMs: number } | null> {
-    const rows = await RESERVE_SEND_TIME.run<{ slot_ms: number; wait_ms: number }>(db, [PACING_INTERVAL_FACTOR, webhookId]);
+  async reserveSendTime(db: Db, webhookId: string, maxWaitMs: number): Promise<{ slotAt: number; waitMs: number; reserved: boolean } | null> {
+    const rows = await RESERVE_SEND_TIME.run<{ slot_ms: number; wait_ms: number; reserved: boolean }>(db, [PACING_INTERVAL_FACTOR, webhookId, webhookId, maxWaitMs]);
     if (!rows.length) return null;
-    return { slotAt: Math.round(Number(rows[0].slot_ms)), waitMs: Math.max(0, Math.ceil(Number(rows[0].wait_ms))) };
+    const r = rows[0];
+    return { slotAt: Math.round(Number(r.slot_ms)), waitMs: Math.max(0, Math.ceil(Number(r.wait_ms))), reserved: r.reserved };
+  },
+
+  /** Removes an attempt written but never sent (its send time was refused at the gate). */
+  async discardUnsent(db: Db, id: string): Promise<void> {
+    await db('delivery_attempts').where({ id }).whereNull('succeeded').del();
   },
 
   /** Writes an attempt before its request goes out, numbered within its delivery. */
