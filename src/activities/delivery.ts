@@ -195,9 +195,10 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
         // answer from the database does not move this send towards the next; clocks are assumed NTP-close, as
         // Temporal assumes too); a longer queue sends the step back to a durable timer, its unsent attempt removed.
         const gate = await deliveryAttemptsStore.reserveSendTime(db, webhook.id, MAX_SEND_GATE_WAIT_MS);
-        if (gate && !gate.reserved) {
+        if (!gate) {
+          // Refused (or the limit was just removed: the step then goes out after a short wait, unlimited).
           await deliveryAttemptsStore.discardUnsent(db, attemptId);
-          return queueAgain(gate.slotAt);
+          return queueAgain(Math.max(webhook.send_gate_at?.getTime() ?? 0, Date.now() + MAX_SEND_GATE_WAIT_MS));
         }
         const holdMs = gate ? Math.min(gate.slotAt - Date.now(), gate.waitMs + MAX_CLOCK_SKEW_MS) : 0;
         if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));

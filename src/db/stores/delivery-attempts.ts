@@ -100,39 +100,37 @@ const LOAD_CONTEXT = new PreparedStatement('load-attempt-context', `SELECT row_t
  * without burst): the slot is the later of now and the reservation, and the reservation moves on by 1/rate seconds.
  * Every worker and process reserves on the same row, so the rate holds across all of them. A slot more than a few
  * milliseconds ahead marks the delivery as waiting for it (next_attempt_at = paced_until = the slot) in the same
- * statement. Returns nothing when the webhook has no rate limit (any more). Times are PostgreSQL's clock: the wait
- * is returned as a duration so the workflow's timer does not depend on the worker's clock or its task's start time.
+ * statement. Returns nothing when the webhook has no rate limit (any more). Times are PostgreSQL's clock, read
+ * once the row is locked (clock_timestamp()): the wait is returned as a duration so the workflow's timer depends on
+ * neither the worker's clock nor its task's start time.
  */
 const RESERVE_SLOT = new PreparedStatement('reserve-send-slot', `WITH r AS (
-         UPDATE webhooks SET next_send_at = greatest(coalesce(next_send_at, now()), now()) + make_interval(secs => ?::float8 / rate_limit)
+         UPDATE webhooks SET next_send_at = greatest(coalesce(next_send_at, clock_timestamp()), clock_timestamp()) + make_interval(secs => ?::float8 / rate_limit)
           WHERE id = ? AND rate_limit IS NOT NULL AND rate_limit > 0
-          RETURNING next_send_at - make_interval(secs => ?::float8 / rate_limit) AS slot
+          RETURNING next_send_at - make_interval(secs => ?::float8 / rate_limit) AS slot, clock_timestamp() AS at
        ), d AS (
          UPDATE deliveries SET next_attempt_at = r.slot, paced_until = r.slot, updated_at = now()
            FROM r
-          WHERE deliveries.id = ? AND r.slot > now() + make_interval(secs => ?::float8 / 1000) AND deliveries.status IN ('pending', 'retrying')
+          WHERE deliveries.id = ? AND r.slot > r.at + make_interval(secs => ?::float8 / 1000) AND deliveries.status IN ('pending', 'retrying')
           RETURNING deliveries.id
        ) -- a data-modifying WITH runs whether or not it is read
-       SELECT (extract(epoch FROM slot) * 1000)::float8 AS slot_ms, (extract(epoch FROM slot - now()) * 1000)::float8 AS wait_ms,
-              slot > now() + make_interval(secs => ?::float8 / 1000) AS paced
+       SELECT (extract(epoch FROM slot) * 1000)::float8 AS slot_ms, (extract(epoch FROM slot - at) * 1000)::float8 AS wait_ms,
+              slot > at + make_interval(secs => ?::float8 / 1000) AS paced
          FROM r`);
 
 /**
  * The gate just before a request to a rate-limited webhook goes out: its send time is the later of now and the
  * previous send plus the interval. Timers that fire late together (a busy worker, a worker back after an outage)
  * would otherwise release their deliveries in one clump; the gate spreads them out again. A send time more than
- * `max` ms ahead is not taken (the row is left as it was): that attempt queues again on a durable timer instead.
+ * `max` ms ahead is not taken (no row comes back): that attempt queues again on a durable timer instead.
+ * Both statements read the clock with clock_timestamp(), not now(): now() is when the statement began, and one that
+ * waited for the row's lock behind others would reserve a time already past, letting sends bunch up.
  */
-const RESERVE_SEND_TIME = new PreparedStatement('reserve-send-time', `WITH cur AS (
-         SELECT greatest(coalesce(send_gate_at + make_interval(secs => ?::float8 / rate_limit), now()), now()) AS t
-           FROM webhooks WHERE id = ? AND rate_limit IS NOT NULL AND rate_limit > 0 FOR UPDATE
-       ), u AS (
-         UPDATE webhooks SET send_gate_at = cur.t FROM cur WHERE webhooks.id = ? AND cur.t <= now() + make_interval(secs => ?::float8 / 1000)
-          RETURNING webhooks.id
-       )
-       SELECT (extract(epoch FROM t) * 1000)::float8 AS slot_ms, (extract(epoch FROM t - now()) * 1000)::float8 AS wait_ms,
-              EXISTS (SELECT 1 FROM u) AS reserved
-         FROM cur`);
+const RESERVE_SEND_TIME = new PreparedStatement('reserve-send-time', `UPDATE webhooks
+          SET send_gate_at = greatest(coalesce(send_gate_at + make_interval(secs => ?::float8 / rate_limit), clock_timestamp()), clock_timestamp())
+        WHERE id = ? AND rate_limit IS NOT NULL AND rate_limit > 0
+          AND greatest(coalesce(send_gate_at + make_interval(secs => ?::float8 / rate_limit), clock_timestamp()), clock_timestamp()) <= clock_timestamp() + make_interval(secs => ?::float8 / 1000)
+        RETURNING (extract(epoch FROM send_gate_at) * 1000)::float8 AS slot_ms, (extract(epoch FROM send_gate_at - clock_timestamp()) * 1000)::float8 AS wait_ms`);
 
 /**
  * Sends to a rate-limited webhook are spaced this many times 1/rate apart: a 10% margin for the jitter between
@@ -182,15 +180,14 @@ export const deliveryAttemptsStore = {
   },
 
   /**
-   * The send gate (RESERVE_SEND_TIME): when this request may go out (epoch ms, PostgreSQL's clock), how long from
-   * now that is, and whether that time was taken (it is not when it is more than `maxWaitMs` ahead). Null when the
-   * webhook has no rate limit (any more).
+   * The send gate (RESERVE_SEND_TIME): when this request may go out (epoch ms, PostgreSQL's clock) and how long from
+   * now that is. Null when that time would be more than `maxWaitMs` ahead (nothing was taken) or the webhook has no
+   * rate limit (any more).
    */
-  async reserveSendTime(db: Db, webhookId: string, maxWaitMs: number): Promise<{ slotAt: number; waitMs: number; reserved: boolean } | null> {
-    const rows = await RESERVE_SEND_TIME.run<{ slot_ms: number; wait_ms: number; reserved: boolean }>(db, [PACING_INTERVAL_FACTOR, webhookId, webhookId, maxWaitMs]);
+  async reserveSendTime(db: Db, webhookId: string, maxWaitMs: number): Promise<{ slotAt: number; waitMs: number } | null> {
+    const rows = await RESERVE_SEND_TIME.run<{ slot_ms: number; wait_ms: number }>(db, [PACING_INTERVAL_FACTOR, webhookId, PACING_INTERVAL_FACTOR, maxWaitMs]);
     if (!rows.length) return null;
-    const r = rows[0];
-    return { slotAt: Math.round(Number(r.slot_ms)), waitMs: Math.max(0, Math.ceil(Number(r.wait_ms))), reserved: r.reserved };
+    return { slotAt: Math.round(Number(rows[0].slot_ms)), waitMs: Math.max(0, Math.ceil(Number(rows[0].wait_ms))) };
   },
 
   /** Removes an attempt written but never sent (its send time was refused at the gate). */
