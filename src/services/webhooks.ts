@@ -152,7 +152,7 @@ export class WebhookService {
         changes.rate_limit = input.rateLimit;
         // Deliveries already waiting keep their slots, and new ones queue behind them (so the old and new rates never
         // add up). Removing the limit drops the reservation: one set later starts from now.
-        if (input.rateLimit === null) changes.next_send_at = null;
+        if (input.rateLimit === null) Object.assign(changes, { next_send_at: null, send_gate_at: null });
       }
       const urlChanged = input.url !== undefined && input.url !== secretBox.open(current.target_ciphertext);
       if (urlChanged) {

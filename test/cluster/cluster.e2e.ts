@@ -244,6 +244,7 @@ it("holds a webhook's rate limit across both workers: 60 events at 5/s, no secon
   await waitFor(() => sent().length >= EVENTS, `${EVENTS} deliveries at the receiver`, 120_000, 250);
   const times = sent().map((a) => a.at);
   expect(sent()).toHaveLength(EVENTS);
+  expect(new Set(sent().map((a) => a.delivery)).size).toBe(EVENTS);
   expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(((EVENTS - 1) / 5) * 1000 - 500);
   const first = Math.min(...times);
   console.log('paced across two workers: arrivals (ms after the first)', [...times].sort((a, b) => a - b).map((t) => t - first).join(' '));
