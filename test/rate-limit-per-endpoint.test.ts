@@ -140,10 +140,10 @@ describe('rateLimit in the API', () => {
 
 it('shows a paced delivery as waiting with when it goes out; pings are not paced; deleting the webhook stops the wait', async () => {
   const r = await receiver();
-  const webhook = await createWebhook(`${r.url}/slow`, { rateLimit: 0.1 }); // one delivery every 10 s
+  const webhook = await createWebhook(`${r.url}/slow`, { rateLimit: 0.1 }); // one delivery every 11 s (1.1/rate)
   await ingest(2, 'slow', 1);
 
-  // The first goes out at once; the second waits 10 s for its slot, and the log says so.
+  // The first goes out at once; the second waits 11 s for its slot, and the log says so.
   await waitFor(() => events(r).length === 1, 'the first delivery');
   const paced = await waitFor(async () => {
     const log = await stack.api('GET', `/v1/webhooks/${webhook.id}/deliveries`, org.apiKey);
@@ -153,7 +153,7 @@ it('shows a paced delivery as waiting with when it goes out; pings are not paced
   expect(paced.nextAttemptAt).toBe(paced.pacedUntil);
   const goesOut = Date.parse(paced.pacedUntil);
   expect(goesOut).toBeGreaterThan(events(r)[0].at + 8_000);
-  expect(goesOut).toBeLessThan(Date.now() + 11_000);
+  expect(goesOut).toBeLessThan(Date.now() + 12_000);
   const detail = await stack.api('GET', `/v1/deliveries/${paced.id}`, org.apiKey);
   expect(detail.body).toMatchObject({ pacedUntil: paced.pacedUntil, attempts: [] });
 
