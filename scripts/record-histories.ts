@@ -89,6 +89,16 @@ async function onDevServer(only: Set<HistoryScenario>): Promise<void> {
       if (deleted.status >= 300) throw new Error(`delete refused: ${JSON.stringify(deleted.body)}`);
       write('delivery-cancel', await finishedDeliveryHistory(stack, id));
     }
+    if (only.has('delivery-paced')) {
+      const webhookId = await webhook(stack, org.apiKey, '/ok-paced');
+      const limited = await stack.api('PATCH', `/v1/webhooks/${webhookId}`, org.apiKey, { rateLimit: 0.2 });
+      if (limited.status !== 200) throw new Error(`rate limit refused: ${JSON.stringify(limited.body)}`);
+      await send(stack, org.serviceToken, webhookId); // takes the slot: the next one waits about 5.5 s for its own
+      const id = await send(stack, org.serviceToken, webhookId);
+      const history = await finishedDeliveryHistory(stack, id);
+      if (!history.events!.some((e) => e.timerStartedEventAttributes)) throw new Error('the second delivery was not paced');
+      write('delivery-paced', history);
+    }
     if (only.has('fanout')) {
       const fanOrg = await stack.createOrg('Fan-out', 'ops@fanout.test');
       const ids: string[] = [];

@@ -18,6 +18,13 @@ export const deliveryAttempts = new client.Counter({
   registers: [registry],
 });
 
+export const deliveriesPaced = new client.Counter({
+  name: 'webhook_deliveries_paced_total',
+  help: "Attempts held back by their webhook's rate limit to wait for a send slot on a durable timer",
+  labelNames: ['destination'],
+  registers: [registry],
+});
+
 export const deliveryAttemptSeconds = new client.Histogram({
   name: 'webhook_delivery_attempt_duration_seconds',
   help: 'Duration of one delivery attempt (request to response excerpt)',

@@ -338,7 +338,7 @@ it('runs the Add Webhook dialog by keyboard alone: focus stays inside, Escape re
     expect(await inside()).toBe(true);
     seen.add(await page.evaluate(() => document.activeElement!.id || (document.activeElement as HTMLInputElement).value));
   }
-  expect([...seen]).toEqual(expect.arrayContaining(['url', 'secret.created', 'vault-ids', 'description', 'secret', 'standard-webhooks', 'save-webhook', 'cancel-editor']));
+  expect([...seen]).toEqual(expect.arrayContaining(['url', 'secret.created', 'vault-ids', 'description', 'rate-limit', 'secret', 'standard-webhooks', 'save-webhook', 'cancel-editor']));
   await page.keyboard.press('Shift+Tab');
   expect(await inside()).toBe(true);
   await page.keyboard.press('Escape');
@@ -514,6 +514,41 @@ it('adds a webhook that also signs with Standard Webhooks headers, and turns it 
   await page.waitForSelector('#message:has-text("Saved.")');
   expect((await stack.api('GET', `/v1/webhooks/${row.id}`, org.apiKey)).body.standardWebhooks).toBe(false);
   await page.waitForSelector(`${card(row.id)} .meta:has-text("· CloudKeep signature")`);
+});
+
+it('sets a rate limit in Add, shows it in the list and a paced delivery in the Delivery Log, and removes it in Edit', async () => {
+  await page.click('#add-webhook');
+  await page.fill('#url', `${receiver.url}/paced`);
+  await page.check('#events input[value="member.removed"]');
+  await page.fill('#rate-limit', '0.1'); // one delivery every ~11 s
+  await page.click('#save-webhook');
+  await page.waitForSelector('#secret-dialog[open]');
+  await page.click('#close-secret');
+  const row = await stack.db('webhooks').where({ organization_id: org.id }).whereRaw("display_url like '%/paced'").first();
+  expect(row.rate_limit).toBe(0.1);
+  await page.waitForSelector(`${card(row.id)} .meta:has-text("Up to 0.1 deliveries/s")`);
+  await waitFor(async () => (await webhookStatus(row.id)) === 'active', 'the ping (not paced)');
+
+  // Two events: the first goes out, the second waits for its slot, and the log says when it goes out.
+  for (let i = 0; i < 2; i++) {
+    expect((await stack.api('POST', '/v1/events', org.serviceToken, { event: 'member.removed', data: { vaultId: 'vlt_8xK2mN', member: { id: 'usr_1' } } })).status).toBe(202);
+  }
+  const paced = await waitFor(async () => (await stack.db('deliveries').where({ webhook_id: row.id }).whereNotNull('paced_until').first()), 'a paced delivery');
+  await page.click(`${card(row.id)} button:has-text("Delivery Log")`);
+  const cell = `#deliveries tr[data-delivery="${paced.id}"] td[data-label="Last response"]`;
+  await page.waitForSelector(`${cell}:has-text("Paced: goes out at")`);
+  expect(await page.textContent(cell)).toBe(`Paced: goes out at ${paced.paced_until.toISOString().slice(0, 19).replace('T', ' ')} UTC`);
+  expect(await page.textContent(`#deliveries tr[data-delivery="${paced.id}"] .badge`)).toBe('Pending');
+  await page.click('#close-log');
+
+  await page.click(`${card(row.id)} button:has-text("Edit")`);
+  await page.waitForSelector('#editor-dialog[open]');
+  expect(await page.inputValue('#rate-limit')).toBe('0.1');
+  await page.fill('#rate-limit', '');
+  await page.click('#save-webhook');
+  await page.waitForSelector('#message:has-text("Saved.")');
+  expect((await stack.api('GET', `/v1/webhooks/${row.id}`, org.apiKey)).body.rateLimit).toBeNull();
+  await page.waitForFunction((sel) => !document.querySelector(sel)?.textContent?.includes('deliveries/s'), `${card(row.id)} .meta`);
 });
 
 it('deletes a webhook behind a confirmation, and closes its open Delivery Log', async () => {

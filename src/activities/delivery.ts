@@ -8,7 +8,7 @@ import { sendWebhookRequest, sharedAgents } from '../delivery/http-sender';
 import { attemptOutcomeSignal, UNDELIVERABLE_FAILURE_TYPE, webhookHealthWorkflowId } from '../workflows/messages';
 import { waitBeforeRetry } from '../workflows/schedule';
 import { webhookHealthWorkflow } from '../workflows/health';
-import { deliveryAttempts, deliveryAttemptSeconds } from '../metrics';
+import { deliveriesPaced, deliveryAttempts, deliveryAttemptSeconds } from '../metrics';
 import type { ActivityDeps } from '.';
 
 export interface AttemptInput {
@@ -22,17 +22,34 @@ export interface AttemptInput {
   retryDelayMs: number | null;
   /** For a manual attempt during back-off: when the next scheduled one is due. */
   nextAttemptAt: number | null;
+  /**
+   * Set when this step's send slot under the webhook's rate limit was reserved by an earlier call that returned
+   * `paced`: send without reserving again. Absent on every first call (and in every history recorded before pacing).
+   */
+  slotReserved?: boolean;
 }
 
 export interface AttemptOutcome {
-  /** `handoff`: nothing was sent; run this attempt again as a regular activity (a slow endpoint). */
-  result: 'succeeded' | 'failed' | 'cancelled' | 'handoff';
+  /**
+   * `handoff`: nothing was sent; run this attempt again as a regular activity (a slow endpoint).
+   * `paced`: nothing was sent; the webhook's rate limit gave this step a slot `waitMs` from now, call again then.
+   */
+  result: 'succeeded' | 'failed' | 'cancelled' | 'handoff' | 'paced';
   deliveryStatus: Exclude<DeliveryStatus, 'skipped'>;
   status: number | null;
   error: string | null;
   /** How long to wait before the next scheduled attempt; null when none follows. */
   nextDelayMs: number | null;
+  /** With `paced`: the reserved slot (epoch ms, the database's clock). */
+  notBefore?: number;
+  /** With `paced`: how long from the reservation to the slot; the workflow's durable timer waits this long. */
+  waitMs?: number;
 }
+
+/** The longest an attempt waits at the send gate in the worker; a longer queue is waited for on a durable timer. */
+export const MAX_SEND_GATE_WAIT_MS = 1000;
+/** A worker clock this far behind the database's cannot hold a send longer than the gate asked. */
+const MAX_CLOCK_SKEW_MS = 50;
 
 /**
  * An endpoint whose last attempt took this long (ms) or more is slow: its attempts run as regular activities. A
@@ -193,8 +210,33 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       return { result: 'cancelled', deliveryStatus: 'cancelled', status: null, error: reason, nextDelayMs: null };
     }
     if (!event) throw new UndeliverableError(`event ${delivery.event_id} not found`);
+    // A slow endpoint's local attempt hands over before anything is reserved or written: the regular activity does it.
     if (isSlowEndpoint(webhook) && Context.current().info.isLocal) {
       return { result: 'handoff', deliveryStatus: delivery.status === 'retrying' ? 'retrying' : 'pending', status: null, error: null, nextDelayMs: null };
+    }
+    // Pacing under the webhook's rate limit: reserve this step's slot on the shared reservation and, if it is
+    // ahead, return without sending; the workflow waits on a durable timer and calls again with the slot reserved.
+    // Not for a step cut short by a crash (it had its slot), nor for pings (a person is waiting for the answer).
+    const limited = webhook.rate_limit !== null && !lastTry && delivery.event_type !== 'ping';
+    const waiting = (slotAt: number, waitMs: number): AttemptOutcome => {
+      deliveriesPaced.inc({ destination: webhook.destination });
+      const deliveryStatus = delivery.status === 'retrying' ? 'retrying' : 'pending';
+      return { result: 'paced', deliveryStatus, status: null, error: null, nextDelayMs: null, notBefore: slotAt, waitMs };
+    };
+    /** Queues the step again behind the webhook's reservation: for a send the gate could not take within 1 s. */
+    const queueAgain = async (gateAt: number): Promise<AttemptOutcome> => {
+      const slot = await deliveryAttemptsStore.reserveSlot(db, webhook.id, delivery.id);
+      return waiting(Math.max(slot?.slotAt ?? 0, gateAt), Math.max(slot?.waitMs ?? 0, gateAt - Date.now(), 1));
+    };
+    if (limited) {
+      if (!input.slotReserved) {
+        const slot = await deliveryAttemptsStore.reserveSlot(db, webhook.id, delivery.id);
+        if (slot?.paced) return waiting(slot.slotAt, slot.waitMs);
+      }
+      // The send gate's queue, as loaded: already over a second long (timers that fired late together), queue
+      // again now rather than write an attempt that the gate below would refuse.
+      const gateAt = webhook.send_gate_at?.getTime() ?? 0;
+      if (gateAt - Date.now() > MAX_SEND_GATE_WAIT_MS) return queueAgain(gateAt);
     }
     if (lastTry) await deliveryAttemptsStore.markInterrupted(db, lastTry.id, INTERRUPTED_ATTEMPT_ERROR);
 
@@ -212,6 +254,20 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
     });
     started(attemptId);
 
+    if (limited) {
+      // The send gate, last thing before the request: sends go out the pacing interval apart, however late and
+      // bunched their timers fired. A wait of up to 1 s is taken here, until the gate's time itself (so a late
+      // answer from the database does not move this send towards the next; clocks are assumed NTP-close, as
+      // Temporal assumes too); a longer queue sends the step back to a durable timer, its unsent attempt removed.
+      const gate = await deliveryAttemptsStore.reserveSendTime(db, webhook.id, MAX_SEND_GATE_WAIT_MS);
+      if (!gate) {
+        // Refused (or the limit was just removed: the step then goes out after a short wait, unlimited).
+        await deliveryAttemptsStore.discardUnsent(db, attemptId);
+        return queueAgain(Math.max(webhook.send_gate_at?.getTime() ?? 0, Date.now() + MAX_SEND_GATE_WAIT_MS));
+      }
+      const holdMs = Math.min(gate.slotAt - Date.now(), gate.waitMs + MAX_CLOCK_SKEW_MS);
+      if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
+    }
     const sent = await sendWebhookRequest(request, { policy: config.outbound, timeoutMs: config.attemptTimeoutMs, agents: sharedAgents });
     deliveryAttempts.inc({ destination: webhook.destination, result: sent.succeeded ? 'succeeded' : 'failed' });
     deliveryAttemptSeconds.observe({ destination: webhook.destination }, sent.durationMs / 1000);

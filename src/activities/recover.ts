@@ -53,7 +53,7 @@ export function createRecoverActivities({ db, temporal, logger, config }: Activi
           // Back to pending unless the new run already recorded an attempt (then the row says what it did).
           await trx('deliveries')
             .where({ id: row.id, status: row.status, attempt_count: row.attempt_count })
-            .update({ status: 'pending', completed_at: null, next_attempt_at: null, updated_at: trx.fn.now() });
+            .update({ status: 'pending', completed_at: null, next_attempt_at: null, paced_until: null, updated_at: trx.fn.now() });
           await recoveriesStore.addStarted(trx, input.recoveryId, 1);
           return (await recoveriesStore.getAny(trx, input.recoveryId))!.started;
         });

@@ -18,6 +18,7 @@ export function presentWebhook(row: WebhookRow, extra: { secret?: string; health
     status: row.status,
     statusReason: row.status_reason,
     standardWebhooks: row.standard_webhooks,
+    rateLimit: row.rate_limit,
     ...(extra.health !== undefined
       ? { health: extra.health && { consecutiveFailureDays: extra.health.consecutiveFailureDays, failingSince: extra.health.failingSince, lastError: extra.health.lastError } }
       : {}),
@@ -38,6 +39,7 @@ export function presentDelivery(row: DeliveryRow, temporalUrl: string) {
     lastResponseStatus: row.last_response_status,
     lastError: row.last_error,
     nextAttemptAt: iso(row.next_attempt_at),
+    pacedUntil: row.paced_until && (row.status === 'pending' || row.status === 'retrying') ? row.paced_until.toISOString() : null,
     createdAt: row.created_at.toISOString(),
     completedAt: iso(row.completed_at),
     temporalUrl,

@@ -30,6 +30,17 @@ const secret = z.string().min(24).max(128).regex(/^[\x21-\x7e]+$/, 'must be prin
 const standardWebhooks = z
   .boolean()
   .describe('Also sign with the Standard Webhooks headers webhook-id, webhook-timestamp and webhook-signature (generic webhooks only)');
+/** Deliveries per second; beyond it deliveries wait for their turn (pings are exempt). */
+export const MIN_RATE_LIMIT = 0.1;
+export const MAX_RATE_LIMIT = 1000;
+const rateLimit = z
+  .number()
+  .min(MIN_RATE_LIMIT, `must be at least ${MIN_RATE_LIMIT} deliveries per second`)
+  .max(MAX_RATE_LIMIT, `must be at most ${MAX_RATE_LIMIT} deliveries per second`)
+  .describe(
+    'Deliveries per second to this webhook (0.1–1000, fractions allowed); deliveries beyond it wait their turn (shown in the Delivery Log as paced). Pings are not paced.',
+  )
+  .openapi({ example: 10 });
 
 export const createWebhookBody = z
   .strictObject({
@@ -40,6 +51,7 @@ export const createWebhookBody = z
     vaultIds: vaultIds.optional(),
     secret: secret.optional(),
     standardWebhooks: standardWebhooks.optional(),
+    rateLimit: rateLimit.optional(),
   })
   .openapi('CreateWebhook');
 
@@ -50,6 +62,7 @@ export const updateWebhookBody = z
     description: description.nullable().optional(),
     vaultIds: vaultIds.optional(),
     standardWebhooks: standardWebhooks.optional(),
+    rateLimit: rateLimit.nullable().optional().describe('Deliveries per second (0.1–1000); null removes the limit'),
   })
   .refine((b) => Object.keys(b).length > 0, 'must change at least one field')
   .openapi('UpdateWebhook', { minProperties: 1 });
@@ -72,6 +85,7 @@ export const webhook = z
     status: z.enum(['pending', 'active', 'inactive', 'disabled']),
     statusReason: z.string().nullable(),
     standardWebhooks: z.boolean().describe('Deliveries also carry the Standard Webhooks headers'),
+    rateLimit: z.number().nullable().describe('Deliveries per second; null: unlimited'),
     health: webhookHealth.nullable().optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -191,6 +205,10 @@ export const delivery = z
     lastResponseStatus: z.number().int().nullable(),
     lastError: z.string().nullable(),
     nextAttemptAt: z.string().nullable(),
+    pacedUntil: z
+      .string()
+      .nullable()
+      .describe("Set while the delivery waits for its turn under the webhook's rate limit: when it goes out (equal to nextAttemptAt)"),
     createdAt: z.string(),
     completedAt: z.string().nullable(),
     temporalUrl: z.string().describe("The delivery workflow's page in the Temporal Web UI"),

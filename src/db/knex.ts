@@ -6,6 +6,7 @@ import * as attemptsRecordedBeforeSend from './migrations/004_attempts_recorded_
 import * as ownerRecovery from './migrations/006_owner_recovery';
 import * as logRetentionIndexes from './migrations/007_log_retention_indexes';
 import * as fairDispatch from './migrations/008_fair_dispatch';
+import * as webhookRateLimit from './migrations/009_webhook_rate_limit';
 
 /** A connection or a transaction: every store takes either, so services decide the transaction. */
 export type Db = Knex | Knex.Transaction;
@@ -19,6 +20,7 @@ const migrations: Record<string, Knex.Migration> = {
   '006_owner_recovery': ownerRecovery,
   '007_log_retention_indexes': logRetentionIndexes,
   '008_fair_dispatch': fairDispatch,
+  '009_webhook_rate_limit': webhookRateLimit,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

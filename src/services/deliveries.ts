@@ -72,7 +72,7 @@ export class DeliveryService {
     // if that run has not already recorded an attempt of its own.
     const [row] = await this.db('deliveries')
       .where({ id, attempt_count: delivery.attempt_count })
-      .update({ status: 'pending', completed_at: null, next_attempt_at: null, updated_at: this.db.fn.now() })
+      .update({ status: 'pending', completed_at: null, next_attempt_at: null, paced_until: null, updated_at: this.db.fn.now() })
       .returning('*');
     return row ?? (await deliveriesStore.get(this.db, organizationId, id))!;
   }

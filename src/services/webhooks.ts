@@ -28,6 +28,7 @@ export interface CreateWebhookInput {
   secret?: string;
   slackChannel?: string | null;
   standardWebhooks?: boolean;
+  rateLimit?: number;
 }
 
 export interface UpdateWebhookInput {
@@ -36,6 +37,8 @@ export interface UpdateWebhookInput {
   description?: string | null;
   vaultIds?: string[] | null;
   standardWebhooks?: boolean;
+  /** null removes the limit. */
+  rateLimit?: number | null;
 }
 
 export interface WebhookServiceDeps {
@@ -118,6 +121,7 @@ export class WebhookService {
         slack_channel: input.slackChannel ?? null,
         status: 'pending',
         standard_webhooks: input.standardWebhooks ?? false,
+        rate_limit: input.rateLimit ?? null,
       });
       return { webhook, ping: await this.createPing(trx, webhook) };
     });
@@ -143,6 +147,12 @@ export class WebhookService {
       if (input.standardWebhooks !== undefined) {
         if (input.standardWebhooks) checkStandardWebhooks(current.destination, secretBox.open(current.secret_ciphertext), 'body.standardWebhooks');
         changes.standard_webhooks = input.standardWebhooks;
+      }
+      if (input.rateLimit !== undefined) {
+        changes.rate_limit = input.rateLimit;
+        // Deliveries already waiting keep their slots, and new ones queue behind them (so the old and new rates never
+        // add up). Removing the limit drops the reservation: one set later starts from now.
+        if (input.rateLimit === null) Object.assign(changes, { next_send_at: null, send_gate_at: null });
       }
       const urlChanged = input.url !== undefined && input.url !== secretBox.open(current.target_ciphertext);
       if (urlChanged) {

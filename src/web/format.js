@@ -83,5 +83,26 @@
     return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + 'T' + pad(d.getHours()) + ':' + pad(d.getMinutes());
   }
 
-  return { utc: utc, plural: plural, health: health, statusLabel: statusLabel, duration: duration, outcome: outcome, vaultIds: vaultIds, localInputToIso: localInputToIso, isoToLocalInput: isoToLocalInput };
+  /** The rate limit as the list shows it: "Up to 10 deliveries/s"; null when there is none. */
+  function rateLimit(perSecond) {
+    if (perSecond === null || perSecond === undefined) return null;
+    return 'Up to ' + perSecond + (perSecond === 1 ? ' delivery/s' : ' deliveries/s');
+  }
+
+  /** The editor's rate field: empty → null (unlimited); a number → that number; anything else as typed (the API names it). */
+  function rateLimitInput(text) {
+    var t = String(text || '').trim();
+    if (!t) return null;
+    var n = Number(t);
+    return isFinite(n) ? n : t;
+  }
+
+  /** A delivery waiting for its turn under the rate limit: "Paced: goes out at 2026-11-25 10:14:03 UTC". */
+  function paced(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return 'Paced: waiting for its turn';
+    return 'Paced: goes out at ' + d.toISOString().slice(0, 19).replace('T', ' ') + ' UTC';
+  }
+
+  return { utc: utc, plural: plural, rateLimit: rateLimit, rateLimitInput: rateLimitInput, paced: paced, health: health, statusLabel: statusLabel, duration: duration, outcome: outcome, vaultIds: vaultIds, localInputToIso: localInputToIso, isoToLocalInput: isoToLocalInput };
 });

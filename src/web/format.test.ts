@@ -48,3 +48,15 @@ describe('small formats', () => {
     expect(format.localInputToIso('not a time')).toBeNull();
   });
 });
+
+describe('rate limit', () => {
+  it('shows a limit in the list, reads the editor field and says when a paced delivery goes out', () => {
+    expect(format.rateLimit(10)).toBe('Up to 10 deliveries/s');
+    expect(format.rateLimit(1)).toBe('Up to 1 delivery/s');
+    expect(format.rateLimit(null)).toBeNull();
+    expect(format.rateLimitInput('')).toBeNull();
+    expect(format.rateLimitInput(' 0.5 ')).toBe(0.5);
+    expect(format.rateLimitInput('fast')).toBe('fast');
+    expect(format.paced('2026-11-25T10:14:03.250Z')).toBe('Paced: goes out at 2026-11-25 10:14:03 UTC');
+  });
+});

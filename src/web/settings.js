@@ -167,6 +167,7 @@
       w.vaultIds ? 'Vaults: ' + w.vaultIds.join(', ') : 'All vaults',
     ];
     if (w.destination === 'generic') meta.push(w.standardWebhooks ? 'CloudKeep + Standard Webhooks signatures' : 'CloudKeep signature');
+    if (F.rateLimit(w.rateLimit)) meta.push(F.rateLimit(w.rateLimit));
     return el('li', { class: 'webhook', 'data-webhook': w.id }, [
       el('div', { class: 'webhook-head' }, [
         el('h3', { class: 'webhook-url', text: w.url }),
@@ -291,6 +292,7 @@
       $('vault-ids').value = w.vaultIds ? w.vaultIds.join(', ') : '';
       $('description').value = w.description || '';
       $('standard-webhooks').checked = !!w.standardWebhooks;
+      $('rate-limit').value = w.rateLimit === null || w.rateLimit === undefined ? '' : String(w.rateLimit);
     }
     syncDestination();
     openDialog($('editor-dialog'), opener || $('add-webhook'));
@@ -322,12 +324,14 @@
     const description = $('description').value.trim();
     const vaultIds = F.vaultIds($('vault-ids').value);
     const standardWebhooks = $('standard-webhooks').checked;
+    const rateLimit = F.rateLimitInput($('rate-limit').value);
     if (!editing) {
       const body = { url, destination: destination(), events: chosenEvents() };
       if (description) body.description = description;
       if (vaultIds) body.vaultIds = vaultIds;
       if (destination() === 'generic' && $('secret').value) body.secret = $('secret').value;
       if (destination() === 'generic' && standardWebhooks) body.standardWebhooks = true;
+      if (rateLimit !== null) body.rateLimit = rateLimit;
       return body;
     }
     // PATCH only what changed: an untouched redacted Slack/Discord URL is kept as stored.
@@ -338,6 +342,7 @@
     if ((description || null) !== (w.description || null)) body.description = description || null;
     if (!sameList(vaultIds, w.vaultIds)) body.vaultIds = vaultIds;
     if (w.destination === 'generic' && standardWebhooks !== !!w.standardWebhooks) body.standardWebhooks = standardWebhooks;
+    if (rateLimit !== (w.rateLimit === undefined ? null : w.rateLimit)) body.rateLimit = rateLimit;
     return body;
   }
 
@@ -417,7 +422,7 @@
   function cell(label, children) { return el('td', { 'data-label': label }, children); }
 
   function deliveryRow(d) {
-    const last = d.status === 'skipped' ? 'Not sent: the webhook was not active' : F.outcome(d.lastResponseStatus, d.lastError);
+    const last = d.status === 'skipped' ? 'Not sent: the webhook was not active' : d.pacedUntil ? F.paced(d.pacedUntil) : F.outcome(d.lastResponseStatus, d.lastError);
     return el('tr', { 'data-delivery': d.id }, [
       cell('When', [el('time', { datetime: d.createdAt, text: F.utc(d.createdAt) })]),
       cell('Event', [d.event]),
@@ -454,7 +459,7 @@
     const summary = $('detail-summary');
     summary.textContent = '';
     [['Event', d.event + ' · ' + d.eventId], ['Status', badge(d.status)], ['Created', F.utc(d.createdAt)], ['Attempts', String(d.attemptCount)],
-      ['Next attempt', d.nextAttemptAt ? F.utc(d.nextAttemptAt) : null], ['Completed', d.completedAt ? F.utc(d.completedAt) : null]]
+      ['Next attempt', d.pacedUntil ? F.paced(d.pacedUntil) + ' (rate limit)' : d.nextAttemptAt ? F.utc(d.nextAttemptAt) : null], ['Completed', d.completedAt ? F.utc(d.completedAt) : null]]
       .filter((p) => p[1] !== null)
       .forEach((p) => { summary.appendChild(el('dt', { text: p[0] })); summary.appendChild(el('dd', {}, [p[1]])); });
     const box = $('detail-attempts');

@@ -19,7 +19,8 @@ import { SCHEDULED_ATTEMPTS, retryDelayAfter } from './schedule';
 // An attempt that can never succeed (bad stored data, an unusable secret, a programming error) records the delivery
 // as failed and throws a non-retryable failure (UNDELIVERABLE_FAILURE_TYPE): the workflow then ends `failed`.
 const ATTEMPT_OPTIONS = {
-  // The 10 s request plus three queries and the health signal.
+  // The 10 s request plus three queries and the health signal (with a rate limit: two reservations and at most
+  // 1 s at the send gate).
   startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 } as const;
@@ -53,10 +54,22 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     redeliverRequested = false;
     const n = trigger === 'scheduled' ? ++progress.scheduledAttempts : ++progress.manualAttempts;
     const step = { deliveryId: input.deliveryId, trigger, attemptedAt: Date.now(), idempotencyKey: `${runId}:${trigger}:${n}`, retryDelayMs, nextAttemptAt };
+    // A slow endpoint's local attempt hands over to a regular activity (the same step).
+    const attemptStep = async (s: typeof step & { slotReserved?: boolean }) => {
+      const local = await attemptDelivery(s);
+      return local.result === 'handoff' ? attemptSlowEndpoint(s) : local;
+    };
     let outcome: AttemptOutcome;
     try {
-      outcome = await attemptDelivery(step);
-      if (outcome.result === 'handoff') outcome = await attemptSlowEndpoint(step);
+      outcome = await attemptStep(step);
+      // The webhook's rate limit reserved this step a slot ahead: wait for it on a durable timer (no slot, activity
+      // or loop held), then call again with the slot reserved (paced again only if the send gate's queue is over a
+      // second long). A stop (webhook deleted or disabled) ends the wait early; the attempt then finds the webhook
+      // gone and cancels. Unpaced webhooks never get here: no extra command.
+      while (outcome.result === 'paced') {
+        await condition(() => stopReason !== null, outcome.waitMs ?? 0);
+        outcome = await attemptStep({ ...step, attemptedAt: Date.now(), slotReserved: true });
+      }
     } catch (err) {
       // A local activity's failure may come as the ApplicationFailure itself or wrapped in an ActivityFailure.
       const failure = err instanceof ActivityFailure ? err.cause : err;

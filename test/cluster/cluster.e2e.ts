@@ -2,7 +2,8 @@
  * `npm run test:cluster`: the production shape end to end. Runs `npm run cluster` as a user would (the real
  * Temporal server on PostgreSQL with SQL visibility, the Temporal UI, two workers, two APIs), then:
  * events through either API reach a loopback receiver signed; kill -9 of one worker mid-load loses nothing;
- * a visibility query `WebhookId = "…"` (client and UI server) finds the deliveries; SIGTERM stops it all.
+ * a visibility query `WebhookId = "…"` (client and UI server) finds the deliveries; a webhook's rate limit holds
+ * across both workers; SIGTERM stops it all.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -75,11 +76,46 @@ class GatedReceiver {
   }
 }
 
+/** A real loopback endpoint that answers at once and notes when each request arrived. */
+class TimedReceiver {
+  readonly arrivals: { at: number; event: string; delivery: string }[] = [];
+  private server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      this.arrivals.push({ at: Date.now(), event: String(req.headers['x-cloudkeep-event']), delivery: String(req.headers['x-cloudkeep-delivery']) });
+      res.writeHead(200).end('ok');
+    });
+  });
+  url = '';
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+/** The most arrivals in any 1-second window (sliding over the arrival times). */
+function busiestSecond(times: number[]): number {
+  const at = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < at.length; i++) {
+    while (at[i] - at[j] >= 1000) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
 let cluster: ChildProcess;
 let output = '';
 let banner: Banner;
 let client: Client;
-const receivers: GatedReceiver[] = [];
+const receivers: { stop(): Promise<void> }[] = [];
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ckw-cluster-'));
 fs.chmodSync(dataDir, 0o755);
 
@@ -182,6 +218,51 @@ it('delivers events ingested through either API, signed so that verifyWebhook ac
   }, 'both deliveries logged as succeeded', 60_000, 250);
   for (const row of logged) expect(row.temporalUrl.startsWith(banner.uiUrl)).toBe(true);
 });
+
+it("holds a webhook's rate limit across both workers: 60 events at 5/s, no second above 6", async () => {
+  const EVENTS = 60;
+  const receiver = await new TimedReceiver().start();
+  receivers.push(receiver);
+  const base = banner.apis[0].url;
+  const created = await api(base, 'POST', '/v1/webhooks', banner.credentials.apiKey, { url: `${receiver.url}/limited`, events: ['secret.created'], rateLimit: 5 });
+  expect(created.status).toBe(201);
+  expect(created.body.rateLimit).toBe(5);
+  const webhookId: string = created.body.id;
+  await waitFor(async () => (await api(base, 'GET', `/v1/webhooks/${webhookId}`, banner.credentials.apiKey)).body.status === 'active', 'the webhook to pass its ping', 60_000, 250);
+
+  // Through both APIs, 6 requests in flight: the burst is far faster than 5/s.
+  let next = 0;
+  const lane = async () => {
+    while (next < EVENTS) {
+      const i = next++;
+      await ingest(banner.apis[i % 2].url, `evt_paced_${i}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 6 }, lane));
+
+  const sent = () => receiver.arrivals.filter((a) => a.event === 'secret.created');
+  await waitFor(() => sent().length >= EVENTS, `${EVENTS} deliveries at the receiver`, 120_000, 250);
+  const times = sent().map((a) => a.at);
+  expect(sent()).toHaveLength(EVENTS);
+  expect(new Set(sent().map((a) => a.delivery)).size).toBe(EVENTS);
+  expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(((EVENTS - 1) / 5) * 1000 - 500);
+  const first = Math.min(...times);
+  console.log('paced across two workers: arrivals (ms after the first)', [...times].sort((a, b) => a - b).map((t) => t - first).join(' '));
+  expect(busiestSecond(times)).toBeLessThanOrEqual(6);
+
+  // Both workers sent some of them: the workflow task that made each attempt names its worker.
+  const workers = new Set<string>();
+  for (const { delivery } of sent()) {
+    const history = await client.workflow.getHandle(`delivery:${delivery}`).fetchHistory();
+    // The last attempt (the one that sent) is the last marker; the task completed just before it recorded it.
+    const events = history.events!;
+    let marker = events.length - 1;
+    while (marker >= 0 && !events[marker].markerRecordedEventAttributes) marker--;
+    const task = events.slice(0, marker).reverse().find((e) => e.workflowTaskCompletedEventAttributes);
+    if (task) workers.add(task.workflowTaskCompletedEventAttributes!.identity!);
+  }
+  expect(workers.size).toBe(2);
+}, 240_000);
 
 describe('kill -9 of one worker mid-load', () => {
   const EVENTS = 12;

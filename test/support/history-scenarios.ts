@@ -9,6 +9,7 @@ export const HISTORY_SCENARIOS = {
   'delivery-failed': 'deliveryWorkflow: six failed attempts over about 14.6 hours, then failed',
   'delivery-redeliver': 'deliveryWorkflow: a redeliver signal during back-off, a manual attempt that succeeds',
   'delivery-cancel': 'deliveryWorkflow: the webhook is deleted during back-off, a stop signal, cancelled',
+  'delivery-paced': "deliveryWorkflow: the webhook's rate limit paces the attempt, a durable timer, then success",
   'health-continue-as-new': 'webhookHealthWorkflow: a failure day closes at UTC midnight, continue-as-new',
   'health-disable': 'webhookHealthWorkflow: the third failure day closes, disable and email, continue-as-new',
   'health-re-enable': 'webhookHealthWorkflow: the owner re-enables (webhookEnabled signal), the streak starts over',

@@ -16,6 +16,8 @@ export interface DeliveryRow {
   last_response_status: number | null;
   last_error: string | null;
   next_attempt_at: Date | null;
+  /** While the delivery waits for its slot under the webhook's rate limit: the slot (equal to next_attempt_at). */
+  paced_until: Date | null;
   created_at: Date;
   updated_at: Date;
   completed_at: Date | null;

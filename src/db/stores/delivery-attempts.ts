@@ -45,7 +45,7 @@ export interface AttemptResult {
 /** Everything one attempt needs, read in one query. */
 export interface AttemptContext {
   delivery: Pick<DeliveryRow, 'id' | 'organization_id' | 'webhook_id' | 'event_id' | 'event_type' | 'status'>;
-  webhook: Pick<WebhookRow, 'id' | 'destination' | 'target_ciphertext' | 'secret_ciphertext' | 'status' | 'deleted_at' | 'last_failure_at' | 'last_success_at' | 'standard_webhooks' | 'last_duration_ms'> | null;
+  webhook: Pick<WebhookRow, 'id' | 'destination' | 'target_ciphertext' | 'secret_ciphertext' | 'status' | 'deleted_at' | 'last_failure_at' | 'last_success_at' | 'standard_webhooks' | 'last_duration_ms' | 'rate_limit' | 'send_gate_at'> | null;
   event: Pick<EventRow, 'id' | 'type' | 'timestamp' | 'data'> | null;
   /** The newest try of this workflow step, if one was made before (a retry after a crash). */
   lastTry: DeliveryAttemptRow | null;
@@ -72,6 +72,7 @@ const COMPLETE = new PreparedStatement('complete-attempt', `WITH a AS (
            attempt_count = attempt_count + 1,
            last_response_status = ?, last_error = ?,
            next_attempt_at = CASE WHEN ${NEW_STATUS} = 'retrying' THEN ?::timestamptz ELSE NULL END,
+           paced_until = NULL,
            completed_at = CASE WHEN ${NEW_STATUS} IN ('succeeded', 'failed') THEN ?::timestamptz ELSE NULL END,
            updated_at = now()
           WHERE id = ? RETURNING id
@@ -96,10 +97,59 @@ const COMPLETE = new PreparedStatement('complete-attempt', `WITH a AS (
  */
 const LOAD_CONTEXT = new PreparedStatement('load-attempt-context-v2', `SELECT row_to_json(d) AS delivery, row_to_json(w) AS webhook, row_to_json(e) AS event, row_to_json(a) AS last_try
          FROM (SELECT id, organization_id, webhook_id, event_id, event_type, status FROM deliveries WHERE id = ?) d
-         LEFT JOIN LATERAL (SELECT id, destination, target_ciphertext, secret_ciphertext, status, deleted_at, last_failure_at, last_success_at, standard_webhooks, last_duration_ms
+         LEFT JOIN LATERAL (SELECT id, destination, target_ciphertext, secret_ciphertext, status, deleted_at, last_failure_at, last_success_at, standard_webhooks, last_duration_ms, rate_limit, send_gate_at
                               FROM webhooks WHERE id = d.webhook_id) w ON true
          LEFT JOIN LATERAL (SELECT id, type, CASE WHEN isfinite(timestamp) THEN round(extract(epoch FROM timestamp) * 1000)::bigint END AS timestamp_ms, data FROM events WHERE organization_id = d.organization_id AND id = d.event_id) e ON true
          LEFT JOIN LATERAL (SELECT * FROM delivery_attempts WHERE step_key = ? ORDER BY number DESC LIMIT 1) a ON true`);
+
+/**
+ * Reserves the webhook's next send slot under its rate limit, in one atomic statement on the webhook's row (GCRA
+ * without burst): the slot is the later of now and the reservation, and the reservation moves on by 1/rate seconds.
+ * Every worker and process reserves on the same row, so the rate holds across all of them. A slot more than a few
+ * milliseconds ahead marks the delivery as waiting for it (next_attempt_at = paced_until = the slot) in the same
+ * statement. Returns nothing when the webhook has no rate limit (any more). Times are PostgreSQL's clock, read
+ * once the row is locked (clock_timestamp()): the wait is returned as a duration so the workflow's timer depends on
+ * neither the worker's clock nor its task's start time.
+ */
+const RESERVE_SLOT = new PreparedStatement('reserve-send-slot', `WITH r AS (
+         UPDATE webhooks SET next_send_at = greatest(coalesce(next_send_at, clock_timestamp()), clock_timestamp()) + make_interval(secs => ?::float8 / rate_limit)
+          WHERE id = ? AND rate_limit IS NOT NULL AND rate_limit > 0
+          RETURNING next_send_at - make_interval(secs => ?::float8 / rate_limit) AS slot, clock_timestamp() AS at
+       ), d AS (
+         UPDATE deliveries SET next_attempt_at = r.slot, paced_until = r.slot, updated_at = now()
+           FROM r
+          WHERE deliveries.id = ? AND r.slot > r.at + make_interval(secs => ?::float8 / 1000) AND deliveries.status IN ('pending', 'retrying')
+          RETURNING deliveries.id
+       ) -- a data-modifying WITH runs whether or not it is read
+       SELECT (extract(epoch FROM slot) * 1000)::float8 AS slot_ms, (extract(epoch FROM slot - at) * 1000)::float8 AS wait_ms,
+              slot > at + make_interval(secs => ?::float8 / 1000) AS paced
+         FROM r`);
+
+/**
+ * The gate just before a request to a rate-limited webhook goes out: its send time is the later of now and the
+ * previous send plus the interval. Timers that fire late together (a busy worker, a worker back after an outage)
+ * would otherwise release their deliveries in one clump; the gate spreads them out again. A send time more than
+ * `max` ms ahead is not taken (no row comes back): that attempt queues again on a durable timer instead.
+ * Both statements read the clock with clock_timestamp(), not now(): now() is when the statement began, and one that
+ * waited for the row's lock behind others would reserve a time already past, letting sends bunch up.
+ */
+const RESERVE_SEND_TIME = new PreparedStatement('reserve-send-time', `UPDATE webhooks
+          SET send_gate_at = greatest(coalesce(send_gate_at + make_interval(secs => ?::float8 / rate_limit), clock_timestamp()), clock_timestamp())
+        WHERE id = ? AND rate_limit IS NOT NULL AND rate_limit > 0
+          AND greatest(coalesce(send_gate_at + make_interval(secs => ?::float8 / rate_limit), clock_timestamp()), clock_timestamp()) <= clock_timestamp() + make_interval(secs => ?::float8 / 1000)
+        RETURNING (extract(epoch FROM send_gate_at) * 1000)::float8 AS slot_ms, (extract(epoch FROM send_gate_at - clock_timestamp()) * 1000)::float8 AS wait_ms`);
+
+/**
+ * Sends to a rate-limited webhook are spaced this many times 1/rate apart: a 10% margin for the jitter between
+ * the reserved time and the request reaching the receiver (a busy worker's event loop, the database's answer). At
+ * exactly 1/rate a 10/s webhook's busiest second holds 11 requests as a rule (the window's edges), and ~100 ms of
+ * jitter makes it 12 (seen on the loaded 2-core test machine); with the margin it takes ~200 ms. The price: a
+ * backlog drains at ~9.1/s for a limit of 10/s.
+ */
+export const PACING_INTERVAL_FACTOR = 1.1;
+
+/** A slot closer than this is not waited for: the attempt goes out at once. */
+export const PACING_TOLERANCE_MS = 5;
 
 /** An attempt, written before its request goes out, numbered within its delivery. */
 const START_ATTEMPT = new PreparedStatement('start-attempt', `INSERT INTO delivery_attempts (delivery_id, number, idempotency_key, step_key, trigger, attempted_at, request_url, request_headers, request_body)
@@ -118,10 +168,39 @@ export const deliveryAttemptsStore = {
     const date = (v: string | null) => (v ? new Date(v) : null);
     return {
       delivery: r.delivery,
-      webhook: r.webhook && { ...r.webhook, deleted_at: date(r.webhook.deleted_at), last_failure_at: date(r.webhook.last_failure_at), last_success_at: date(r.webhook.last_success_at) },
+      webhook: r.webhook && { ...r.webhook, send_gate_at: date(r.webhook.send_gate_at), deleted_at: date(r.webhook.deleted_at), last_failure_at: date(r.webhook.last_failure_at), last_success_at: date(r.webhook.last_success_at) },
       event: r.event && { id: r.event.id, type: r.event.type, timestamp: new Date(r.event.timestamp_ms ?? NaN), data: r.event.data },
       lastTry: r.last_try && { ...r.last_try, attempted_at: new Date(r.last_try.attempted_at) },
     };
+  },
+
+  /**
+   * Reserves a send slot for a delivery of a rate-limited webhook (RESERVE_SLOT). `slotAt` is the slot (epoch ms,
+   * PostgreSQL's clock), `waitMs` how far ahead of now it is; `paced`: the slot is more than PACING_TOLERANCE_MS
+   * ahead (it is then recorded on the delivery as its next attempt if the delivery is open). Null when the webhook
+   * has no rate limit.
+   */
+  async reserveSlot(db: Db, webhookId: string, deliveryId: string): Promise<{ slotAt: number; waitMs: number; paced: boolean } | null> {
+    const rows = await RESERVE_SLOT.run<{ slot_ms: number; wait_ms: number; paced: boolean }>(db, [PACING_INTERVAL_FACTOR, webhookId, PACING_INTERVAL_FACTOR, deliveryId, PACING_TOLERANCE_MS, PACING_TOLERANCE_MS]);
+    if (!rows.length) return null;
+    const r = rows[0];
+    return { slotAt: Math.round(Number(r.slot_ms)), waitMs: Math.max(0, Math.ceil(Number(r.wait_ms))), paced: r.paced };
+  },
+
+  /**
+   * The send gate (RESERVE_SEND_TIME): when this request may go out (epoch ms, PostgreSQL's clock) and how long from
+   * now that is. Null when that time would be more than `maxWaitMs` ahead (nothing was taken) or the webhook has no
+   * rate limit (any more).
+   */
+  async reserveSendTime(db: Db, webhookId: string, maxWaitMs: number): Promise<{ slotAt: number; waitMs: number } | null> {
+    const rows = await RESERVE_SEND_TIME.run<{ slot_ms: number; wait_ms: number }>(db, [PACING_INTERVAL_FACTOR, webhookId, PACING_INTERVAL_FACTOR, maxWaitMs]);
+    if (!rows.length) return null;
+    return { slotAt: Math.round(Number(rows[0].slot_ms)), waitMs: Math.max(0, Math.ceil(Number(rows[0].wait_ms))) };
+  },
+
+  /** Removes an attempt written but never sent (its send time was refused at the gate). */
+  async discardUnsent(db: Db, id: string): Promise<void> {
+    await db('delivery_attempts').where({ id }).whereNull('succeeded').del();
   },
 
   /** Writes an attempt before its request goes out, numbered within its delivery. */

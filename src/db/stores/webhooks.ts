@@ -25,6 +25,12 @@ export interface WebhookRow {
   standard_webhooks: boolean;
   /** How long the last attempt to this webhook took (ms): a slow endpoint's attempts run as regular activities. */
   last_duration_ms: number | null;
+  /** Deliveries per second; null = unlimited. */
+  rate_limit: number | null;
+  /** The pacing reservation: when the next delivery may go out (see reserveSlot in delivery-attempts). */
+  next_send_at: Date | null;
+  /** When the latest send under the rate limit was let go (see reserveSendTime in delivery-attempts). */
+  send_gate_at: Date | null;
   warning_email_sent_for: string | null;
   failing_since: Date | null;
   created_at: Date;
@@ -36,7 +42,7 @@ export type NewWebhookRow = Pick<
   WebhookRow,
   'id' | 'organization_id' | 'destination' | 'display_url' | 'target_ciphertext' | 'secret_ciphertext' | 'events' | 'vault_ids' | 'description' | 'slack_channel' | 'status'
 > &
-  Partial<Pick<WebhookRow, 'standard_webhooks'>>;
+  Partial<Pick<WebhookRow, 'standard_webhooks' | 'rate_limit'>>;
 
 /** jsonb columns are written as JSON text: pg would send a JS array as a Postgres array. */
 function toColumns<T extends Partial<WebhookRow>>(row: T): Record<string, unknown> {
