@@ -28,9 +28,13 @@ interface Sample {
   deliveryId?: string;
 }
 
-/** Where a delivery waited, from its history: the API's answer, Temporal's queue (start → first task), the worker. */
+/**
+ * Where a delivery waited, from its history: the API's answer, the outbox (202 → the worker's start), Temporal's
+ * queue (start → first task), the worker (first task → the request at the receiver).
+ */
 async function waits(client: Client, samples: Sample[]) {
   const api: number[] = [];
+  const outbox: number[] = [];
   const queue: number[] = [];
   const worker: number[] = [];
   let eager = 0;
@@ -44,12 +48,13 @@ async function waits(client: Client, samples: Sample[]) {
     const started = at(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
     const taskStarted = at(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
     api.push(s.acceptedAt - s.sentAt);
+    outbox.push(Math.max(0, started - s.acceptedAt));
     queue.push(Math.max(0, taskStarted - started));
     worker.push(Math.max(0, s.arrivedAt - taskStarted));
     if (taskStarted - started < 1) eager++;
   }
   const stat = (xs: number[]) => ({ p50: round(percentile(xs, 50)), p99: round(percentile(xs, 99)), max: round(xs.length ? Math.max(...xs) : 0) });
-  return { apiMs: stat(api), queueMs: stat(queue), workerMs: stat(worker), eagerShare: round(eager / Math.max(1, api.length), 2) };
+  return { apiMs: stat(api), outboxMs: stat(outbox), queueMs: stat(queue), workerMs: stat(worker), eagerShare: round(eager / Math.max(1, api.length), 2) };
 }
 
 function latencyOf(samples: Sample[]) {

@@ -169,6 +169,7 @@ function parkedTargets(r: ParkedResult): TargetCheck[] {
 
 interface Waited {
   apiMs: { p99: number; max: number };
+  outboxMs?: { p99: number; max: number };
   queueMs: { p99: number; max: number };
   workerMs: { p99: number; max: number };
   eagerShare: number;
@@ -192,6 +193,7 @@ function whereItWaited(w: Waited, stat: 'p99' | 'max'): string {
     ['the worker (task started → request at the receiver)', w.workerMs[stat]],
     ["Temporal's task queue (start → first task)", w.queueMs[stat]],
     ["the API's answer", w.apiMs[stat]],
+    ...(w.outboxMs ? ([['the outbox (202 → the start)', w.outboxMs[stat]]] as [string, number][]) : []),
   ];
   return `${parts.sort((a, b) => b[1] - a[1]).map(([part, ms]) => `${part} ${ms} ms`).join(', ')} (${stat} of each; ${Math.round(w.eagerShare * 100)}% started eagerly)`;
 }

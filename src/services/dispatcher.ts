@@ -76,6 +76,46 @@ export async function startEventDeliveries(db: Db, workflows: DeliveryWorkflows,
 
 /** Events claimed per transaction at most: the transaction holds their row locks while their starts go out. */
 const CLAIM_MAX_EVENTS = 20;
+/** How fast an organization's recent service is forgotten (half-life): what "lately" means for the claim order. */
+const RECENT_SERVICE_HALF_LIFE_MS = 2_000;
+
+/**
+ * Each organization's recently dispatched events, decaying with a half-life: the claim orders organizations by it
+ * (with their weights), so one that was just served yields to one that was not.
+ */
+export class RecentService {
+  private readonly served = new Map<string, { count: number; at: number }>();
+
+  constructor(private readonly halfLifeMs = RECENT_SERVICE_HALF_LIFE_MS) {}
+
+  add(organizationId: string, events: number, now = Date.now()): void {
+    this.served.set(organizationId, { count: this.of(organizationId, now) + events, at: now });
+  }
+
+  of(organizationId: string, now = Date.now()): number {
+    const s = this.served.get(organizationId);
+    return s ? s.count * 0.5 ** ((now - s.at) / this.halfLifeMs) : 0;
+  }
+
+  /** Those still worth a turn (≥ 0.05 of an event), for the claim query; the rest are forgotten. */
+  snapshot(now = Date.now()): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const id of this.served.keys()) {
+      const count = this.of(id, now);
+      if (count >= 0.05) out[id] = Math.round(count * 100) / 100;
+      else this.served.delete(id);
+    }
+    return out;
+  }
+}
+
+/** The longest prefix of `events` whose deliveries fit in `room` free slots (at least one event, so none is stuck). */
+export function fitting<T extends { delivery_count: number }>(events: T[], room: number): T[] {
+  let used = 0;
+  let n = 0;
+  while (n < events.length && (n === 0 || used + events[n].delivery_count <= room)) used += events[n++].delivery_count;
+  return events.slice(0, n);
+}
 /** When no notification comes: how often the outbox is looked at anyway (a lost notification, a crashed claim). */
 export const OUTBOX_FALLBACK_MS = 1_000;
 /** While the worker's slots are full: how soon to look again, unless an attempt ends first. */
@@ -98,6 +138,7 @@ export class OutboxDispatcher {
   private listener: pg.Client | null = null;
   private woken = false;
   private wakeUp: (() => void) | null = null;
+  private readonly recent = new RecentService();
 
   constructor(
     private readonly o: {
@@ -136,9 +177,13 @@ export class OutboxDispatcher {
   async drainOnce(): Promise<Drained> {
     const room = this.o.slots.room();
     if (room <= 0) return 'full';
-    return this.o.db.transaction(async (trx) => {
-      const events = await on('PostgreSQL', () => eventsStore.claimForDispatch(trx, Math.min(CLAIM_MAX_EVENTS, room)));
-      if (!events.length) return 'idle';
+    const candidates = await on('PostgreSQL', () => eventsStore.dispatchCandidates(this.o.db, Math.min(CLAIM_MAX_EVENTS, room), this.recent.snapshot()));
+    if (!candidates.length) return 'idle';
+    return this.o.db.transaction<Drained>(async (trx) => {
+      const events = await on('PostgreSQL', () => eventsStore.lockForDispatch(trx, fitting(candidates, room)));
+      // Another worker holds them, or has just dispatched them: look again shortly.
+      if (!events.length) return 'full';
+      for (const e of events) this.recent.add(e.organization_id, 1);
       await startDeliveries(this.workflows, await deliveriesOf(trx, events), (id, eager) => this.o.slots.started(id, eager));
       await on('PostgreSQL', () => eventsStore.markManyDispatched(trx, events.map((e) => ({ organizationId: e.organization_id, id: e.id }))));
       return 'more';

@@ -15,15 +15,18 @@ describe('WorkflowSlots', () => {
     expect(slots.room()).toBe(1);
   });
 
-  it('reads a start that found no free slot as full for a moment', () => {
+  it('reads a start that found no free slot as full for a moment, and counts it until its attempt begins', () => {
     const slots = new WorkflowSlots(10);
     const now = Date.now();
     slots.started('a', false);
     expect(slots.room(now)).toBe(0);
+    expect(slots.room(now + 60)).toBe(9);
+    slots.attemptBegan('a');
+    slots.attemptEnded();
     expect(slots.room(now + 60)).toBe(10);
   });
 
-  it('stops counting an eager start whose attempt never began here', () => {
+  it('stops counting a start whose attempt never began here', () => {
     const slots = new WorkflowSlots(2, 1_000);
     slots.started('a', true);
     expect(slots.room()).toBe(1);

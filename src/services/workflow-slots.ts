@@ -1,26 +1,27 @@
 /**
  * How many more deliveries this worker can take right now without queueing in Temporal: its workflow-task slots
- * less the local attempts running (each holds a slot for its whole request) and the deliveries it started eagerly
- * whose attempt has not begun yet. The outbox dispatcher claims no more than that, so a burst waits in PostgreSQL
- * (cheap, and claimed fairly) instead of in Temporal's task queue, and every start it makes can go eager.
+ * less the local attempts running (each holds a slot for its whole request) and the deliveries it started whose
+ * attempt has not begun yet (eager ones hold a slot already; the others are in Temporal's queue, bound for the next
+ * free slot). The outbox dispatcher claims no more than that, so a burst waits in PostgreSQL (cheap, and claimed
+ * fairly) instead of in Temporal's task queue, and the starts it makes go eager.
  */
 export class WorkflowSlots {
   private attempts = 0;
-  /** Deliveries started eagerly here, by id, with when: their first task is this worker's. */
+  /** Deliveries started here whose attempt has not begun, by id, with when (insertion order is age order). */
   private readonly awaiting = new Map<string, number>();
   private fullUntil = 0;
 
   constructor(
     private readonly slots: number,
-    /** An eager start whose attempt never began here (its task moved to another worker) stops counting after this. */
-    private readonly awaitingTtlMs = 5_000,
+    /** A start whose attempt never began here (its task went to another worker) stops counting after this. */
+    private readonly awaitingTtlMs = 10_000,
   ) {}
 
-  /** A start this process made; an eager one holds a slot until its attempt begins. */
+  /** A start this process made: it holds a slot until its attempt begins. */
   started(deliveryId: string, eager: boolean): void {
-    if (eager) this.awaiting.set(deliveryId, Date.now());
+    this.awaiting.set(deliveryId, Date.now());
     // Temporal found no free slot: something this count does not see holds them (retries, health, activities).
-    else this.fullUntil = Date.now() + 50;
+    if (!eager) this.fullUntil = Date.now() + 50;
   }
 
   attemptBegan(deliveryId: string): void {

@@ -15,7 +15,7 @@ export async function up(knex: Knex): Promise<void> {
     t.double('fairness_weight').notNullable().defaultTo(1);
   });
   await knex.raw('ALTER TABLE organizations ADD CONSTRAINT organizations_fairness_weight_range CHECK (fairness_weight BETWEEN 0.001 AND 1000)');
-  // The outbox the workers drain (eventsStore.claimForDispatch): each organization's oldest undispatched events,
+  // The outbox the workers drain (eventsStore.dispatchCandidates): each organization's oldest undispatched events,
   // and pings (a person is waiting) ahead of everything.
   await knex.raw('CREATE INDEX events_outbox_idx ON events (organization_id, received_at) WHERE dispatched_at IS NULL AND delivery_count > 0');
   await knex.raw("CREATE INDEX events_outbox_pings_idx ON events (received_at) WHERE dispatched_at IS NULL AND delivery_count > 0 AND type = 'ping'");

@@ -39,12 +39,14 @@ const MARK_MANY_DISPATCHED = new PreparedStatement(
 );
 
 /**
- * The next events to dispatch, locked for this transaction (others skip them): pings first, then the organizations'
- * oldest in weighted round robin — an organization's n-th event takes turn n ÷ its fairness weight — so a tenant's
- * backlog waits its turn instead of in front of everyone, and a lone tenant still gets a whole batch. Organizations
- * are found by a loose index scan (one probe each); each is read at most a batch deep.
+ * The next events to dispatch, in order: pings first (a person is waiting), then the organizations' oldest in
+ * weighted fair order — an organization's n-th waiting event takes the virtual turn (n + its recent service) ÷ its
+ * fairness weight, where recent service (from the dispatcher, decaying) counts the events it had dispatched lately.
+ * So a tenant with a backlog waits its turn instead of in front of everyone, a tenant that has just been served
+ * yields to one that has not, and a lone tenant still gets a whole batch. Organizations with a backlog are found by
+ * a loose index scan (one probe each); each is read at most a batch deep. Not locked: see LOCK_FOR_DISPATCH.
  */
-const CLAIM_FOR_DISPATCH = `WITH RECURSIVE orgs(organization_id) AS (
+const DISPATCH_CANDIDATES = `WITH RECURSIVE orgs(organization_id) AS (
          (SELECT organization_id FROM events WHERE dispatched_at IS NULL AND delivery_count > 0 ORDER BY organization_id LIMIT 1)
          UNION ALL
          SELECT (SELECT e.organization_id FROM events e
@@ -52,31 +54,42 @@ const CLAIM_FOR_DISPATCH = `WITH RECURSIVE orgs(organization_id) AS (
                   ORDER BY e.organization_id LIMIT 1)
            FROM orgs WHERE orgs.organization_id IS NOT NULL
        ), candidates AS (
-         (SELECT organization_id, id, 0::float8 AS turn, received_at FROM events
+         (SELECT organization_id, id, delivery_count, 0::float8 AS turn, received_at FROM events
            WHERE dispatched_at IS NULL AND delivery_count > 0 AND type = 'ping' ORDER BY received_at LIMIT ?)
          UNION ALL
-         SELECT c.organization_id, c.id, c.n / o.fairness_weight AS turn, c.received_at
+         SELECT c.organization_id, c.id, c.delivery_count,
+                (c.n + coalesce((?::jsonb ->> c.organization_id)::float8, 0)) / o.fairness_weight AS turn, c.received_at
            FROM orgs JOIN organizations o ON o.id = orgs.organization_id
            CROSS JOIN LATERAL (
              -- numbered after the limit: the window reads a batch, not the organization's whole backlog
-             SELECT x.organization_id, x.id, x.received_at, row_number() OVER (ORDER BY x.received_at) AS n
-               FROM (SELECT e.organization_id, e.id, e.received_at FROM events e
+             SELECT x.organization_id, x.id, x.delivery_count, x.received_at, row_number() OVER (ORDER BY x.received_at) AS n
+               FROM (SELECT e.organization_id, e.id, e.delivery_count, e.received_at FROM events e
                       WHERE e.organization_id = orgs.organization_id AND e.dispatched_at IS NULL AND e.delivery_count > 0 AND e.type <> 'ping'
                       ORDER BY e.received_at
                       LIMIT ?) x
            ) c
        )
-       SELECT e.organization_id, e.id, e.type FROM events e
-         JOIN candidates c ON c.organization_id = e.organization_id AND c.id = e.id
-        WHERE e.dispatched_at IS NULL
-        ORDER BY c.turn, c.received_at
-        LIMIT ?
-        FOR UPDATE OF e SKIP LOCKED`;
+       SELECT organization_id, id, delivery_count FROM candidates ORDER BY turn, received_at LIMIT ?`;
+
+/** Locks the chosen events for this transaction; one another worker holds, or has dispatched meanwhile, is skipped. */
+const LOCK_FOR_DISPATCH = `SELECT organization_id, id, delivery_count FROM events
+  WHERE (organization_id, id) IN (SELECT * FROM unnest(?::text[], ?::text[])) AND dispatched_at IS NULL
+  FOR UPDATE SKIP LOCKED`;
+
+export interface DispatchCandidate {
+  organization_id: string;
+  id: string;
+  delivery_count: number;
+}
 
 export const eventsStore = {
-  /** Locks up to `limit` events to dispatch now (inside a transaction; see CLAIM_FOR_DISPATCH). */
-  async claimForDispatch(trx: Db, limit: number): Promise<{ organization_id: string; id: string; type: string }[]> {
-    return (await trx.raw(CLAIM_FOR_DISPATCH, [limit, limit, limit])).rows;
+  /** The next `limit` events to dispatch, in fair order (DISPATCH_CANDIDATES); `recentService` by organization id. */
+  async dispatchCandidates(db: Db, limit: number, recentService: Record<string, number>): Promise<DispatchCandidate[]> {
+    return (await db.raw(DISPATCH_CANDIDATES, [limit, JSON.stringify(recentService), limit, limit])).rows;
+  },
+  /** Locks these events for dispatch (inside a transaction); returns those it got. */
+  async lockForDispatch(trx: Db, events: { organization_id: string; id: string }[]): Promise<DispatchCandidate[]> {
+    return (await trx.raw(LOCK_FOR_DISPATCH, [events.map((e) => e.organization_id), events.map((e) => e.id)])).rows;
   },
   /**
    * Stores a new event with its deliveries in one statement (atomic, one round trip); nothing when the
