@@ -27,6 +27,7 @@ const envSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_CLI_PATH: z.string().optional(),
   TEMPORAL_START_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
+  DISPATCH_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(90).default(32),
   POSTGRES_PORT: port.default(5433),
   SECRET_ENCRYPTION_KEY: z
     .string()
@@ -71,6 +72,8 @@ export interface Config {
     /** How long the outbox dispatcher waits on a workflow start before leaving the event for a later claim. */
     startTimeoutMs: number;
   };
+  /** New deliveries a worker keeps between their start and the end of their local attempt (the outbox's admission). */
+  dispatchMaxInFlight: number;
   secretEncryptionKey?: string;
   mail: { smtpUrl?: string; from: string };
   outbound: { allowPrivateTargets: boolean; requireHttps: boolean };
@@ -117,6 +120,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       cliPath: e.TEMPORAL_CLI_PATH,
       startTimeoutMs: e.TEMPORAL_START_TIMEOUT_MS,
     },
+    dispatchMaxInFlight: e.DISPATCH_MAX_IN_FLIGHT,
     secretEncryptionKey: e.SECRET_ENCRYPTION_KEY,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
     // Local targets are what a developer tests against; production never reaches them.

@@ -19,7 +19,7 @@ import { RecoveryService } from './services/recoveries';
 import { ApiKeyService } from './services/api-keys';
 import { createApp } from './api/app';
 import { integrationExtraRoutes } from './api/routes/integrations';
-import { createWorker, WORKER_TUNING } from './worker-factory';
+import { createWorker } from './worker-factory';
 import { ensureWorkflowBundle } from './workflow-bundle-cache';
 import { API_DRAIN_DEADLINE_MS, Drain } from './api/drain';
 import { prebuiltWorkflowBundlePath } from './workflow-bundle-file';
@@ -28,11 +28,7 @@ import type { ActivityDeps } from './activities';
 
 export const DEV_DATABASE = 'cloudkeep_webhooks';
 
-/**
- * Workflow-task slots the outbox may fill with new deliveries: the worker's 100 less a margin for the tasks it does
- * not start itself (retries after their timers, health, a slow endpoint's activity completions).
- */
-export const DISPATCH_SLOTS = WORKER_TUNING.maxConcurrentWorkflowTaskExecutions - 10;
+
 
 /** Running from dist/, where `npm run build` left the workflow bundle beside the entry points. */
 const hasPrebuiltWorkflowBundle = () => fs.existsSync(prebuiltWorkflowBundlePath());
@@ -105,7 +101,7 @@ export function createApiApp(o: RuntimeParts & { publicBaseUrl?: string; isDrain
  */
 export async function startWorker(o: Omit<RuntimeParts, 'services'> & { connection: NativeConnection; mailer: Mailer }): Promise<() => Promise<void>> {
   const { db, temporal, config, secretBox, logger, mailer } = o;
-  const slots = new WorkflowSlots(DISPATCH_SLOTS);
+  const slots = new WorkflowSlots(config.dispatchMaxInFlight);
   const worker: Worker = await createWorker({
     connection: o.connection,
     namespace: config.temporal.namespace,

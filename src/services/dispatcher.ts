@@ -155,6 +155,7 @@ export class OutboxDispatcher {
 
   /** Listens for notifications and drains until stopped. */
   async start(): Promise<void> {
+    this.o.slots.onRelease = this.wake;
     await this.listen();
     this.loop = this.run();
   }

@@ -10,6 +10,8 @@ export class WorkflowSlots {
   /** Deliveries started here whose attempt has not begun, by id, with when (insertion order is age order). */
   private readonly awaiting = new Map<string, number>();
   private fullUntil = 0;
+  /** Told when an attempt ends and frees its slot (the dispatcher, waiting for room, looks again at once). */
+  onRelease: (() => void) | null = null;
 
   constructor(
     private readonly slots: number,
@@ -31,6 +33,7 @@ export class WorkflowSlots {
 
   attemptEnded(): void {
     this.attempts = Math.max(0, this.attempts - 1);
+    this.onRelease?.();
   }
 
   /** Deliveries that may be started now (0 when full). */

@@ -11,7 +11,7 @@ import { createDb, migrateLatest } from '../../src/db/knex';
 import { SecretBox } from '../../src/domain/secret-box';
 import { createKey, createOrganization } from '../../src/dev/credentials';
 import { createMailer } from '../../src/mail/mailer';
-import { activityDeps, createApiApp, createServices, DISPATCH_SLOTS, listen, Services } from '../../src/runtime';
+import { activityDeps, createApiApp, createServices, listen, Services } from '../../src/runtime';
 import { OutboxDispatcher } from '../../src/services/dispatcher';
 import { WorkflowSlots } from '../../src/services/workflow-slots';
 import { createWorker } from '../../src/worker-factory';
@@ -126,7 +126,7 @@ export async function createStack(options: StackOptions = {}) {
 
     /** The worker and, as in every deployment, the outbox dispatcher that starts stored deliveries. */
     async startWorker(): Promise<void> {
-      const slots = new WorkflowSlots(DISPATCH_SLOTS);
+      const slots = new WorkflowSlots(config.dispatchMaxInFlight);
       worker = await createWorker({
         connection: workerConnection,
         namespace: 'default',
