@@ -17,16 +17,16 @@ export interface WorkerSetup {
  * activities may be in flight; the sticky cache keeps a workflow between its start and its completion (a cache of
  * 0 doubles the server's work per delivery), bounded at 250 so RSS stays flat while thousands wait in back-off
  * (parked 3,000: 677 → 440 MiB against 1,000; a parked workflow is replayed when its timer fires).
- * 100 workflow-task slots (the SDK's default is 40): a delivery's one workflow task holds its slot for the whole
- * attempt, and a start goes eager only while a slot is free. With 40, 45–55% of a burst's starts went eager; with
- * 100, 85–100% (all in the paired runs), and the server's CPU per delivery fell from 18.1 to 14.2 ms (burst 3,000 × 2).
+ * 250 workflow-task slots, as many as the cache holds (the SDK allows no more): a delivery's one workflow task holds
+ * its slot for the whole attempt, request included, so receivers answering in 2 s need ~160 at 80 deliveries/s.
+ * How many new deliveries run at once is the outbox's admission (DISPATCH_MAX_IN_FLIGHT), not this.
  */
 export const WORKER_TUNING = {
-  // A slow endpoint's attempts run as regular activities (src/activities/delivery.ts): 2 s answers at 100/s keep
-  // 200 in flight, 10 s time-outs 1,000. Each is a socket and a promise, so the bound is generous.
+  // A very slow endpoint's attempts run as regular activities (src/activities/delivery.ts): 10 s time-outs at
+  // 50/s keep 500 in flight. Each is a socket and a promise, so the bound is generous.
   maxConcurrentActivityTaskExecutions: 500,
-  maxConcurrentLocalActivityExecutions: 200,
-  maxConcurrentWorkflowTaskExecutions: 100,
+  maxConcurrentLocalActivityExecutions: 250,
+  maxConcurrentWorkflowTaskExecutions: 250,
   maxCachedWorkflows: 250,
 } satisfies Partial<WorkerOptions>;
 

@@ -27,6 +27,8 @@ export interface AttemptInput {
    * `paced`: send without reserving again. Absent on every first call (and in every history recorded before pacing).
    */
   slotReserved?: boolean;
+  /** In-process only (never in a workflow's input): told when the request goes out (the outbox's admission). */
+  onRequestSent?: () => void;
 }
 
 export interface AttemptOutcome {
@@ -57,7 +59,7 @@ const MAX_CLOCK_SKEW_MS = 50;
  * request, so a few hundred 2-second answers would stall every tenant's deliveries (and eager starts, which need
  * a free slot). A regular activity costs Temporal one more task per attempt, so fast endpoints keep the local one.
  */
-export const SLOW_ENDPOINT_MS = 500;
+export const SLOW_ENDPOINT_MS = 3_000;
 
 export function isSlowEndpoint(webhook: { last_duration_ms: number | null }): boolean {
   return webhook.last_duration_ms !== null && webhook.last_duration_ms >= SLOW_ENDPOINT_MS;
@@ -268,6 +270,7 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       const holdMs = Math.min(gate.slotAt - Date.now(), gate.waitMs + MAX_CLOCK_SKEW_MS);
       if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
     }
+    input.onRequestSent?.();
     const sent = await sendWebhookRequest(request, { policy: config.outbound, timeoutMs: config.attemptTimeoutMs, agents: sharedAgents });
     deliveryAttempts.inc({ destination: webhook.destination, result: sent.succeeded ? 'succeeded' : 'failed' });
     deliveryAttemptSeconds.observe({ destination: webhook.destination }, sent.durationMs / 1000);

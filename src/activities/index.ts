@@ -36,11 +36,12 @@ function countedInSlots(slots: WorkflowSlots | undefined, attemptDelivery: (inpu
   if (!slots) return attemptDelivery;
   return async (input: AttemptInput): Promise<AttemptOutcome> => {
     if (!Context.current().info.isLocal) return attemptDelivery(input);
-    slots.attemptBegan(input.deliveryId);
+    const step = `${input.idempotencyKey}@${input.attemptedAt}`;
+    slots.attemptBegan(input.deliveryId, step);
     try {
-      return await attemptDelivery(input);
+      return await attemptDelivery({ ...input, onRequestSent: () => slots.requestSent(step) });
     } finally {
-      slots.attemptEnded();
+      slots.attemptEnded(step);
     }
   };
 }
