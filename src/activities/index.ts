@@ -31,16 +31,24 @@ export interface ActivityDeps {
   };
 }
 
-/** A local attempt holds its workflow-task slot until it returns: the outbox dispatcher counts it. */
+/**
+ * A request still unanswered after this long waits on its receiver, not on a core: its attempt stops counting
+ * against the outbox's admission. A fast receiver's attempt counts throughout (its answer is CPU work to come).
+ */
+export const SLOW_REQUEST_MS = 250;
+
+/** A local attempt counts against the outbox's admission while it works: see WorkflowSlots. */
 function countedInSlots(slots: WorkflowSlots | undefined, attemptDelivery: (input: AttemptInput) => Promise<AttemptOutcome>) {
   if (!slots) return attemptDelivery;
   return async (input: AttemptInput): Promise<AttemptOutcome> => {
     if (!Context.current().info.isLocal) return attemptDelivery(input);
     const step = `${input.idempotencyKey}@${input.attemptedAt}`;
+    let waiting: NodeJS.Timeout | undefined;
     slots.attemptBegan(input.deliveryId, step);
     try {
-      return await attemptDelivery({ ...input, onRequestSent: () => slots.requestSent(step) });
+      return await attemptDelivery({ ...input, onRequestSent: () => void (waiting = setTimeout(() => slots.requestSent(step), SLOW_REQUEST_MS).unref()) });
     } finally {
+      clearTimeout(waiting);
       slots.attemptEnded(step);
     }
   };
