@@ -27,7 +27,7 @@ const envSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_CLI_PATH: z.string().optional(),
   TEMPORAL_START_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
-  DISPATCH_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(90).default(32),
+  DISPATCH_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(200).default(16),
   POSTGRES_PORT: port.default(5433),
   SECRET_ENCRYPTION_KEY: z
     .string()
