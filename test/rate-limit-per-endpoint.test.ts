@@ -201,10 +201,6 @@ it('paces 300 events to a webhook limited to 10/s over ≥ 29 s, no second above
   const openTimes = sent(openReceiver).map((a) => a.at);
   const span = Math.max(...limitedTimes) - Math.min(...limitedTimes);
   const figures = { ingestedMs: ingested, openDoneMs: openDone, limitedDoneMs: limitedDone, limitedSpanMs: span, limitedBusiestSecond: busiestSecond(limitedTimes), openBusiestSecond: busiestSecond(openTimes) };
-  const perSecond = (times: number[]) => times.reduce<number[]>((acc, t) => ((acc[Math.floor((t - start) / 1000)] = (acc[Math.floor((t - start) / 1000)] ?? 0) + 1), acc), []);
-  const busiest = busiestWindow(limitedTimes);
-  const gaps = [...limitedTimes].sort((a, b) => a - b).filter((t) => t >= busiest.from && t < busiest.from + 1000).map((t) => t - busiest.from);
-  console.log('rate limit burst', figures, 'busiest limited second at', busiest.from - start, 'ms:', gaps.join(' '), 'limited per second from the first ingest', perSecond(limitedTimes).join(' '), 'open', perSecond(openTimes).join(' '));
 
   expect(sent(limitedReceiver)).toHaveLength(300);
   expect(new Set(sent(limitedReceiver).map((a) => a.delivery)).size).toBe(300);

@@ -134,7 +134,7 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
     await db('deliveries')
       .where({ id: deliveryId })
       .whereIn('status', ['pending', 'retrying'])
-      .update({ status: 'cancelled', last_error: reason, next_attempt_at: null, completed_at: db.fn.now(), updated_at: db.fn.now() });
+      .update({ status: 'cancelled', last_error: reason, next_attempt_at: null, paced_until: null, completed_at: db.fn.now(), updated_at: db.fn.now() });
   }
 
   /** Signals the outcome to the webhook's health workflow, starting it if it is missing. */
