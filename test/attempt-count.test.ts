@@ -37,9 +37,12 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** An event and its delivery written directly (no workflow runs them): the attempts below are the test's own. */
+/**
+ * An event and its delivery written directly, marked dispatched so the outbox leaves them alone (no workflow runs
+ * them): the attempts below are the test's own.
+ */
 async function delivery(id: string): Promise<string> {
-  await stack.db('events').insert({ organization_id: org.id, id: `evt_${id}`, type: 'vault.created', timestamp: new Date(), data: JSON.stringify({ vaultId: 'v' }), delivery_count: 1 });
+  await stack.db('events').insert({ organization_id: org.id, id: `evt_${id}`, type: 'vault.created', timestamp: new Date(), data: JSON.stringify({ vaultId: 'v' }), delivery_count: 1, dispatched_at: new Date() });
   await stack.db('deliveries').insert({ id: `dlv_${id}`, organization_id: org.id, webhook_id: webhookId, event_id: `evt_${id}`, event_type: 'vault.created', status: 'pending' });
   return `dlv_${id}`;
 }
