@@ -35,7 +35,7 @@ export interface ActivityDeps {
  * A request still unanswered after this long waits on its receiver, not on a core: its attempt stops counting
  * against the outbox's admission. A fast receiver's attempt counts throughout (its answer is CPU work to come).
  */
-export const SLOW_REQUEST_MS = 250;
+export const SLOW_REQUEST_MS = 50;
 
 /** A local attempt counts against the outbox's admission while it works: see WorkflowSlots. */
 function countedInSlots(slots: WorkflowSlots | undefined, attemptDelivery: (input: AttemptInput) => Promise<AttemptOutcome>) {
