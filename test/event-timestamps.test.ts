@@ -6,23 +6,14 @@
 import { deliveryAttemptsStore } from '../src/db/stores/delivery-attempts';
 import { toEventPayload } from '../src/services/event-payload';
 import { Receiver } from './support/receiver';
-import { createStack, Org, secretCreatedData, Stack } from './support/stack';
+import { withStackPerFile, Org, secretCreatedData, Stack } from './support/stack';
 import { waitFor } from './support/wait';
 
 let stack: Stack;
 let org: Org;
 let receiver: Receiver;
 
-beforeAll(async () => {
-  stack = await createStack();
-  org = await stack.createOrg();
-  receiver = await new Receiver().start();
-});
-
-afterAll(async () => {
-  await receiver?.stop();
-  await stack?.close();
-});
+withStackPerFile((parts) => ({ stack, org, receiver } = parts));
 
 const ingest = (id: string, timestamp: string) => stack.api('POST', '/v1/events', org.serviceToken, { id, event: 'secret.created', timestamp, data: secretCreatedData });
 

@@ -8,23 +8,14 @@ import knexFactory from 'knex';
 import { freePort } from '../src/dev/ports';
 import { deliveryWorkflowId } from '../src/workflows/messages';
 import { Receiver } from './support/receiver';
-import { createStack, Org, secretCreatedData, Stack } from './support/stack';
+import { withStackPerFile, Org, secretCreatedData, Stack } from './support/stack';
 import { waitFor } from './support/wait';
 
 let stack: Stack;
 let org: Org;
 let receiver: Receiver;
 
-beforeAll(async () => {
-  stack = await createStack();
-  org = await stack.createOrg();
-  receiver = await new Receiver().start();
-});
-
-afterAll(async () => {
-  await receiver?.stop();
-  await stack?.close();
-});
+withStackPerFile((parts) => ({ stack, org, receiver } = parts));
 
 const PLAIN_SECRET = 'plain-secret-of-32-characters-xy';
 

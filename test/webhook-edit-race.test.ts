@@ -5,22 +5,13 @@
  */
 import { isStandardWebhooksSecret } from '../src/domain/standard-webhooks';
 import { Receiver } from './support/receiver';
-import { createStack, Org, Stack } from './support/stack';
+import { withStackPerFile, Org, Stack } from './support/stack';
 
 let stack: Stack;
 let org: Org;
 let receiver: Receiver;
 
-beforeAll(async () => {
-  stack = await createStack();
-  org = await stack.createOrg();
-  receiver = await new Receiver().start();
-});
-
-afterAll(async () => {
-  await receiver?.stop();
-  await stack?.close();
-});
+withStackPerFile((parts) => ({ stack, org, receiver } = parts));
 
 const ROUNDS = 30;
 const PLAIN_SECRET = 'plain-secret-of-32-characters-xy';

@@ -19,7 +19,7 @@ export class FairnessWeights {
     if (cached && cached.until > Date.now()) return cached.weight;
     let weight: number;
     try {
-      weight = (await organizationsStore.fairnessWeights(this.db, [organizationId]))[0]?.fairness_weight ?? 1;
+      weight = (await organizationsStore.fairnessWeight(this.db, organizationId)) ?? 1;
     } catch {
       return 1; // not cached: the next start reads it again
     }

@@ -17,6 +17,7 @@ import { WorkflowSlots } from '../../src/services/workflow-slots';
 import { createWorker } from '../../src/worker-factory';
 import { SEARCH_ATTRIBUTE_KEYS, deliveryWorkflowId } from '../../src/workflows/messages';
 import { waitFor } from './wait';
+import { Receiver } from './receiver';
 import { installRuntime } from '../../src/temporal-connection';
 import { specSecretCreatedData } from '../../src/destinations/sample-payloads';
 
@@ -196,3 +197,20 @@ export type Stack = Awaited<ReturnType<typeof createStack>>;
 
 /** The spec's example payload data for secret.created. */
 export const secretCreatedData = specSecretCreatedData;
+
+/**
+ * For a test file that needs a stack, one organization and a receiver from its first test to its last: made before
+ * all, handed to `set`, and stopped after all.
+ */
+export function withStackPerFile(set: (parts: { stack: Stack; org: Org; receiver: Receiver }) => void): void {
+  let parts: { stack: Stack; org: Org; receiver: Receiver } | undefined;
+  beforeAll(async () => {
+    const stack = await createStack();
+    parts = { stack, org: await stack.createOrg(), receiver: await new Receiver().start() };
+    set(parts);
+  });
+  afterAll(async () => {
+    await parts?.receiver.stop();
+    await parts?.stack.close();
+  });
+}

@@ -17,8 +17,9 @@ export const organizationsStore = {
   async get(db: Db, id: string): Promise<OrganizationRow | undefined> {
     return db<OrganizationRow>('organizations').where({ id }).first();
   },
-  async fairnessWeights(db: Db, ids: string[]): Promise<{ id: string; fairness_weight: number }[]> {
-    return db<OrganizationRow>('organizations').whereIn('id', ids).select('id', 'fairness_weight');
+  /** The organization's fairness weight, or undefined when there is no such organization. */
+  async fairnessWeight(db: Db, id: string): Promise<number | undefined> {
+    return (await db<OrganizationRow>('organizations').where({ id }).first('fairness_weight'))?.fairness_weight;
   },
   /** Returns whether the organization exists. */
   async setFairnessWeight(db: Db, id: string, weight: number): Promise<boolean> {
