@@ -2,12 +2,11 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import type { NextFunction, Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
+import { parseOrThrow } from '../validation';
 import { problem } from './schemas';
-import type { Principal } from './auth';
+import type { Access, Principal } from './auth';
 import { jsonBody } from './json-body';
 import { findNulCharacter } from './strict-json';
-
-export type Access = 'public' | 'admin' | 'service' | 'optional';
 
 const NO_FIELDS = z.strictObject({});
 
@@ -29,28 +28,12 @@ interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodTyp
   handler: (input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; principal: Principal; req: Request; res: Response }) => Promise<unknown>;
 }
 
-/** Zod issues as `{field, message}`, the field a dotted path within its part of the request. */
-export function toFieldErrors(error: z.ZodError, location: string) {
-  return error.issues.map((issue) => {
-    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
-    return keys.map((key) => ({
-      field: [location, ...issue.path, ...(key ? [key] : [])].map(String).join('.'),
-      message: issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message,
-    }));
-  }).flat();
-}
-
 /** PostgreSQL cannot store NUL characters: refused wherever they come in, naming the field. */
 export function refuseNulCharacters(value: unknown, location: string): void {
   const field = findNulCharacter(value, location);
   if (field) throw new ValidationError([{ field, message: 'must not contain NUL characters (\\u0000)' }]);
 }
 
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, location: string): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new ValidationError(toFieldErrors(result.error, location));
-  return result.data;
-}
 
 export interface RouteGuard {
   authenticate(req: Request, access: Access): Promise<Principal>;
