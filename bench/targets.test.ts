@@ -1,8 +1,9 @@
+// Recorded runs as fixtures for the target checks: past bench output, kept here (not in docs/) because only this test reads them.
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkTargets, excessOverFloor, targetLines } from './targets';
 
-const recorded = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'docs', 'bench-results', name), 'utf8'));
+const recorded = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf8'));
 const byTarget = (checks: ReturnType<typeof checkTargets>, start: string) => {
   const found = checks.find((c) => c.target.startsWith(start));
   if (!found) throw new Error(`no target starting "${start}" in ${checks.map((c) => c.target).join(' | ')}`);
