@@ -106,7 +106,7 @@ describe.each(['Node', 'Python', 'Go'])('the %s receiver', (language) => {
     expect((await receiver.accepted(3)).map((line) => line.accepted)).toEqual([expect.stringMatching(/^evt_/), eventId, 'evt_hoursOld1']);
   });
 
-  it('accepts real Standard Webhooks deliveries and refuses a changed body, a stale or a future timestamp', async () => {
+  it('accepts real Standard Webhooks deliveries and refuses a changed body, another secret, a stale or a future timestamp', async () => {
     const secret = generateWebhookSecret();
     const receiver = await startReceiver(language, { WEBHOOK_SECRET: secret, WEBHOOK_SCHEME: 'standard' });
     const webhookId = await createWebhook(receiver, secret, true);
@@ -132,6 +132,8 @@ describe.each(['Node', 'Python', 'Go'])('the %s receiver', (language) => {
     const tooOld = { status: 400, body: { rejected: 'webhook-timestamp too old or too new' } };
     expect(await receiver.post(signedAt(-6 * 60), fresh)).toEqual(tooOld);
     expect(await receiver.post(signedAt(6 * 60), fresh)).toEqual(tooOld);
+    const otherSecret = { 'Content-Type': 'application/json', ...standardWebhooksHeaders({ id: `dlv_${language}Forged`, timestampSeconds: nowSeconds(), body: fresh, secret: generateWebhookSecret() }) };
+    expect(await receiver.post(otherSecret, fresh)).toEqual({ status: 400, body: { rejected: 'signature mismatch' } });
     expect(await receiver.post(signedAt(0), fresh)).toEqual({ status: 200, body: { accepted: `evt_${language}Fresh`, event: 'secret.created' } });
     expect((await receiver.accepted(3)).map((line) => line.accepted)).toEqual([expect.stringMatching(/^evt_/), eventId, `evt_${language}Fresh`]);
   });
