@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       say(`Starting PostgreSQL (embedded, data in ${path.join(config.dataDir, 'postgres')})…`);
-      const pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: config.postgresPort, notice: say });
+      const pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: config.postgresPort, notice: say, log: (l) => logger.debug(l) });
       stops.push(() => pg.stop());
       await pg.createDatabase(DEV_DATABASE);
       databaseUrl = pg.url(DEV_DATABASE);

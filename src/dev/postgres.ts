@@ -139,20 +139,35 @@ export function whatWentWrong(output: string): string {
   return [...new Set([complaints[0], complaints.at(-1)!])].join('; ');
 }
 
+/** Hands `log` each complete line of a stream's output. */
+function lineByLine(log: (line: string) => void): (chunk: Buffer | string) => void {
+  let partial = '';
+  return (chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) if (line.trim()) log(line);
+  };
+}
+
 /** Runs `bin/<program>` as `user` (or ourselves) from `cwd` and resolves with its exit code and output. */
-function run(bin: string, program: string, args: string[], user: RunAs | null, cwd: string): Promise<{ code: number | null; output: string }> {
+function run(bin: string, program: string, args: string[], user: RunAs | null, cwd: string, log: (line: string) => void): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(path.join(bin, program), args, { ...(user ?? {}), cwd, env: { ...process.env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (d) => (output = (output + d).slice(-8000)));
-    child.stderr.on('data', (d) => (output = (output + d).slice(-8000)));
+    const toLog = lineByLine(log);
+    const collect = (d: Buffer) => {
+      output = (output + d).slice(-8000);
+      toLog(d);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
     child.on('error', (err) => reject(new EmbeddedPostgresError(`${program} could not be run: ${err.message}`)));
     child.on('close', (code) => resolve({ code, output }));
   });
 }
 
 /** `initdb` for a fresh data folder: password auth for user `postgres`, UTF-8, messages in English. */
-async function initialise(bin: string, dataDir: string, user: RunAs | null): Promise<void> {
+async function initialise(bin: string, dataDir: string, user: RunAs | null, log: (line: string) => void): Promise<void> {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // Beside the data folder, where `user` can read it; its name is not guessable, and it is gone after initdb.
   const pwfile = path.join(path.dirname(dataDir), `.pg-password-${randomBytes(8).toString('hex')}`);
@@ -163,7 +178,7 @@ async function initialise(bin: string, dataDir: string, user: RunAs | null): Pro
       fs.chownSync(pwfile, user.uid, user.gid);
     }
     const args = [`--pgdata=${dataDir}`, '--auth=password', '--username=postgres', `--pwfile=${pwfile}`, '--encoding=UTF8', '--no-locale'];
-    const { code, output } = await run(bin, 'initdb', args, user, path.dirname(dataDir));
+    const { code, output } = await run(bin, 'initdb', args, user, path.dirname(dataDir), log);
     if (code !== 0) throw new EmbeddedPostgresError(`PostgreSQL's initdb failed for ${dataDir}: ${whatWentWrong(output)}`);
   } finally {
     fs.rmSync(pwfile, { force: true });
@@ -171,15 +186,17 @@ async function initialise(bin: string, dataDir: string, user: RunAs | null): Pro
 }
 
 /** The server, resolved once it accepts connections; a server that exits first rejects with its last error. */
-function startServer(bin: string, dataDir: string, port: number, user: RunAs | null): Promise<ChildProcess> {
+function startServer(bin: string, dataDir: string, port: number, user: RunAs | null, log: (line: string) => void): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     // Loopback only, and no Unix socket (its default folder may not exist or be writable here).
     const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
     const server = spawn(path.join(bin, 'postgres'), args, { ...(user ?? {}), cwd: path.dirname(dataDir), env: { ...process.env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'ignore', 'pipe'] });
     let output = '';
     let ready = false;
+    const toLog = lineByLine(log);
     // Read to the end: a server whose log pipe fills up stops.
-    server.stderr!.on('data', (d) => {
+    server.stderr!.on('data', (d: Buffer) => {
+      toLog(d);
       if (ready) return;
       output = (output + d).slice(-8000);
       if (output.includes('database system is ready to accept connections')) {
@@ -200,14 +217,22 @@ function startServer(bin: string, dataDir: string, port: number, user: RunAs | n
  * or `dir` (a project inside a home folder with mode 700), they are placed under /var/tmp/cloudkeep-webhooks/
  * and `notice` says so. Whatever cannot be done is an EmbeddedPostgresError with a one-line message.
  */
-export async function startEmbeddedPostgres(options: { dir: string; port: number; notice?: (line: string) => void }): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(options: {
+  dir: string;
+  port: number;
+  /** Where what the user should know goes (one line each): where the binaries and data went. */
+  notice?: (line: string) => void;
+  /** PostgreSQL's own output, line by line (initdb's and the server's log). */
+  log?: (line: string) => void;
+}): Promise<EmbeddedDatabase> {
+  const log = options.log ?? (() => undefined);
   const user = postgresUser();
   const binaries = reachableBinaries(user, packagedBinaries());
   const { dataDir, relocated } = reachableDataDir(user, path.resolve(options.dir));
   if (binaries.copiedTo) options.notice?.(`PostgreSQL runs as the postgres user, who cannot reach this project's copy of it: running the one in ${binaries.copiedTo}`);
   if (relocated) options.notice?.(`PostgreSQL runs as the postgres user, who cannot reach ${options.dir}: its data is in ${dataDir}, linked from there`);
-  if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(binaries.bin, dataDir, user);
-  const server = await startServer(binaries.bin, dataDir, options.port, user);
+  if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(binaries.bin, dataDir, user, log);
+  const server = await startServer(binaries.bin, dataDir, options.port, user, log);
   // If this process ends without stop(), the server goes with it (SIGINT: PostgreSQL's fast shutdown).
   const stopOnExit = () => server.kill('SIGINT');
   process.once('exit', stopOnExit);
