@@ -15,6 +15,9 @@ function releaseSignalsFromExitHook(): void {
   }
 }
 
+/** The embedded server's superuser password: a local development server on loopback only, never a production one. */
+export const EMBEDDED_POSTGRES_PASSWORD = 'postgres';
+
 export interface EmbeddedDatabase {
   url: (database?: string) => string;
   createDatabase: (name: string) => Promise<void>;
@@ -33,7 +36,7 @@ export async function startEmbeddedPostgres(options: { dir: string; port: number
     databaseDir: options.dir,
     port: options.port,
     user: 'postgres',
-    password: 'postgres',
+    password: EMBEDDED_POSTGRES_PASSWORD,
     persistent: true,
     createPostgresUser: asRoot,
     // Loopback only, and no Unix socket (its default folder may not exist or be writable here).
@@ -46,7 +49,7 @@ export async function startEmbeddedPostgres(options: { dir: string; port: number
     await pg.initialise();
   }
   await pg.start();
-  const url = (database = 'postgres') => `postgres://postgres:postgres@127.0.0.1:${options.port}/${database}`;
+  const url = (database = 'postgres') => `postgres://postgres:${EMBEDDED_POSTGRES_PASSWORD}@127.0.0.1:${options.port}/${database}`;
   return {
     url,
     createDatabase: async (name) => {
