@@ -1,3 +1,4 @@
+import { loadConfig, MAX_RATE_LIMIT_COUNT } from '../config';
 import { retryAfterSeconds, windowFor } from './shared-limit';
 
 describe('windowFor: a burst and a rate as one fixed window', () => {
@@ -32,5 +33,14 @@ describe('retryAfterSeconds', () => {
   it('never says 0: a window just ended is still "retry after 1 s"', () => {
     expect(retryAfterSeconds(0)).toBe(1);
     expect(retryAfterSeconds(-5)).toBe(1);
+  });
+});
+
+describe('limits in the configuration', () => {
+  it('refuses a count the PostgreSQL integer column cannot hold, naming the variable', () => {
+    for (const name of ['RATE_LIMIT_PER_MINUTE', 'INGEST_RATE_LIMIT_PER_SECOND', 'INGEST_RATE_LIMIT_BURST', 'AUTH_FAILURE_LIMIT_PER_MINUTE']) {
+      expect(() => loadConfig({ [name]: String(MAX_RATE_LIMIT_COUNT * 3) })).toThrow(new RegExp(`${name}: `));
+      expect(loadConfig({ [name]: String(MAX_RATE_LIMIT_COUNT) }).rateLimits).toBeDefined();
+    }
   });
 });

