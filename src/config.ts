@@ -9,6 +9,9 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const port = z.coerce.number().int().min(0).max(65535);
+/** API rate-limit counts are kept in a PostgreSQL `integer` (migration 010); a billion per window is no limit anyway. */
+export const MAX_RATE_LIMIT_COUNT = 1_000_000_000;
+const rateLimitCount = z.coerce.number().int().positive().max(MAX_RATE_LIMIT_COUNT);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -41,12 +44,12 @@ const envSchema = z.object({
   SLACK_REDIRECT_URL: z.string().url().optional(),
   SLACK_AUTHORIZE_URL: z.string().url().default('https://slack.com/oauth/v2/authorize'),
   SLACK_API_URL: z.string().url().default('https://slack.com/api'),
-  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  RATE_LIMIT_PER_MINUTE: rateLimitCount.default(600),
   SHUTDOWN_READINESS_DELAY_SECONDS: z.coerce.number().min(0).max(60).default(0),
   LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
-  INGEST_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(100),
-  INGEST_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(1000),
-  AUTH_FAILURE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(20),
+  INGEST_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().max(MAX_RATE_LIMIT_COUNT).default(100),
+  INGEST_RATE_LIMIT_BURST: rateLimitCount.default(1000),
+  AUTH_FAILURE_LIMIT_PER_MINUTE: rateLimitCount.default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

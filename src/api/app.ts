@@ -43,7 +43,7 @@ export function createApp(deps: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  const limits = createRateLimits(deps.rateLimits);
+  const limits = createRateLimits(deps.rateLimits, { db: deps.db, logger: deps.logger });
   const table = new RouteTable({ authenticate: limits.guardAuthentication(createAuthenticator(deps.db)), admit: limits.admit });
   /** A request no route declares: 405 with `Allow` on a known path, 404 elsewhere. */
   const unrouted = (req: Request, res: Response, next: NextFunction) => {

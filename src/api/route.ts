@@ -46,7 +46,7 @@ export function refuseNulCharacters(value: unknown, location: string): void {
 export interface RouteGuard {
   authenticate(req: Request, access: Access): Promise<Principal>;
   /** Throws (429) when the caller is over its rate limit. */
-  admit(req: Request, access: Access, principal: Principal | null): void;
+  admit(req: Request, access: Access, principal: Principal | null): Promise<void>;
 }
 
 const ERROR_RESPONSE = { description: 'Error', content: { 'application/problem+json': { schema: problem } } };
@@ -98,7 +98,7 @@ export class RouteTable {
     // Authentication and the rate limit come before the body is read: a caller without a valid key gets 401, not 400 or 413.
     const admit = async (req: Request, res: Response, next: NextFunction) => {
       const principal = await this.guard.authenticate(req, spec.access);
-      this.guard.admit(req, spec.access, principal ?? null);
+      await this.guard.admit(req, spec.access, principal ?? null);
       res.locals.principal = principal;
       next();
     };

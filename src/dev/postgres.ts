@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { EMBEDDED_POSTGRES_PASSWORD as PASSWORD } from './postgres-password';
 
 /** A start that cannot succeed, said in one line: what went wrong and what to do. */
 export class EmbeddedPostgresError extends Error {}
@@ -19,7 +20,6 @@ interface RunAs {
   gid: number;
 }
 
-const PASSWORD = 'postgres';
 /** Where binaries and data go when the `postgres` user cannot reach them where they are (root only). */
 const REACHABLE_BASE = path.join(fs.existsSync('/var/tmp') ? '/var/tmp' : os.tmpdir(), 'cloudkeep-webhooks');
 
