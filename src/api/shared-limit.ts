@@ -41,14 +41,23 @@ const FALLBACK_WARNING_INTERVAL_MS = 60_000;
  * warning says so; the request then meets the same outage in its own queries.
  */
 export class SharedLimit {
-  private readonly store: RateLimiterPostgres;
+  private storeClient: RateLimiterPostgres | undefined;
   private readonly fallback: RateLimiterMemory;
   private lastWarningAt = -Infinity;
 
   constructor(private readonly o: { name: string; limit: WindowLimit; db: Knex; logger: Logger }) {
-    const common = { keyPrefix: o.name, points: o.limit.points, duration: o.limit.windowSeconds };
-    this.store = new RateLimiterPostgres({
-      ...common,
+    this.fallback = new RateLimiterMemory(this.common);
+  }
+
+  private get common() {
+    return { keyPrefix: this.o.name, points: this.o.limit.points, duration: this.o.limit.windowSeconds };
+  }
+
+  /** Made at the first request: building the app (e.g. for the OpenAPI document, offline) touches no database. */
+  private get store(): RateLimiterPostgres {
+    const o = this.o;
+    return (this.storeClient ??= new RateLimiterPostgres({
+      ...this.common,
       storeClient: o.db,
       storeType: 'knex',
       tableName: RATE_LIMIT_TABLE,
@@ -57,8 +66,7 @@ export class SharedLimit {
       // The request that spends the last point blocks the key here until the window ends: later ones are refused
       // without a query. Exact with a fixed window, which cannot reopen before its end.
       inMemoryBlockOnConsumed: o.limit.points,
-    });
-    this.fallback = new RateLimiterMemory(common);
+    }));
   }
 
   /** Counts one request for `key`; says when to retry if the key has spent its window. */
