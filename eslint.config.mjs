@@ -3,8 +3,28 @@ import tseslint from 'typescript-eslint';
 // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O libraries.
 const nodeBuiltins = ['assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'http', 'http2', 'https', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream', 'timers', 'tls', 'url', 'util', 'worker_threads', 'zlib'];
 
+// The layers, top to bottom: api → services → dispatch → (workflows) → activities → delivery, destinations, db, domain.
+// Nothing imports upwards, and nothing outside src/workflows imports workflow code: callers start workflows by name
+// (workflowTypes in src/workflows/messages.ts), since workflow code imports the activities' types.
+const workflowCode = ['index', 'delivery', 'health', 'fanout', 'recover', 'retention'].flatMap((f) => [`../workflows/${f}`, ...(f === 'index' ? ['../workflows'] : [])]);
+const layer = (files, above) => ({
+  files,
+  ignores: ['**/*.test.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        paths: workflowCode.map((name) => ({ name, message: 'Start workflows by name: workflowTypes and WorkflowSignatures in src/workflows/messages.ts.' })),
+        patterns: [
+          ...(above.length ? [{ group: above.flatMap((d) => [`../${d}`, `../${d}/*`]), message: `A layer imports only the layers below it (see eslint.config.mjs).` }] : []),
+        ],
+      },
+    ],
+  },
+});
+
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.data/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.data/**', 'coverage/**', 'client/schema.d.ts'] },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -13,6 +33,10 @@ export default tseslint.config(
       '@typescript-eslint/no-require-imports': 'off',
     },
   },
+  layer(['src/services/**/*.ts'], ['api', 'activities']),
+  layer(['src/dispatch/**/*.ts'], ['api', 'services', 'activities']),
+  layer(['src/activities/**/*.ts'], ['api', 'services']),
+  layer(['src/db/**/*.ts', 'src/domain/**/*.ts', 'src/delivery/**/*.ts', 'src/destinations/**/*.ts'], ['api', 'services', 'dispatch', 'activities']),
   {
     files: ['src/workflows/**/*.ts'],
     ignores: ['src/workflows/**/*.test.ts'],

@@ -29,6 +29,9 @@ const log = (line: string) => console.log(line);
 const quietLogger = { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} };
 type Result = Record<string, unknown>;
 
+/** Helper processes a scenario spawns (the floor): killed when a run stops early. */
+const helpers = new Set<ChildProcess>();
+
 let floorBundle: Promise<string> | null = null;
 /** The floor's workflow code, bundled once per bench run (prebuilt, as our worker's is: no webpack in its heap). */
 function floorBundlePath(sys: System): Promise<string> {
@@ -75,6 +78,8 @@ async function floorRun(sys: System, receiver: BenchReceiver, o: { count: number
       ...(o.paced ? { PACED: '1' } : {}),
     },
   });
+  helpers.add(child);
+  child.once('exit', () => helpers.delete(child));
   await new Promise<void>((resolve, reject) => {
     readline.createInterface({ input: child.stdout! }).on('line', (l) => l === 'READY' && resolve());
     child.once('exit', (code) => reject(new Error(`the floor process exited (${code})`)));
@@ -467,17 +472,20 @@ async function main() {
   log(`Starting the system (PostgreSQL, Temporal dev server ${mode === 'durable' ? 'on a SQLite file, as npm start' : 'in memory'}, ${process.env.BENCH_SPLIT === '1' ? 'API and worker as separate processes' : 'API+worker in one process'})…`);
   const sys = await startSystem(mode, log, split);
   let stopping = false;
-  const stop = async () => {
+  const stop = async (keepLogs: boolean) => {
     if (stopping) return;
     stopping = true;
-    await sys.stop().catch((err) => console.error('stopping:', err.message));
+    for (const child of helpers) child.kill('SIGKILL');
+    await sys.stop({ keepLogs }).catch((err) => console.error('stopping:', err.message));
     await receiver.stop();
   };
-  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
+  process.once('SIGINT', () => void stop(false).then(() => process.exit(130)));
+  let failed = true;
   try {
-    report(await run(sys, receiver));
+    report(await Promise.race([run(sys, receiver), sys.crashed]));
+    failed = false;
   } finally {
-    await stop();
+    await stop(failed);
   }
 }
 

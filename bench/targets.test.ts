@@ -1,8 +1,9 @@
+// Recorded runs as fixtures for the target checks: past bench output, kept here (not in docs/) because only this test reads them.
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkTargets, excessOverFloor, targetLines } from './targets';
 
-const recorded = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'docs', 'bench-results', name), 'utf8'));
+const recorded = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf8'));
 const byTarget = (checks: ReturnType<typeof checkTargets>, start: string) => {
   const found = checks.find((c) => c.target.startsWith(start));
   if (!found) throw new Error(`no target starting "${start}" in ${checks.map((c) => c.target).join(' | ')}`);
@@ -47,7 +48,11 @@ describe('bench targets', () => {
   });
 
   it('checks unloaded and steady, and fanout has no target', () => {
-    expect(checkTargets(recorded('unloaded-built.json'))).toEqual([expect.objectContaining({ met: true, measured: '30 ms' })]);
+    const [absolute, relative] = checkTargets(recorded('unloaded-built.json'));
+    expect(absolute).toMatchObject({ met: true, measured: '30 ms' });
+    // 30 ms against the floor's 16 ms, paced alike: 1.88×.
+    expect(relative).toMatchObject({ met: false, measured: '1.88×' });
+    expect(relative.limitedBy).toContain('30 ms against the floor');
     const steady = recorded('steady-built.json');
     expect(checkTargets(steady)[0].met).toBe(true);
     const behind = checkTargets({ ...steady, keptUp: false, backlogFirst10s: 0.1, backlogLast10s: 140 })[0];
@@ -69,6 +74,13 @@ describe('bench targets', () => {
     const rss = byTarget(checkTargets(recorded('burst-split-built.json')), 'peak RSS');
     expect(rss).toMatchObject({ met: false, measured: '366.3 MiB' });
     expect(rss.limitedBy).toBe("two processes (BENCH_SPLIT=1), each its own runtime: API 145.4 + worker 224.7 MiB; the target is set for npm start's one process");
+  });
+
+  it('checks CPU per delivery as a ratio to the same run\'s floor', () => {
+    // 35.13 ms against the floor's 25.12 ms.
+    const ratio = byTarget(checkTargets(recorded('burst-threads-built.json')), 'CPU per delivery ≤ 1.2×');
+    expect(ratio).toMatchObject({ met: false, measured: '1.4×' });
+    expect(ratio.limitedBy).toMatch(/^ours costs 35\.1 ms per delivery against the floor's 25\.1; over the floor: /);
   });
 
   it('says so when the floor alone is over the CPU target (a busy host)', () => {

@@ -14,7 +14,7 @@ import { createDb, migrateLatest } from '../src/db/knex';
 import { startEmbeddedPostgres } from '../src/dev/postgres';
 import { deliveriesStore } from '../src/db/stores/deliveries';
 import { eventsStore } from '../src/db/stores/events';
-import { pruneDeliveryLog } from '../src/services/log-retention';
+import { pruneDeliveryLog } from '../src/db/log-retention';
 import { freePort } from '../test/support/free-port';
 import { runScript } from '../src/dev/run-script';
 

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from './config';
 import { createDb, migrateLatest } from './db/knex';
 import { createLogger } from './logger';
 import { createMailer } from './mail/mailer';
-import { startEmbeddedPostgres } from './dev/postgres';
+import { EmbeddedPostgresError, startEmbeddedPostgres } from './dev/postgres';
 import { ensureTemporalCli } from './dev/temporal-cli';
 import { startTemporalDevServer } from './dev/temporal-dev-server';
 import { ensureDevCredentials } from './dev/credentials';
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       say(`Starting PostgreSQL (embedded, data in ${path.join(config.dataDir, 'postgres')})…`);
-      const pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: config.postgresPort, log: (l) => logger.debug(l) });
+      const pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: config.postgresPort, notice: say, log: (l) => logger.debug(l) });
       stops.push(() => pg.stop());
       await pg.createDatabase(DEV_DATABASE);
       databaseUrl = pg.url(DEV_DATABASE);
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     if (credentials) say(`  Credentials    ${credentials.file}${credentials.created ? ' (created now)' : ''}`);
     say('Press Ctrl-C to stop.');
   } catch (err) {
-    console.error(err instanceof ConfigError ? err.message : err);
+    console.error(err instanceof ConfigError || err instanceof EmbeddedPostgresError ? err.message : err);
     await stopAll();
     process.exit(1);
   }

@@ -4,7 +4,7 @@
  * milliseconds, so one already stored is sent instead of failing its attempt once a minute for ever.
  */
 import { deliveryAttemptsStore } from '../src/db/stores/delivery-attempts';
-import { toEventPayload } from '../src/services/event-payload';
+import { toEventPayload } from '../src/domain/event-payload';
 import { Receiver } from './support/receiver';
 import { withStackPerFile, Org, secretCreatedData, Stack } from './support/stack';
 import { waitFor } from './support/wait';

@@ -5,7 +5,7 @@
  * namespace's history retention set to match.
  */
 import { msToTs, tsToMs } from '@temporalio/common/lib/time';
-import { pruneDeliveryLog } from '../src/services/log-retention';
+import { pruneDeliveryLog } from '../src/db/log-retention';
 import { applyNamespaceRetention, ensureLogRetentionSchedule } from '../src/services/retention-schedule';
 import { logRetentionScheduleId } from '../src/workflows/messages';
 import { Receiver } from './support/receiver';

@@ -3,13 +3,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DeliveryStatus } from '../db/stores/deliveries';
 import { deliveryAttemptsStore, AttemptContext, AttemptTrigger, RecordedOutcome } from '../db/stores/delivery-attempts';
 import { buildRequest, redactUrl } from '../destinations';
-import { toEventPayload } from '../services/event-payload';
+import { toEventPayload } from '../domain/event-payload';
 import { sendWebhookRequest, sharedAgents } from '../delivery/http-sender';
-import { attemptOutcomeSignal, UNDELIVERABLE_FAILURE_TYPE, webhookHealthWorkflowId } from '../workflows/messages';
+import { AttemptOutcomeSignal, attemptOutcomeSignal, UNDELIVERABLE_FAILURE_TYPE, webhookHealthWorkflowId, WorkflowSignatures, workflowTypes } from '../workflows/messages';
 import { waitBeforeRetry } from '../workflows/schedule';
-import { webhookHealthWorkflow } from '../workflows/health';
 import { deliveriesPaced, deliveryAttempts, deliveryAttemptSeconds } from '../metrics';
-import type { ActivityDeps } from '.';
+import type { ActivityDeps } from './deps';
 
 export interface AttemptInput {
   deliveryId: string;
@@ -27,8 +26,12 @@ export interface AttemptInput {
    * `paced`: send without reserving again. Absent on every first call (and in every history recorded before pacing).
    */
   slotReserved?: boolean;
-  /** In-process only (never in a workflow's input): told when the request goes out (the outbox's admission). */
-  onRequestSent?: () => void;
+}
+
+/** In-process observers of an attempt (never part of its input, which the workflow records). */
+export interface AttemptHooks {
+  /** The request is about to go out: the outbox's admission stops counting a slow one (see slot-accounting.ts). */
+  requestSent?(input: AttemptInput): void;
 }
 
 export interface AttemptOutcome {
@@ -129,7 +132,7 @@ function outcomeOf(attempt: Outcome, input: AttemptInput): AttemptOutcome {
   return { result: 'failed', deliveryStatus: last ? 'failed' : 'retrying', status: attempt.response_status, error: attempt.error, nextDelayMs };
 }
 
-export function createDeliveryActivities({ db, temporal, secretBox, logger, config }: ActivityDeps) {
+export function createDeliveryActivities({ db, temporal, secretBox, logger, config }: ActivityDeps, hooks: AttemptHooks = {}) {
   async function cancel(deliveryId: string, reason: string): Promise<void> {
     await db('deliveries')
       .where({ id: deliveryId })
@@ -142,7 +145,7 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
     if (attempt.succeeded && !successMattersToHealth(outcomes.last_failure_at, attemptedAt)) return;
     // `ctx.webhook` is the webhook as it was before this attempt.
     if (!attempt.succeeded && ctx.webhook && !failureMattersToHealth(ctx.webhook, attemptedAt)) return;
-    await temporal.workflow.signalWithStart(webhookHealthWorkflow, {
+    await temporal.workflow.signalWithStart<WorkflowSignatures['webhookHealthWorkflow'], [AttemptOutcomeSignal]>(workflowTypes.webhookHealthWorkflow, {
       workflowId: webhookHealthWorkflowId(ctx.delivery.webhook_id),
       taskQueue: config.taskQueue,
       args: [{ webhookId: ctx.delivery.webhook_id }],
@@ -270,7 +273,7 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       const holdMs = Math.min(gate.slotAt - Date.now(), gate.waitMs + MAX_CLOCK_SKEW_MS);
       if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
     }
-    input.onRequestSent?.();
+    hooks.requestSent?.(input);
     const sent = await sendWebhookRequest(request, { policy: config.outbound, timeoutMs: config.attemptTimeoutMs, agents: sharedAgents });
     deliveryAttempts.inc({ destination: webhook.destination, result: sent.succeeded ? 'succeeded' : 'failed' });
     deliveryAttemptSeconds.observe({ destination: webhook.destination }, sent.durationMs / 1000);

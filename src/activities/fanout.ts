@@ -1,8 +1,8 @@
-import { DeliveryWorkflows } from '../services/delivery-workflows';
-import { startEventDeliveries } from '../services/dispatcher';
-import { fairnessWeightsFor } from '../services/fairness-weights';
+import { DeliveryWorkflows } from '../dispatch/delivery-workflows';
+import { startEventDeliveries } from '../dispatch/outbox-dispatcher';
+import { fairnessWeightsFor } from '../dispatch/fairness-weights';
 import type { FanoutWorkflowInput } from '../workflows/messages';
-import type { ActivityDeps } from '.';
+import type { ActivityDeps } from './deps';
 
 export function createFanoutActivities({ db, temporal, config }: ActivityDeps) {
   const workflows = new DeliveryWorkflows(temporal, config.taskQueue, { eagerStart: config.eagerStart, weights: fairnessWeightsFor(db) });

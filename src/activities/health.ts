@@ -1,9 +1,9 @@
 import { deliveriesStore } from '../db/stores/deliveries';
 import { organizationsStore } from '../db/stores/organizations';
 import { webhooksStore } from '../db/stores/webhooks';
-import { DeliveryWorkflows } from '../services/delivery-workflows';
+import { DeliveryWorkflows } from '../dispatch/delivery-workflows';
 import { disabledWebhookEmail, failureWarningEmail } from '../mail/templates';
-import type { ActivityDeps } from '.';
+import type { ActivityDeps } from './deps';
 
 export function createHealthActivities({ db, temporal, mailer, logger, config }: ActivityDeps) {
   const workflows = new DeliveryWorkflows(temporal, config.taskQueue);

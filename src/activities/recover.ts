@@ -2,9 +2,9 @@ import { heartbeat } from '@temporalio/activity';
 import { isDeliverable, webhooksStore } from '../db/stores/webhooks';
 import { recoveriesStore, RecoverableStatus, RecoveryCursor } from '../db/stores/recoveries';
 import { vaultIdOf } from '../domain/events';
-import { DeliveryWorkflows } from '../services/delivery-workflows';
-import { fairnessWeightsFor } from '../services/fairness-weights';
-import type { ActivityDeps } from '.';
+import { DeliveryWorkflows } from '../dispatch/delivery-workflows';
+import { fairnessWeightsFor } from '../dispatch/fairness-weights';
+import type { ActivityDeps } from './deps';
 
 export interface RecoverBatchInput {
   recoveryId: string;

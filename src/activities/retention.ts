@@ -1,6 +1,6 @@
 import { heartbeat } from '@temporalio/activity';
-import { pruneDeliveryLog, PruneResult } from '../services/log-retention';
-import type { ActivityDeps } from '.';
+import { pruneDeliveryLog, PruneResult } from '../db/log-retention';
+import type { ActivityDeps } from './deps';
 
 const BATCH_SIZE = 1000;
 

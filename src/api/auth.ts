@@ -3,7 +3,9 @@ import type { Knex } from 'knex';
 import { apiKeysStore } from '../db/stores/api-keys';
 import { hashToken, TokenKind } from '../domain/tokens';
 import { ForbiddenError, UnauthorizedError } from '../errors';
-import type { Access } from './route';
+
+/** Who may call a route: no one in particular, an admin key, the service token, or either if given. */
+export type Access = 'public' | 'admin' | 'service' | 'optional';
 
 export interface Principal {
   organizationId: string;

@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import ipaddr from 'ipaddr.js';
 import { ForbiddenError, RateLimitedError, UnauthorizedError } from '../errors';
 import type { Principal } from './auth';
-import type { Access } from './route';
+import type { Access } from './auth';
 import { TokenBuckets } from './token-bucket';
 
 export interface RateLimitSettings {

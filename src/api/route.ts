@@ -2,12 +2,12 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import type { NextFunction, Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
+import { parseOrThrow } from '../validation';
 import { problem } from './schemas';
-import type { Principal } from './auth';
+import type { Access, Principal } from './auth';
 import { jsonBody } from './json-body';
+import { API_INFO, API_TAGS, type ApiTag } from './openapi-info';
 import { findNulCharacter } from './strict-json';
-
-export type Access = 'public' | 'admin' | 'service' | 'optional';
 
 const NO_FIELDS = z.strictObject({});
 
@@ -16,8 +16,13 @@ interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodTyp
   /** Express syntax (`/v1/webhooks/:id`); the OpenAPI path is derived from it. */
   path: string;
   access: Access;
+  /** The stable name generated clients call the operation by (camelCase verb first: `listWebhooks`); renaming one breaks them. */
+  operationId: string;
+  /** A short title for the operation (the API reference's one line). */
   summary: string;
-  tags: string[];
+  /** What it does and what a caller should know, in full. */
+  description: string;
+  tags: ApiTag[];
   params?: P;
   query?: Q;
   body?: B;
@@ -25,19 +30,10 @@ interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodTyp
   bodyOptional?: boolean;
   /** What the OpenAPI document shows for the body when it is stricter than `body` alone (same rules, checked later). */
   documentedBody?: z.ZodType;
+  /** A body the route accepts, shown in the document (every route with a body has one). */
+  bodyExample?: unknown;
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
   handler: (input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; principal: Principal; req: Request; res: Response }) => Promise<unknown>;
-}
-
-/** Zod issues as `{field, message}`, the field a dotted path within its part of the request. */
-export function toFieldErrors(error: z.ZodError, location: string) {
-  return error.issues.map((issue) => {
-    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
-    return keys.map((key) => ({
-      field: [location, ...issue.path, ...(key ? [key] : [])].map(String).join('.'),
-      message: issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message,
-    }));
-  }).flat();
 }
 
 /** PostgreSQL cannot store NUL characters: refused wherever they come in, naming the field. */
@@ -46,11 +42,6 @@ export function refuseNulCharacters(value: unknown, location: string): void {
   if (field) throw new ValidationError([{ field, message: 'must not contain NUL characters (\\u0000)' }]);
 }
 
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, location: string): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new ValidationError(toFieldErrors(result.error, location));
-  return result.data;
-}
 
 export interface RouteGuard {
   authenticate(req: Request, access: Access): Promise<Principal>;
@@ -68,6 +59,7 @@ export class RouteTable {
   readonly registry = new OpenAPIRegistry();
   readonly routes: { method: string; path: string; access: Access }[] = [];
   private readonly patterns: { method: string; pattern: RegExp }[] = [];
+  private readonly operationIds = new Set<string>();
 
   constructor(private readonly guard: RouteGuard) {
     this.registry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'Admin API key (ck_admin_…)' });
@@ -75,6 +67,9 @@ export class RouteTable {
   }
 
   add<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType>(router: Router, spec: RouteSpec<P, Q, B>, middleware: ((req: Request, res: Response, next: NextFunction) => void)[] = []): void {
+    if (this.operationIds.has(spec.operationId)) throw new Error(`Two routes share the operationId ${spec.operationId}`);
+    if (spec.body && spec.bodyExample === undefined) throw new Error(`${spec.method.toUpperCase()} ${spec.path} takes a body but shows no example of it`);
+    this.operationIds.add(spec.operationId);
     this.routes.push({ method: spec.method, path: spec.path, access: spec.access });
     this.patterns.push({ method: spec.method.toUpperCase(), pattern: new RegExp(`^${spec.path.replace(/:\w+/g, '[^/]+')}/?$`) });
     const responses: Record<string, unknown> = {};
@@ -87,13 +82,15 @@ export class RouteTable {
     this.registry.registerPath({
       method: spec.method,
       path: spec.path.replace(/:(\w+)/g, '{$1}'),
+      operationId: spec.operationId,
       summary: spec.summary,
+      description: spec.description,
       tags: spec.tags,
       security: spec.access === 'admin' ? [{ apiKey: [] }] : spec.access === 'service' ? [{ serviceToken: [] }] : [],
       request: {
         ...(spec.params ? { params: spec.params as never } : {}),
         ...(spec.query ? { query: spec.query as never } : {}),
-        ...(spec.body ? { body: { required: !spec.bodyOptional, content: { 'application/json': { schema: spec.documentedBody ?? spec.body } } } } : {}),
+        ...(spec.body ? { body: { required: !spec.bodyOptional, content: { 'application/json': { schema: spec.documentedBody ?? spec.body, example: spec.bodyExample } } } } : {}),
       },
       responses: responses as never,
     });
@@ -134,8 +131,9 @@ export class RouteTable {
   document(serverUrl: string) {
     return new OpenApiGeneratorV31(this.registry.definitions).generateDocument({
       openapi: '3.1.0',
-      info: { title: 'CloudKeep Webhooks API', version: '1.0.0', description: 'Manage webhooks, ingest vault events and read the Delivery Log.' },
+      info: API_INFO,
       servers: [{ url: serverUrl }],
+      tags: API_TAGS.map((tag) => ({ ...tag })),
     });
   }
 }

@@ -7,10 +7,10 @@ import { webhooksStore } from '../db/stores/webhooks';
 import { vaultIdOf, type EventPayload } from '../domain/events';
 import { ConflictError, NotFoundError } from '../errors';
 import { deliveryWorkflowId } from '../workflows/messages';
-import { DeliveryWorkflows } from './delivery-workflows';
-import { toLoggedEventPayload } from './event-payload';
+import { DeliveryWorkflows } from '../dispatch/delivery-workflows';
+import { toLoggedEventPayload } from '../domain/event-payload';
 import type { KeysetPosition } from '../db/keyset';
-import { fairnessWeightsFor } from './fairness-weights';
+import { fairnessWeightsFor } from '../dispatch/fairness-weights';
 
 export interface DeliveryDetail {
   delivery: DeliveryRow;

@@ -4,7 +4,7 @@ import { isDeliverable, webhooksStore } from '../db/stores/webhooks';
 import { EventType, eventDataSchemas, findSecretValueField, isDeliverableYear, vaultIdOf } from '../domain/events';
 import { newId } from '../domain/ids';
 import { UnprocessableError, ValidationError } from '../errors';
-import { parseOrThrow } from '../api/route';
+import { parseOrThrow } from '../validation';
 
 export interface IngestInput {
   id?: string;
@@ -21,7 +21,7 @@ export interface IngestResult {
 
 /**
  * Stores an event and one delivery per subscribed webhook in one statement, and wakes the workers: they start the
- * delivery workflows (the outbox, src/services/dispatcher.ts). Ingest never waits on Temporal.
+ * delivery workflows (the outbox, src/dispatch/outbox-dispatcher.ts). Ingest never waits on Temporal.
  */
 export class EventService {
   constructor(private readonly db: Knex) {}

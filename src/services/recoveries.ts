@@ -4,10 +4,9 @@ import { RECOVERABLE_STATUSES, RecoverableStatus, recoveriesStore, RecoveryRow }
 import { webhooksStore } from '../db/stores/webhooks';
 import { newId } from '../domain/ids';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
-import { RecoverWorkflowInput, recoverWorkflowId, searchAttributes } from '../workflows/messages';
-import { recoverWebhookWorkflow } from '../workflows/recover';
-import { deliveryPriority } from './delivery-priority';
-import { fairnessWeightsFor } from './fairness-weights';
+import { RecoverWorkflowInput, recoverWorkflowId, searchAttributes, WorkflowSignatures, workflowTypes } from '../workflows/messages';
+import { deliveryPriority } from '../dispatch/delivery-priority';
+import { fairnessWeightsFor } from '../dispatch/fairness-weights';
 
 const DAY_MS = 86_400_000;
 
@@ -86,7 +85,7 @@ export class RecoveryService {
       return recoveriesStore.insert(trx, { id: newId('rcv'), organization_id: organizationId, webhook_id: webhookId, since, until: now, statuses, total });
     });
     try {
-      await this.deps.temporal.workflow.start(recoverWebhookWorkflow, {
+      await this.deps.temporal.workflow.start<WorkflowSignatures['recoverWebhookWorkflow']>(workflowTypes.recoverWebhookWorkflow, {
         workflowId: recoverWorkflowId(webhookId, row.id),
         taskQueue: this.deps.taskQueue,
         args: [{ recoveryId: row.id, webhookId, since: since.toISOString(), until: now.toISOString(), statuses, total: row.total, ...paging }],

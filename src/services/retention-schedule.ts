@@ -1,7 +1,6 @@
 import { Client, ConnectionLike, ScheduleAlreadyRunning, ScheduleOptions, ScheduleOverlapPolicy } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import { deliveryLogRetentionWorkflow } from '../workflows/retention';
-import { logRetentionScheduleId } from '../workflows/messages';
+import { logRetentionScheduleId, workflowTypes } from '../workflows/messages';
 
 /** Daily at 03:17 UTC: off the hour, when traffic is usually low. */
 const DAILY = { calendars: [{ hour: 3, minute: 17, comment: 'daily Delivery Log prune' }] };
@@ -12,7 +11,7 @@ function scheduleOptions(taskQueue: string, retentionDays: number) {
     spec: DAILY,
     action: {
       type: 'startWorkflow' as const,
-      workflowType: deliveryLogRetentionWorkflow,
+      workflowType: workflowTypes.deliveryLogRetentionWorkflow,
       workflowId: logRetentionScheduleId(taskQueue),
       taskQueue,
       args: [{ retentionDays }] as [{ retentionDays: number }],

@@ -12,12 +12,11 @@ import { generateWebhookSecret } from '../domain/signature';
 import { isStandardWebhooksSecret, STANDARD_WEBHOOKS_SECRET_RULE } from '../domain/standard-webhooks';
 import { RECOVERABLE_STATUSES, recoveriesStore } from '../db/stores/recoveries';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
-import { WebhookHealth, webhookDeletedSignal, webhookEnabledSignal, webhookHealthQuery, webhookHealthWorkflowId } from '../workflows/messages';
-import { webhookHealthWorkflow } from '../workflows/health';
-import { DeliveryWorkflows } from './delivery-workflows';
+import { WebhookHealth, webhookDeletedSignal, webhookEnabledSignal, webhookHealthQuery, webhookHealthWorkflowId, WorkflowSignatures, workflowTypes } from '../workflows/messages';
+import { DeliveryWorkflows } from '../dispatch/delivery-workflows';
 import type { Logger } from '../logger';
 import type { Keyed, KeysetPosition } from '../db/keyset';
-import { fairnessWeightsFor } from './fairness-weights';
+import { fairnessWeightsFor } from '../dispatch/fairness-weights';
 
 export interface CreateWebhookInput {
   url: string;
@@ -201,7 +200,7 @@ export class WebhookService {
       }))!;
       return { webhook, ping: await this.createPing(trx, webhook), recoverable: { count, since: since.toISOString() } };
     });
-    await this.deps.temporal.workflow.signalWithStart(webhookHealthWorkflow, {
+    await this.deps.temporal.workflow.signalWithStart<WorkflowSignatures['webhookHealthWorkflow'], []>(workflowTypes.webhookHealthWorkflow, {
       workflowId: webhookHealthWorkflowId(id),
       taskQueue: this.deps.taskQueue,
       args: [{ webhookId: id }],

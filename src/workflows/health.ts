@@ -3,13 +3,13 @@ import type { Activities } from '../activities';
 import {
   AttemptOutcomeSignal,
   WebhookHealth,
+  WebhookHealthInput,
   attemptOutcomeSignal,
   webhookDeletedSignal,
   webhookEnabledSignal,
   webhookHealthQuery,
 } from './messages';
 import {
-  FailureDayState,
   breakExpiredStreak,
   closeOpenDay,
   currentStreak,
@@ -38,13 +38,6 @@ const { sendFailureWarningEmail } = proxyActivities<Activities>({
   scheduleToCloseTimeout: '15 minutes',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
-
-export interface WebhookHealthInput {
-  webhookId: string;
-  state?: FailureDayState & { disabled: boolean };
-  /** Outcomes received but not yet processed when the previous run continued as new. */
-  pending?: AttemptOutcomeSignal[];
-}
 
 /**
  * Bounds one run's history: continue as new after this many outcomes even if not yet suggested. Each

@@ -4,6 +4,7 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
+import type { FailureDayState } from './failure-days';
 
 export const searchAttributes = {
   webhookId: defineSearchAttributeKey('WebhookId', 'KEYWORD'),
@@ -74,6 +75,13 @@ export const webhookEnabledSignal = defineSignal('webhookEnabled');
 export const webhookDeletedSignal = defineSignal('webhookDeleted');
 export const webhookHealthQuery = defineQuery<WebhookHealth>('health');
 
+export interface WebhookHealthInput {
+  webhookId: string;
+  state?: FailureDayState & { disabled: boolean };
+  /** Outcomes received but not yet processed when the previous run continued as new. */
+  pending?: AttemptOutcomeSignal[];
+}
+
 export const webhookHealthWorkflowId = (webhookId: string) => `webhook-health:${webhookId}`;
 
 // ---- recoverWebhookWorkflow
@@ -107,3 +115,25 @@ export interface LogRetentionInput {
 }
 /** One schedule (and one running prune at most) per task queue. */
 export const logRetentionScheduleId = (taskQueue: string) => `delivery-log-retention:${taskQueue}`;
+
+// ---- Every workflow by its type name and signature
+/**
+ * Callers outside src/workflows (dispatch, services, activities) start and signal workflows by these names, typed
+ * by these signatures, so they never import workflow code — which imports the activities' types, and activities
+ * start workflows: importing the code would tie the folders into a circle. src/workflows/index.ts checks that each
+ * workflow matches its signature here.
+ */
+export interface WorkflowSignatures {
+  deliveryWorkflow: (input: DeliveryWorkflowInput) => Promise<DeliveryProgress>;
+  fanoutWorkflow: (input: FanoutWorkflowInput) => Promise<number>;
+  webhookHealthWorkflow: (input: WebhookHealthInput) => Promise<void>;
+  recoverWebhookWorkflow: (input: RecoverWorkflowInput) => Promise<RecoveryProgress>;
+  deliveryLogRetentionWorkflow: (input: LogRetentionInput) => Promise<unknown>;
+}
+export const workflowTypes = {
+  deliveryWorkflow: 'deliveryWorkflow',
+  fanoutWorkflow: 'fanoutWorkflow',
+  webhookHealthWorkflow: 'webhookHealthWorkflow',
+  recoverWebhookWorkflow: 'recoverWebhookWorkflow',
+  deliveryLogRetentionWorkflow: 'deliveryLogRetentionWorkflow',
+} as const satisfies { [K in keyof WorkflowSignatures]: K };

@@ -1,7 +1,7 @@
 import type { Db } from '../knex';
 import { PreparedStatement } from '../prepared';
 
-/** The channel new deliveries are announced on; every worker's outbox dispatcher listens (src/services/dispatcher.ts). */
+/** The channel new deliveries are announced on; every worker's outbox dispatcher listens (src/dispatch/outbox-dispatcher.ts). */
 export const OUTBOX_CHANNEL = 'ckw_outbox';
 
 export interface EventRow {

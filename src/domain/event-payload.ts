@@ -1,4 +1,4 @@
-import type { EventPayload, EventType } from '../domain/events';
+import type { EventPayload, EventType } from './events';
 import type { EventRow } from '../db/stores/events';
 
 /** ISO 8601 in UTC, without milliseconds when there are none (the spec's `2025-06-11T10:30:00Z`). */

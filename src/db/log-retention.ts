@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import { deliveriesStore } from '../db/stores/deliveries';
-import { deliveryAttemptsStore } from '../db/stores/delivery-attempts';
-import { eventsStore } from '../db/stores/events';
+import { deliveriesStore } from './stores/deliveries';
+import { deliveryAttemptsStore } from './stores/delivery-attempts';
+import { eventsStore } from './stores/events';
 
 export interface PruneResult {
   attempts: number;

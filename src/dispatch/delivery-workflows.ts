@@ -1,6 +1,4 @@
 import type { Client } from '@temporalio/client';
-import { deliveryWorkflow } from '../workflows/delivery';
-import { webhookHealthWorkflow } from '../workflows/health';
 import {
   DeliveryWorkflowInput,
   deliveryWorkflowId,
@@ -8,6 +6,8 @@ import {
   searchAttributes,
   stopDeliverySignal,
   webhookHealthWorkflowId,
+  WorkflowSignatures,
+  workflowTypes,
 } from '../workflows/messages';
 import { startOnce } from './start-deadline';
 import { DeliveryKind, deliveryPriority, kindOfEvent } from './delivery-priority';
@@ -61,7 +61,7 @@ export class DeliveryWorkflows {
     const options = await this.options(input, summary, kind);
     let eager = false;
     const start = async () => {
-      const handle = await this.client.workflow.start(deliveryWorkflow, {
+      const handle = await this.client.workflow.start<WorkflowSignatures['deliveryWorkflow']>(workflowTypes.deliveryWorkflow, {
         ...options,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         requestEagerStart: this.startOptions.eagerStart,
@@ -77,7 +77,7 @@ export class DeliveryWorkflows {
    * for it (interactive) unless a recovery did.
    */
   async redeliver(input: DeliveryWorkflowInput, summary: string, requestedBy: string, kind: DeliveryKind = 'interactive'): Promise<void> {
-    await this.client.workflow.signalWithStart(deliveryWorkflow, {
+    await this.client.workflow.signalWithStart<WorkflowSignatures['deliveryWorkflow'], [{ requestedBy?: string }]>(workflowTypes.deliveryWorkflow, {
       ...(await this.options(input, summary, kind)),
       signal: redeliverSignal,
       signalArgs: [{ requestedBy }],
@@ -98,7 +98,7 @@ export class DeliveryWorkflows {
 
   async startHealth(webhookId: string): Promise<void> {
     await startOnce(this.client, undefined, () =>
-      this.client.workflow.start(webhookHealthWorkflow, {
+      this.client.workflow.start<WorkflowSignatures['webhookHealthWorkflow']>(workflowTypes.webhookHealthWorkflow, {
         workflowId: webhookHealthWorkflowId(webhookId),
         taskQueue: this.taskQueue,
         args: [{ webhookId }],

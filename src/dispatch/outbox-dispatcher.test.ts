@@ -1,4 +1,4 @@
-import { fitting, RecentService } from './dispatcher';
+import { fitting, RecentService } from './outbox-dispatcher';
 
 describe('the outbox claim', () => {
   it('takes the events whose deliveries fit in the free slots, and always at least one', () => {
