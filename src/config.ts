@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -8,6 +9,7 @@ import { z } from 'zod';
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const BASE64_KEY = /^[A-Za-z0-9+/]{43}=$/;
 const port = z.coerce.number().int().min(0).max(65535);
 /** API rate-limit counts are kept in a PostgreSQL `integer` (migration 010); a billion per window is no limit anyway. */
 export const MAX_RATE_LIMIT_COUNT = 1_000_000_000;
@@ -25,6 +27,11 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().default('cloudkeep-webhooks'),
   TEMPORAL_API_KEY: z.string().optional(),
   TEMPORAL_TLS: bool.optional(),
+  // mTLS, named as Temporal's own environment configuration names them (the CLI and SDKs read the same variables).
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   TEMPORAL_UI_URL: z.string().url().optional(),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
@@ -34,7 +41,17 @@ const envSchema = z.object({
   POSTGRES_PORT: port.default(5433),
   SECRET_ENCRYPTION_KEY: z
     .string()
-    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64-encoded')
+    .regex(BASE64_KEY, 'must be 32 bytes, base64-encoded')
+    .optional(),
+  // Keys that open values at rest but never seal: the previous key during a rotation, or the next one while it rolls out.
+  SECRET_DECRYPTION_KEYS: z
+    .string()
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+    .superRefine((keys, ctx) => {
+      keys.forEach((key, i) => {
+        if (!BASE64_KEY.test(key)) ctx.addIssue({ code: 'custom', message: `key ${i + 1} of ${keys.length} must be 32 bytes, base64-encoded` });
+      });
+    })
     .optional(),
   SMTP_URL: z.string().url().optional(),
   MAIL_FROM: z.string().default('CloudKeep Webhooks <webhooks@cloudkeep.local>'),
@@ -68,6 +85,10 @@ export interface Config {
     taskQueue: string;
     apiKey?: string;
     tls: boolean;
+    /** mTLS client certificate and key, and the CA that signed the server's certificate: file paths, re-read when they change. */
+    tlsFiles: TemporalTlsFiles;
+    /** The name the server's certificate is checked against, when it is not the host of `address`. */
+    tlsServerName?: string;
     uiUrl: string;
     devServerPort: number;
     devServerUiPort: number;
@@ -78,6 +99,8 @@ export interface Config {
   /** New deliveries a worker keeps between their start and the end of their local attempt (the outbox's admission). */
   dispatchMaxInFlight: number;
   secretEncryptionKey?: string;
+  /** Keys that open values sealed earlier (or by processes already on the next key), never used to seal. */
+  secretDecryptionKeys: string[];
   mail: { smtpUrl?: string; from: string };
   outbound: { allowPrivateTargets: boolean; requireHttps: boolean };
   slack: { clientId?: string; clientSecret?: string; redirectUrl?: string; authorizeUrl: string; apiUrl: string };
@@ -91,6 +114,38 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/** Paths of the Temporal mTLS files, each with the variable that named it (errors name the variable). */
+export interface TemporalTlsFiles {
+  clientCert?: { path: string; variable: 'TEMPORAL_TLS_CLIENT_CERT_PATH' };
+  clientKey?: { path: string; variable: 'TEMPORAL_TLS_CLIENT_KEY_PATH' };
+  serverCa?: { path: string; variable: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH' };
+}
+
+function temporalTls(e: Env): { tls: boolean; tlsFiles: TemporalTlsFiles; tlsServerName?: string } {
+  const cert = e.TEMPORAL_TLS_CLIENT_CERT_PATH;
+  const key = e.TEMPORAL_TLS_CLIENT_KEY_PATH;
+  if (cert && !key) throw new ConfigError('Invalid configuration:\n  TEMPORAL_TLS_CLIENT_KEY_PATH: required with TEMPORAL_TLS_CLIENT_CERT_PATH (a client certificate needs its key)');
+  if (key && !cert) throw new ConfigError('Invalid configuration:\n  TEMPORAL_TLS_CLIENT_CERT_PATH: required with TEMPORAL_TLS_CLIENT_KEY_PATH (a client key needs its certificate)');
+  const tlsOptions = [cert && 'TEMPORAL_TLS_CLIENT_CERT_PATH', e.TEMPORAL_TLS_SERVER_CA_CERT_PATH && 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', e.TEMPORAL_TLS_SERVER_NAME && 'TEMPORAL_TLS_SERVER_NAME'].filter(Boolean);
+  if (e.TEMPORAL_TLS === false && tlsOptions.length) throw new ConfigError(`Invalid configuration:\n  TEMPORAL_TLS: false, but ${tlsOptions.join(', ')} set`);
+  const tlsFiles: TemporalTlsFiles = {};
+  if (cert && key) {
+    tlsFiles.clientCert = { path: cert, variable: 'TEMPORAL_TLS_CLIENT_CERT_PATH' };
+    tlsFiles.clientKey = { path: key, variable: 'TEMPORAL_TLS_CLIENT_KEY_PATH' };
+  }
+  if (e.TEMPORAL_TLS_SERVER_CA_CERT_PATH) tlsFiles.serverCa = { path: e.TEMPORAL_TLS_SERVER_CA_CERT_PATH, variable: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH' };
+  // Readable now; their contents are checked when the connection is made (src/temporal-tls.ts).
+  for (const file of Object.values(tlsFiles)) {
+    try {
+      fs.accessSync(file.path, fs.constants.R_OK);
+    } catch (err) {
+      throw new ConfigError(`Invalid configuration:\n  ${file.variable}: cannot read ${file.path} (${(err as NodeJS.ErrnoException).code})`);
+    }
+  }
+  // As Temporal's CLI does: TLS is on when an API key or any TLS option is given, unless TEMPORAL_TLS says otherwise.
+  return { tls: e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_API_KEY || tlsOptions.length), tlsFiles, tlsServerName: e.TEMPORAL_TLS_SERVER_NAME };
+}
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(source);
@@ -116,7 +171,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       apiKey: e.TEMPORAL_API_KEY,
-      tls: e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_API_KEY),
+      ...temporalTls(e),
       uiUrl: e.TEMPORAL_UI_URL ?? `http://127.0.0.1:${e.TEMPORAL_UI_PORT}`,
       devServerPort: e.TEMPORAL_PORT,
       devServerUiPort: e.TEMPORAL_UI_PORT,
@@ -125,6 +180,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     dispatchMaxInFlight: e.DISPATCH_MAX_IN_FLIGHT,
     secretEncryptionKey: e.SECRET_ENCRYPTION_KEY,
+    secretDecryptionKeys: e.SECRET_DECRYPTION_KEYS ?? [],
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
     // Local targets are what a developer tests against; production never reaches them.
     outbound: { allowPrivateTargets: e.ALLOW_PRIVATE_TARGETS ?? !production, requireHttps: production },

@@ -68,7 +68,8 @@ async function main(): Promise<void> {
     const db = createDb(databaseUrl);
     stops.push(() => db.destroy());
     await migrateLatest(db);
-    const { connection, client: temporal } = await connectTemporal(temporalOptions);
+    const connection = await connectTemporal(temporalOptions, { logger });
+    const temporal = connection.client;
     stops.push(() => connection.close());
     // The dev server's namespace is ours: keep histories as long as the Delivery Log keeps its rows.
     if (!config.temporal.address) await applyNamespaceRetention(temporal.connection, config.temporal.namespace, config.logRetentionDays);

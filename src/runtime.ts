@@ -3,13 +3,14 @@ import path from 'node:path';
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { Config, loadConfig } from './config';
 import { createDb, migrateLatest } from './db/knex';
-import { SecretBox } from './domain/secret-box';
+import type { SecretBox } from './domain/secret-box';
 import { createLogger, Logger } from './logger';
+import { loadSecretBox } from './encryption-keys';
 import { createMailer, Mailer } from './mail/mailer';
-import { connectTemporal } from './temporal-connection';
+import { connectTemporal, TemporalConnection } from './temporal-connection';
 import { OutboxDispatcher } from './dispatch/outbox-dispatcher';
 import { WorkflowSlots } from './dispatch/workflow-slots';
 import { EventService } from './services/events';
@@ -33,16 +34,7 @@ export const DEV_DATABASE = 'cloudkeep_webhooks';
 /** Running from dist/, where `npm run build` left the workflow bundle beside the entry points. */
 const hasPrebuiltWorkflowBundle = () => fs.existsSync(prebuiltWorkflowBundlePath());
 
-/** The secret-encryption key: from the environment, or in development a key generated once under .data/. */
-export function loadSecretBox(config: Config): SecretBox {
-  if (config.secretEncryptionKey) return new SecretBox(config.secretEncryptionKey);
-  const file = path.join(config.dataDir, 'secret-encryption.key');
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(config.dataDir, { recursive: true });
-    fs.writeFileSync(file, SecretBox.generateKey() + '\n', { mode: 0o600 });
-  }
-  return new SecretBox(fs.readFileSync(file, 'utf8').trim());
-}
+export { loadSecretBox };
 
 export interface Services {
   events: EventService;
@@ -99,17 +91,18 @@ export function createApiApp(o: RuntimeParts & { publicBaseUrl?: string; isDrain
  * The worker (workflows and activities) and the outbox dispatcher that starts stored deliveries on the worker's
  * own connection, eagerly, as fast as its workflow-task slots free up. Returns what stops both.
  */
-export async function startWorker(o: Omit<RuntimeParts, 'services'> & { connection: NativeConnection; mailer: Mailer }): Promise<() => Promise<void>> {
+export async function startWorker(o: Omit<RuntimeParts, 'services'> & { connection: TemporalConnection; mailer: Mailer }): Promise<() => Promise<void>> {
   const { db, temporal, config, secretBox, logger, mailer } = o;
   const slots = new WorkflowSlots(config.dispatchMaxInFlight);
   const worker: Worker = await createWorker({
-    connection: o.connection,
+    connection: o.connection.connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     deps: activityDeps({ db, temporal, config, secretBox, mailer, logger, eagerStart: true, slots }),
     // `npm run build`'s bundle when running from dist/, else one built from source in a child process and cached.
     workflowBundle: { codePath: hasPrebuiltWorkflowBundle() ? prebuiltWorkflowBundlePath() : ensureWorkflowBundle(path.join(config.dataDir, 'cache')) },
   });
+  o.connection.attachWorker(worker); // it follows the connection when the mTLS certificate is rotated
   const running = worker.run();
   // Deliveries matter more than pruning: a schedule Temporal refuses is logged loudly, and the worker carries on.
   await ensureLogRetentionSchedule(temporal, { taskQueue: config.temporal.taskQueue, retentionDays: config.logRetentionDays }).catch((err) =>
@@ -139,7 +132,8 @@ export async function runStandalone(role: 'worker' | 'api'): Promise<void> {
   const temporalOptions = { ...config.temporal, address: config.temporal.address ?? `127.0.0.1:${config.temporal.devServerPort}` };
   const db = createDb(databaseUrl);
   await migrateLatest(db);
-  const { connection, client: temporal } = await connectTemporal(temporalOptions);
+  const connection = await connectTemporal(temporalOptions, { logger });
+  const temporal = connection.client;
   const secretBox = loadSecretBox(config);
   const closers: (() => Promise<unknown>)[] = [() => connection.close()];
 

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Connection } from '@temporalio/client';
+import { Connection, TLSConfig } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/messages';
@@ -148,7 +148,7 @@ const ALREADY_EXISTS = 6;
  * visibility query on them is accepted: a new namespace reaches the frontend's cache only after its next
  * refresh (~10 s), and workflows cannot set a search attribute the server does not know yet.
  */
-export async function ensureNamespace(options: { address: string; namespace: string; retentionDays: number; deadlineMs?: number; serverExited?: () => string | null }): Promise<void> {
+export async function ensureNamespace(options: { address: string; namespace: string; retentionDays: number; deadlineMs?: number; serverExited?: () => string | null; tls?: TLSConfig }): Promise<void> {
   const { namespace } = options;
   const until = Date.now() + (options.deadlineMs ?? 120_000);
   const retry = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -163,7 +163,7 @@ export async function ensureNamespace(options: { address: string; namespace: str
       }
     }
   };
-  const connection = await retry('connecting', () => Connection.connect({ address: options.address }));
+  const connection = await retry('connecting', () => Connection.connect({ address: options.address, tls: options.tls }));
   try {
     const { workflowService, operatorService } = connection;
     await retry(`registering namespace ${namespace}`, async () => {

@@ -101,7 +101,7 @@ export async function createStack(options: StackOptions = {}) {
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const db: Knex = createDb(databaseUrl);
   await migrateLatest(db);
-  const secretBox = new SecretBox(config.secretEncryptionKey!);
+  const secretBox = new SecretBox(config.secretEncryptionKey!, config.secretDecryptionKeys);
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
   const services: Services = createServices({ db, temporal: client, config, secretBox, logger });
   const { app, routes, openapi } = createApiApp({ db, temporal: client, config, secretBox, logger, services, publicBaseUrl: 'http://127.0.0.1' });
@@ -125,14 +125,17 @@ export async function createStack(options: StackOptions = {}) {
     openapi,
     taskQueue: config.temporal.taskQueue,
 
-    /** The worker and, as in every deployment, the outbox dispatcher that starts stored deliveries. */
-    async startWorker(): Promise<void> {
+    /**
+     * The worker and, as in every deployment, the outbox dispatcher that starts stored deliveries. `secretBox`: a
+     * worker on another key ring than the API's (a process restarted mid-rotation).
+     */
+    async startWorker(keys: { secretBox?: SecretBox } = {}): Promise<void> {
       const slots = new WorkflowSlots(config.dispatchMaxInFlight);
       worker = await createWorker({
         connection: workerConnection,
         namespace: 'default',
         taskQueue: config.temporal.taskQueue,
-        deps: activityDeps({ db, temporal: client, config, secretBox, mailer, logger, eagerStart, slots }),
+        deps: activityDeps({ db, temporal: client, config, secretBox: keys.secretBox ?? secretBox, mailer, logger, eagerStart, slots }),
         workflowBundle: bundle,
         maxCachedWorkflows: options.noStickyCache ? 0 : undefined,
       });

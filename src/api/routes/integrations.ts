@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import type { SecretBox } from '../../domain/secret-box';
-import { SlackOAuthService, STATE_TTL_MS, stateKeyFrom } from '../../integrations/slack-oauth';
+import { SlackOAuthService, STATE_TTL_MS, stateKeyFrom, stateVerificationKeysFrom } from '../../integrations/slack-oauth';
 import type { WebhookService } from '../../services/webhooks';
 import { presentWebhook } from '../presenters';
 import type { RouteTable } from '../route';
@@ -80,6 +80,6 @@ export function integrationRoutes(table: RouteTable, slack: SlackOAuthService): 
 
 /** For `createApp({ extraRoutes })`: the integration routes, wired to the service they need. */
 export function integrationExtraRoutes(deps: { db: Knex; config: Pick<Config, 'slack'>; secretBox: SecretBox; webhooks: WebhookService }) {
-  const slack = new SlackOAuthService({ db: deps.db, slack: deps.config.slack, stateKey: stateKeyFrom(deps.secretBox), webhooks: deps.webhooks });
+  const slack = new SlackOAuthService({ db: deps.db, slack: deps.config.slack, stateKey: stateKeyFrom(deps.secretBox), stateVerificationKeys: stateVerificationKeysFrom(deps.secretBox), webhooks: deps.webhooks });
   return (table: RouteTable): Router[] => [integrationRoutes(table, slack)];
 }
