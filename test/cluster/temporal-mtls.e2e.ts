@@ -127,9 +127,11 @@ afterAll(async () => {
 });
 
 it('refuses a client without a certificate, or with one from a CA it does not trust; our factory then does not start', async () => {
-  expect(await handshake()).toMatch(/^refused.*CertificateRequired/);
+  // Refused either way; the TLS alert named in the error depends on whether the client reads it before the server
+  // closes the connection, so only the refusal is asserted (then a trusted certificate is accepted on the same server).
+  expect(await handshake()).toMatch(/^refused/);
   const stranger = issue(createCa(path.join(dir, 'pki'), 'stranger-ca'), path.join(dir, 'pki'), 'stranger');
-  expect(await handshake(stranger)).toMatch(/^refused.*UnknownCA/);
+  expect(await handshake(stranger)).toMatch(/^refused/);
   expect(await handshake(clientA)).toBe('accepted');
   const withoutCertificate = temporalOptions({ TEMPORAL_TLS_CLIENT_CERT_PATH: undefined, TEMPORAL_TLS_CLIENT_KEY_PATH: undefined });
   expect(withoutCertificate.tls).toBe(true);
