@@ -1,4 +1,4 @@
-import { Client } from '@temporalio/client';
+import { Client, ClientInterceptors } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Config } from './config';
 
@@ -17,9 +17,10 @@ export interface TemporalConnection {
 /**
  * One connection for the whole process, retried while a just-started server comes up. The client runs on the
  * worker's NativeConnection: one set of sockets, and a start can hand its first workflow task straight to a
- * worker of this process (eager start).
+ * worker of this process (eager start). `interceptors`: the tracing's, when it is on.
  */
-export async function connectTemporal(t: TemporalOptions, deadlineMs = 60_000): Promise<TemporalConnection> {
+export async function connectTemporal(t: TemporalOptions, o: { deadlineMs?: number; interceptors?: ClientInterceptors } = {}): Promise<TemporalConnection> {
+  const deadlineMs = o.deadlineMs ?? 60_000;
   installRuntime();
   const until = Date.now() + deadlineMs;
   for (;;) {
@@ -31,7 +32,7 @@ export async function connectTemporal(t: TemporalOptions, deadlineMs = 60_000): 
         await connection.close();
         throw err;
       }
-      return { connection, client: new Client({ connection, namespace: t.namespace }) };
+      return { connection, client: new Client({ connection, namespace: t.namespace, interceptors: o.interceptors }) };
     } catch (err) {
       if (Date.now() > until) throw new Error(`Temporal at ${t.address} is not reachable: ${(err as Error).message}`);
       await new Promise((r) => setTimeout(r, 500));
