@@ -8,7 +8,7 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { startTracing, Tracing } from '../src/tracing';
-import { otlpExporter } from '../src/tracing/otel';
+import { diagnosticText, otlpExporter } from '../src/tracing/otel';
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { deliveryWorkflowId } from '../src/workflows/messages';
 import { OtlpReceiver, ReceivedSpan } from './support/otlp-receiver';
@@ -148,6 +148,12 @@ it('follows an event that fails once and then succeeds in one trace, from ingest
   const history = await stack.client.workflow.getHandle(deliveryWorkflowId(deliveryId)).fetchHistory();
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } as never });
   await expect(Worker.runReplayHistory({ workflowBundle: { code }, replayName: 'ckw-untraced-replay' }, history)).resolves.toBeUndefined();
+});
+
+it('logs a failed export in one line, what the SDK reports as a serialised error reduced to its message', () => {
+  const serialised = JSON.stringify({ stack: 'Error: connect ECONNREFUSED 127.0.0.1:9\n    at TCPConnectWrap.afterConnect', message: 'connect ECONNREFUSED 127.0.0.1:9' });
+  expect(diagnosticText(serialised)).toBe('connect ECONNREFUSED 127.0.0.1:9');
+  expect(diagnosticText('Dropped 10 spans because maxQueueSize reached\nmore')).toBe('Dropped 10 spans because maxQueueSize reached');
 });
 
 it('sends OTLP/HTTP protobuf unless http/json is asked for', () => {

@@ -127,7 +127,8 @@ export function createTracing(config: TracingConfig): Tracing {
     },
 
     logErrorsTo(logger) {
-      report = (message) => logger.warn({ component: 'OpenTelemetry' }, `tracing: ${message}`);
+      // Outside any trace: the export runs on a timer that may have been set inside one.
+      report = (message) => context.with(ROOT_CONTEXT, () => logger.warn({ component: 'OpenTelemetry' }, `tracing: ${diagnosticText(message)}`));
     },
 
     clientInterceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
@@ -157,6 +158,17 @@ function workflowSpanSink(processor: SpanProcessor, resource: Resource) {
         sink.export.fn({ workflowId: info.workflowId, runId: info.runId, workflowType: info.workflowType, taskQueue: info.taskQueue, namespace: info.namespace } as WorkflowInfo, spans),
     },
   };
+}
+
+/** The SDK reports a failed export as the error serialised to JSON, stack included: its message is what says why. */
+export function diagnosticText(message: string): string {
+  try {
+    const parsed = JSON.parse(message);
+    if (parsed && typeof parsed.message === 'string') return parsed.message;
+  } catch {
+    // not JSON: as it came
+  }
+  return message.split('\n')[0];
 }
 
 /** A caller's `traceparent` header as a context, to link to. */
