@@ -62,9 +62,15 @@ it('follows an event that fails once and then succeeds in one trace, from ingest
   const secret: string = created.body.secret;
   await waitFor(async () => (await stack.db('webhooks').where({ id: created.body.id }).first()).status === 'active', 'the ping to make the webhook active');
 
-  const ingest = await stack.api('POST', '/v1/events', org.serviceToken, { event: 'secret.created', data: secretCreatedData });
+  // The vault service sends its own trace context: linked, not continued (the event's trace starts at ingest).
+  const caller = { traceId: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', spanId: '0123456789abcdef' };
+  const ingest = await fetch(`${stack.apiUrl}/v1/events`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${org.serviceToken}`, 'Content-Type': 'application/json', traceparent: `00-${caller.traceId}-${caller.spanId}-01` },
+    body: JSON.stringify({ event: 'secret.created', data: secretCreatedData }),
+  });
   expect(ingest.status).toBe(202);
-  const eventId: string = ingest.body.id;
+  const eventId: string = ((await ingest.json()) as { id: string }).id;
   const { id: deliveryId } = await waitFor(() => stack.db('deliveries').where({ event_id: eventId }).first(), 'the delivery row');
   await waitFor(async () => (await stack.db('deliveries').where({ id: deliveryId }).first()).status === 'retrying', 'the first attempt to fail');
   expect((await stack.api('POST', `/v1/deliveries/${deliveryId}/redeliver`, org.apiKey)).status).toBe(202);
@@ -88,6 +94,8 @@ it('follows an event that fails once and then succeeds in one trace, from ingest
   const root = only(spans.filter((s) => !s.parentSpanId), 'root');
   expect(root).toMatchObject({ name: 'POST /v1/events', kind: SERVER, serviceName: 'ckw-tracing-test' });
   expect(root.spanId).toBe(traceparent.split('-')[2]);
+  expect(traceId).not.toBe(caller.traceId);
+  expect(root.links).toEqual([caller]);
   expect(root.attributes).toMatchObject({ 'http.route': '/v1/events', 'http.response.status_code': 202, 'cloudkeep.event.id': eventId, 'cloudkeep.event.type': 'secret.created', 'cloudkeep.event.deliveries': 1 });
 
   // ingest → workflow start (the outbox dispatcher) → the workflow → two attempts → one HTTP request each.

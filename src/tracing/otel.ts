@@ -3,7 +3,7 @@
  * (`@temporalio/interceptors-opentelemetry`). Loaded by `startTracing` only when an endpoint is configured.
  */
 import type { RequestHandler } from 'express';
-import { context, diag, DiagLogLevel, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, isSpanContextValid, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
 import { BatchSpanProcessor, NodeTracerProvider, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { detectResourcesSync, envDetectorSync, Resource } from '@opentelemetry/resources';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -51,13 +51,13 @@ export function createTracing(config: TracingConfig): Tracing {
 
   const activeSampled = () => {
     const span = trace.getSpanContext(context.active());
-    return span && span.traceFlags & TraceFlags.SAMPLED ? span : undefined;
+    return span && isSpanContextValid(span) && span.traceFlags & TraceFlags.SAMPLED ? span : undefined;
   };
 
   return {
     currentTraceparent() {
       const span = trace.getSpanContext(context.active());
-      return span ? formatTraceparent(span) : null;
+      return span && isSpanContextValid(span) ? formatTraceparent(span) : null;
     },
 
     currentTraceId() {
@@ -77,7 +77,7 @@ export function createTracing(config: TracingConfig): Tracing {
       return (req, res, next) => {
         if (!req.path.startsWith('/v1/')) return next();
         // Every API request starts a trace of its own: an ingested event's trace begins here. A caller's trace
-        // context is not continued (the API is public, and one event is one trace); the ingest service's is linked.
+        // context is not continued (the API is public, and one event is one trace): it is linked.
         const callerContext = trace.getSpanContext(parseCaller(req.headers.traceparent));
         // Named `METHOD route` once routed (the path would make a name per delivery id).
         const span: Span = tracer.startSpan(
