@@ -68,6 +68,15 @@ const envSchema = z.object({
   INGEST_RATE_LIMIT_BURST: rateLimitCount.default(1000),
   AUTH_FAILURE_LIMIT_PER_MINUTE: rateLimitCount.default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // OpenTelemetry's own variables (the exporter also reads OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, …; the resource
+  // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES; the sampler OTEL_TRACES_SAMPLER): only what decides whether
+  // tracing runs, and how it is sent, is checked here.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json']).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(['http/protobuf', 'http/json']).optional(),
+  OTEL_SDK_DISABLED: bool.optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -111,6 +120,17 @@ export interface Config {
   /** Admin API per key per minute; ingest per service token (sustained per second + burst); failed authentications per address per minute. */
   rateLimits: { adminPerMinute: number; ingestPerSecond: number; ingestBurst: number; authFailuresPerMinute: number };
   logLevel: Env['LOG_LEVEL'];
+  /** OpenTelemetry traces: on only when an OTLP endpoint is set (src/tracing). */
+  tracing: TracingConfig;
+}
+
+export interface TracingConfig {
+  enabled: boolean;
+  /** Where spans go: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, else OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces`. */
+  endpoint: string | null;
+  /** OTLP over HTTP: protobuf (the OpenTelemetry default) or JSON. */
+  protocol: 'http/protobuf' | 'http/json';
+  serviceName: string;
 }
 
 export class ConfigError extends Error {}
@@ -200,5 +220,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       authFailuresPerMinute: e.AUTH_FAILURE_LIMIT_PER_MINUTE,
     },
     logLevel: e.LOG_LEVEL,
+    tracing: {
+      enabled: Boolean(e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? e.OTEL_EXPORTER_OTLP_ENDPOINT) && !e.OTEL_SDK_DISABLED,
+      endpoint: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : null),
+      protocol: e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+      serviceName: e.OTEL_SERVICE_NAME ?? 'cloudkeep-webhooks',
+    },
   };
 }

@@ -15,13 +15,19 @@ import { ensureDevCredentials } from './dev/credentials';
 import { connectTemporal } from './temporal-connection';
 import { applyNamespaceRetention } from './services/retention-schedule';
 import { createApiApp, createServices, DEV_DATABASE, listen, loadSecretBox, startWorker } from './runtime';
+import { startTracing } from './tracing';
+import { traceableUrl } from './tracing/attributes';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  // Before the logger and the Temporal client, which it instruments; nothing at all when tracing is off.
+  const tracing = startTracing(config.tracing);
+  const logger = createLogger(config.logLevel, tracing);
+  tracing?.logErrorsTo(logger);
   const say = (line: string) => console.log(line);
   fs.mkdirSync(config.dataDir, { recursive: true });
-  const stops: (() => Promise<unknown>)[] = [];
+  // Stopped last (the list runs backwards): the shutdown's own spans are sent.
+  const stops: (() => Promise<unknown>)[] = tracing ? [() => tracing.shutdown()] : [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => logger.error({ err: err.message }, 'shutdown step failed'));
   };
@@ -68,7 +74,7 @@ async function main(): Promise<void> {
     const db = createDb(databaseUrl);
     stops.push(() => db.destroy());
     await migrateLatest(db);
-    const connection = await connectTemporal(temporalOptions, { logger });
+    const connection = await connectTemporal(temporalOptions, { logger, interceptors: tracing?.clientInterceptors });
     const temporal = connection.client;
     stops.push(() => connection.close());
     // The dev server's namespace is ours: keep histories as long as the Delivery Log keeps its rows.
@@ -77,9 +83,9 @@ async function main(): Promise<void> {
     const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
 
     // The worker drains the outbox ingest writes to, starting deliveries eagerly on this connection.
-    const services = createServices({ db, temporal, config: runtimeConfig, secretBox, logger });
-    stops.push(await startWorker({ db, temporal, config: runtimeConfig, secretBox, logger, mailer, connection }));
-    const { app } = createApiApp({ db, temporal, config: runtimeConfig, secretBox, logger, services });
+    const services = createServices({ db, temporal, config: runtimeConfig, secretBox, logger, tracing });
+    stops.push(await startWorker({ db, temporal, config: runtimeConfig, secretBox, logger, mailer, connection, tracing }));
+    const { app } = createApiApp({ db, temporal, config: runtimeConfig, secretBox, logger, services, tracing });
     const server = await listen(app, config.http.host, config.http.port);
     stops.push(() => new Promise((r) => server.close(r)));
 
@@ -94,6 +100,7 @@ async function main(): Promise<void> {
     say(`  Temporal       ${temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`);
     say(`  PostgreSQL     ${config.databaseUrl ? 'DATABASE_URL' : databaseUrl.replace(/:[^:@/]+@/, ':****@')}`);
     say(`  Mail           ${mailer.describe()}`);
+    if (tracing) say(`  Tracing        OpenTelemetry, OTLP ${config.tracing.protocol} to ${traceableUrl(config.tracing.endpoint ?? '')}`);
     if (credentials) say(`  Credentials    ${credentials.file}${credentials.created ? ' (created now)' : ''}`);
     say('Press Ctrl-C to stop.');
   } catch (err) {

@@ -26,13 +26,14 @@ import { API_DRAIN_DEADLINE_MS, Drain } from './api/drain';
 import { prebuiltWorkflowBundlePath } from './workflow-bundle-file';
 import { ensureLogRetentionSchedule } from './services/retention-schedule';
 import type { ActivityDeps } from './activities';
+import { startTracing, Tracing } from './tracing';
 
 export const DEV_DATABASE = 'cloudkeep_webhooks';
 
 
 
-/** Running from dist/, where `npm run build` left the workflow bundle beside the entry points. */
-const hasPrebuiltWorkflowBundle = () => fs.existsSync(prebuiltWorkflowBundlePath());
+/** Running from dist/, where `npm run build` left the workflow bundles beside the entry points. */
+const hasPrebuiltWorkflowBundle = (traced = false) => fs.existsSync(prebuiltWorkflowBundlePath(undefined, traced));
 
 export { loadSecretBox };
 
@@ -45,12 +46,12 @@ export interface Services {
 }
 
 /** The business logic the API's routes call (and the tests drive directly). */
-export function createServices(o: { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; logger: Logger }): Services {
-  const { db, temporal, config, secretBox, logger } = o;
+export function createServices(o: { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; logger: Logger; tracing?: Tracing }): Services {
+  const { db, temporal, config, secretBox, logger, tracing } = o;
   const taskQueue = config.temporal.taskQueue;
   return {
-    events: new EventService(db),
-    webhooks: new WebhookService({ db, temporal, taskQueue, secretBox, logger, outbound: config.outbound, production: config.production }),
+    events: new EventService(db, tracing),
+    webhooks: new WebhookService({ db, temporal, taskQueue, secretBox, logger, outbound: config.outbound, production: config.production, tracing }),
     deliveries: new DeliveryService(db, temporal, taskQueue, { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace }),
     // The Delivery Log's retention bounds how far back a recovery may reach.
     recoveries: new RecoveryService({ db, temporal, taskQueue, logRetentionDays: config.logRetentionDays, temporalUi: { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace } }),
@@ -58,10 +59,11 @@ export function createServices(o: { db: Knex; temporal: Client; config: Config; 
   };
 }
 
-export function activityDeps(o: { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; mailer: Mailer; logger: Logger; eagerStart?: boolean; slots?: WorkflowSlots }): ActivityDeps {
+export function activityDeps(o: { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; mailer: Mailer; logger: Logger; eagerStart?: boolean; slots?: WorkflowSlots; tracing?: Tracing }): ActivityDeps {
   return {
     db: o.db,
     slots: o.slots,
+    tracing: o.tracing,
     temporal: o.temporal,
     secretBox: o.secretBox,
     mailer: o.mailer,
@@ -70,7 +72,7 @@ export function activityDeps(o: { db: Knex; temporal: Client; config: Config; se
   };
 }
 
-type RuntimeParts = { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; logger: Logger; services: Services };
+type RuntimeParts = { db: Knex; temporal: Client; config: Config; secretBox: SecretBox; logger: Logger; services: Services; tracing?: Tracing };
 
 /** The API with every route, integrations included: one construction for `npm start`, `npm run api` and the tests. */
 export function createApiApp(o: RuntimeParts & { publicBaseUrl?: string; isDraining?: () => boolean }) {
@@ -80,6 +82,7 @@ export function createApiApp(o: RuntimeParts & { publicBaseUrl?: string; isDrain
     temporal,
     ...services,
     logger,
+    tracing: o.tracing,
     publicBaseUrl: o.publicBaseUrl ?? config.http.publicBaseUrl,
     isDraining: o.isDraining,
     rateLimits: config.rateLimits,
@@ -92,15 +95,20 @@ export function createApiApp(o: RuntimeParts & { publicBaseUrl?: string; isDrain
  * own connection, eagerly, as fast as its workflow-task slots free up. Returns what stops both.
  */
 export async function startWorker(o: Omit<RuntimeParts, 'services'> & { connection: TemporalConnection; mailer: Mailer }): Promise<() => Promise<void>> {
-  const { db, temporal, config, secretBox, logger, mailer } = o;
+  const { db, temporal, config, secretBox, logger, mailer, tracing } = o;
   const slots = new WorkflowSlots(config.dispatchMaxInFlight);
+  const traced = Boolean(tracing);
   const worker: Worker = await createWorker({
     connection: o.connection.connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    deps: activityDeps({ db, temporal, config, secretBox, mailer, logger, eagerStart: true, slots }),
-    // `npm run build`'s bundle when running from dist/, else one built from source in a child process and cached.
-    workflowBundle: { codePath: hasPrebuiltWorkflowBundle() ? prebuiltWorkflowBundlePath() : ensureWorkflowBundle(path.join(config.dataDir, 'cache')) },
+    deps: activityDeps({ db, temporal, config, secretBox, mailer, logger, eagerStart: true, slots, tracing }),
+    // `npm run build`'s bundle when running from dist/, else one built from source in a child process and cached;
+    // with tracing on, the one with the tracing interceptors.
+    workflowBundle: {
+      codePath: hasPrebuiltWorkflowBundle(traced) ? prebuiltWorkflowBundlePath(undefined, traced) : ensureWorkflowBundle(path.join(config.dataDir, 'cache'), traced),
+    },
+    tracing: tracing?.workerOptions,
   });
   o.connection.attachWorker(worker); // it follows the connection when the mTLS certificate is rotated
   const running = worker.run();
@@ -108,7 +116,7 @@ export async function startWorker(o: Omit<RuntimeParts, 'services'> & { connecti
   await ensureLogRetentionSchedule(temporal, { taskQueue: config.temporal.taskQueue, retentionDays: config.logRetentionDays }).catch((err) =>
     logger.error({ err: err.message }, 'Delivery Log retention schedule not created: old deliveries will not be pruned'),
   );
-  const outbox = new OutboxDispatcher({ db, client: temporal, taskQueue: config.temporal.taskQueue, logger, slots, startOptions: { eagerStart: true, deadlineMs: config.temporal.startTimeoutMs } });
+  const outbox = new OutboxDispatcher({ db, client: temporal, taskQueue: config.temporal.taskQueue, logger, slots, tracing, startOptions: { eagerStart: true, deadlineMs: config.temporal.startTimeoutMs } });
   await outbox.start();
   return async () => {
     await outbox.stop();
@@ -127,31 +135,34 @@ export function listen(app: import('express').Express, host: string, port: numbe
 /** Starts the worker or the API alone (`npm run worker`, `npm run api`), by default against a running `npm start` stack. */
 export async function runStandalone(role: 'worker' | 'api'): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const tracing = startTracing(config.tracing);
+  const logger = createLogger(config.logLevel, tracing);
+  tracing?.logErrorsTo(logger);
   const databaseUrl = config.databaseUrl ?? `postgres://postgres:postgres@127.0.0.1:${config.postgresPort}/${DEV_DATABASE}`;
   const temporalOptions = { ...config.temporal, address: config.temporal.address ?? `127.0.0.1:${config.temporal.devServerPort}` };
   const db = createDb(databaseUrl);
   await migrateLatest(db);
-  const connection = await connectTemporal(temporalOptions, { logger });
+  const connection = await connectTemporal(temporalOptions, { logger, interceptors: tracing?.clientInterceptors });
   const temporal = connection.client;
   const secretBox = loadSecretBox(config);
-  const closers: (() => Promise<unknown>)[] = [() => connection.close()];
+  // Closed last: the spans of the shutdown itself are sent.
+  const closers: (() => Promise<unknown>)[] = [...(tracing ? [() => tracing.shutdown()] : []), () => connection.close()];
 
   if (role === 'worker') {
     const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
-    closers.push(await startWorker({ db, temporal, config, secretBox, logger, mailer, connection }));
-    const workflowCode = hasPrebuiltWorkflowBundle() ? 'prebuilt bundle' : 'bundled from source (cached)';
-    logger.info({ taskQueue: config.temporal.taskQueue, workflowCode }, 'worker running');
+    closers.push(await startWorker({ db, temporal, config, secretBox, logger, mailer, connection, tracing }));
+    const workflowCode = `${hasPrebuiltWorkflowBundle(Boolean(tracing)) ? 'prebuilt bundle' : 'bundled from source (cached)'}${tracing ? ', traced' : ''}`;
+    logger.info({ taskQueue: config.temporal.taskQueue, workflowCode, tracing: Boolean(tracing) }, 'worker running');
   } else {
-    const services = createServices({ db, temporal, config, secretBox, logger });
+    const services = createServices({ db, temporal, config, secretBox, logger, tracing });
     const drain = new Drain();
-    const { app } = createApiApp({ db, temporal, config, secretBox, logger, services, isDraining: () => drain.draining });
+    const { app } = createApiApp({ db, temporal, config, secretBox, logger, services, tracing, isDraining: () => drain.draining });
     const server = await listen(app, config.http.host, config.http.port);
     closers.push(async () => {
       logger.info({ readinessDelayMs: config.shutdown.readinessDelayMs }, 'API draining: /readyz answers 503, in-flight requests finish');
       await drain.close(server, { readinessDelayMs: config.shutdown.readinessDelayMs, deadlineMs: API_DRAIN_DEADLINE_MS });
     });
-    logger.info(`API listening on ${config.http.publicBaseUrl}`);
+    logger.info({ tracing: Boolean(tracing) }, `API listening on ${config.http.publicBaseUrl}`);
   }
   const stop = async () => {
     logger.info(`${role} shutting down`);

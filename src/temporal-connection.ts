@@ -1,4 +1,4 @@
-import { Client, ConnectionLike, InternalConnectionLikeSymbol, Metadata } from '@temporalio/client';
+import { Client, ClientInterceptors, ConnectionLike, InternalConnectionLikeSymbol, Metadata } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Config } from './config';
 import type { Logger } from './logger';
@@ -12,6 +12,8 @@ export interface ConnectOptions {
   /** How often the mTLS files are read again to see whether they changed (certificate rotation). */
   reloadIntervalMs?: number;
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** The client's interceptors: the tracing's, when it is on. */
+  interceptors?: ClientInterceptors;
 }
 
 /** cert-manager renews at two thirds of a certificate's life: a check every 30 s is far inside any renewal window. */
@@ -92,8 +94,9 @@ export class TemporalConnection {
     private fingerprint: string,
     private readonly logger: NonNullable<ConnectOptions['logger']>,
     reloadIntervalMs: number,
+    interceptors: ClientInterceptors | undefined,
   ) {
-    this.client = new Client({ connection: new FollowingConnection(() => this.current), namespace: options.namespace });
+    this.client = new Client({ connection: new FollowingConnection(() => this.current), namespace: options.namespace, interceptors });
     if (hasTlsFiles(options)) {
       this.timer = setInterval(() => void this.reload(), reloadIntervalMs);
       this.timer.unref();
@@ -111,7 +114,7 @@ export class TemporalConnection {
     for (;;) {
       try {
         const connection = await open(t, material);
-        return new TemporalConnection(t, connection, material.fingerprint, options.logger ?? silent, options.reloadIntervalMs ?? TLS_RELOAD_INTERVAL_MS);
+        return new TemporalConnection(t, connection, material.fingerprint, options.logger ?? silent, options.reloadIntervalMs ?? TLS_RELOAD_INTERVAL_MS, options.interceptors);
       } catch (err) {
         if (Date.now() > until) throw new Error(`Temporal at ${t.address} is not reachable: ${(err as Error).message}`);
         await new Promise((r) => setTimeout(r, 500));

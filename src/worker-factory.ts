@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { ActivityDeps, createActivities } from './activities';
+import type { Tracing } from './tracing';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -10,6 +11,8 @@ export interface WorkerSetup {
   workflowBundle: WorkerOptions['workflowBundle'];
   /** Workflows kept in memory between tasks (the SDK's sticky cache); 0 replays every task from history. */
   maxCachedWorkflows?: number;
+  /** With tracing on: its activity interceptors and workflow span sink (the bundle must be the traced one). */
+  tracing?: Tracing['workerOptions'];
 }
 
 /**
@@ -42,5 +45,6 @@ export function createWorker(setup: WorkerSetup): Promise<Worker> {
     // On shutdown (SIGTERM), attempts in flight finish and are logged: longer than the 10 s attempt timeout.
     shutdownGraceTime: '15 seconds',
     ...(setup.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: setup.maxCachedWorkflows } : {}),
+    ...setup.tracing,
   });
 }

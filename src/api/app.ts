@@ -20,6 +20,7 @@ import type { WebhookService } from '../services/webhooks';
 import type { DeliveryService } from '../services/deliveries';
 import type { RecoveryService } from '../services/recoveries';
 import type { Logger } from '../logger';
+import type { Tracing } from '../tracing';
 
 export interface AppDeps {
   db: Knex;
@@ -36,6 +37,8 @@ export interface AppDeps {
   extraRoutes?: (table: RouteTable) => express.Router[];
   /** True once a graceful shutdown began: /readyz turns 503 and connections are not kept alive. */
   isDraining?: () => boolean;
+  /** OpenTelemetry, when on: a span per /v1/ request (an ingested event's trace starts there). */
+  tracing?: Tracing;
 }
 
 
@@ -52,6 +55,7 @@ export function createApp(deps: AppDeps) {
     sendProblem(res, 404, 'not-found', `No route for ${req.method} ${req.path}`);
   };
 
+  if (deps.tracing) app.use(deps.tracing.requestSpans());
   app.use((_req, res, next) => {
     // Shutting down: answer this request, then let the client reconnect to another replica.
     if (deps.isDraining?.()) res.setHeader('Connection', 'close');

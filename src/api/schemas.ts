@@ -199,6 +199,10 @@ export const attempt = z
     error: z.string().nullable(),
     succeeded: z.boolean(),
     retryAfterMs: z.number().int().nullable(),
+    traceId: z
+      .string()
+      .nullable()
+      .describe('The OpenTelemetry trace this attempt ran in (32 hex digits): the trace of its event, from ingest to this request. Null when tracing is off or the trace was not sampled'),
   })
   .openapi('DeliveryAttempt');
 

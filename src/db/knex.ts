@@ -8,6 +8,7 @@ import * as logRetentionIndexes from './migrations/007_log_retention_indexes';
 import * as fairDispatch from './migrations/008_fair_dispatch';
 import * as webhookRateLimit from './migrations/009_webhook_rate_limit';
 import * as apiRateLimits from './migrations/010_api_rate_limits';
+import * as traceContext from './migrations/011_trace_context';
 
 /** A connection or a transaction: every store takes either, so services decide the transaction. */
 export type Db = Knex | Knex.Transaction;
@@ -23,6 +24,7 @@ const migrations: Record<string, Knex.Migration> = {
   '008_fair_dispatch': fairDispatch,
   '009_webhook_rate_limit': webhookRateLimit,
   '010_api_rate_limits': apiRateLimits,
+  '011_trace_context': traceContext,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {
