@@ -143,3 +143,31 @@ it('finds where the Delivery Log disagrees with the receiver (defect 2: a cut at
   expect(rule(v, 'duplicates only').ok).toBe(true);
   expect(v.pass).toBe(false);
 });
+
+describe('ingest while Temporal is down', () => {
+  const temporalKill = (from: number, to: number | null): FaultWindow => ({ part: 'temporal', what: 'kill -9 temporal', from: T0 + from, to: to === null ? null : T0 + to });
+  // 100 tries at 10 ms during the outage (+1 s to +11 s), one slow one before and one after it.
+  const tries = () => [{ at: T0, ms: 3000 }, ...Array.from({ length: 100 }, (_, i) => ({ at: T0 + 1000 + i * 100, ms: 10 })), { at: T0 + 12_000, ms: 3000 }];
+
+  it('judges only the tries sent while Temporal was down, against the 100 ms p99 target', () => {
+    const v = computeVerdict({ ...clean(), faults: [temporalKill(1000, 11_000)], ingestTries: tries() });
+    expect(v.ingestWhileTemporalDown).toEqual({ tries: 100, p50: 10, p99: 10, max: 10 });
+    expect(rule(v, 'ingest while Temporal is down')).toEqual({ rule: 'ingest while Temporal is down: p99 ≤ 100 ms', ok: true, detail: 'p99 10 ms, max 10 ms over 100 tries' });
+    expect(v.pass).toBe(true);
+  });
+
+  it('fails when more than 1% of those tries took longer than 100 ms', () => {
+    const slow = tries().map((t, i) => (i >= 1 && i <= 2 ? { ...t, ms: 2500 } : t));
+    const v = computeVerdict({ ...clean(), faults: [temporalKill(1000, null)], ingestTries: slow });
+    // A window that never closed runs to the end: the slow try after it counts too.
+    expect(v.ingestWhileTemporalDown).toEqual({ tries: 101, p50: 10, p99: 2500, max: 3000 });
+    expect(rule(v, 'ingest while Temporal is down').ok).toBe(false);
+    expect(v.pass).toBe(false);
+  });
+
+  it('has no such rule when Temporal was never down', () => {
+    const v = computeVerdict({ ...clean(), faults: [workerKill(1000, 11_000)], ingestTries: tries() });
+    expect(v.ingestWhileTemporalDown).toBeNull();
+    expect(v.rules.some((r) => r.rule.startsWith('ingest while'))).toBe(false);
+  });
+});

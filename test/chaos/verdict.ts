@@ -9,8 +9,13 @@
  *     within `graceMs`) while a part that carries attempts (worker, PostgreSQL, Temporal) was down;
  *  4. the Delivery Log agrees with the receiver: `succeeded` ⇔ answered 2xx, and attempts logged ≥ requests received;
  *  5. the system settles within the scenario's deadline (nothing left pending, undispatched or running), so the
- *     other rules judged a finished state.
+ *     other rules judged a finished state;
+ *  6. in a scenario that takes Temporal down: ingest tries sent while it was down answered within
+ *     INGEST_P99_TARGET_MS at the 99th percentile (ingest writes the outbox row and never calls Temporal).
  */
+
+/** Issue 19: ingest p99 while the Temporal server is down. */
+export const INGEST_P99_TARGET_MS = 100;
 
 export type Part = 'worker' | 'api' | 'postgres' | 'temporal' | 'receiver';
 
@@ -64,6 +69,8 @@ export interface Observation {
   graceMs?: number;
   /** What was still unsettled at the settle deadline; null when everything settled. */
   unsettled?: string | null;
+  /** Every ingest try: when it was sent (epoch ms) and how long it took, answered or not. */
+  ingestTries?: { at: number; ms: number }[];
 }
 
 export type DuplicateCause = 'cut-by-crash' | 'after-completion' | 'unexplained';
@@ -101,8 +108,17 @@ export interface Verdict {
   logMismatches: LogMismatch[];
   /** Delivery workflows with more than one run that nobody redelivered. */
   multiRun: { workflowId: string; runs: number }[];
+  /** Ingest tries sent while a Temporal fault window was open; null when the scenario has none. */
+  ingestWhileTemporalDown: { tries: number; p50: number; p99: number; max: number } | null;
   rules: Rule[];
   pass: boolean;
+}
+
+/** Percentiles of durations (ms); 0 for none. */
+export function percentiles(values: number[]): { p50: number; p99: number; max: number } {
+  const all = [...values].sort((a, b) => a - b);
+  const at = (q: number) => (all.length ? all[Math.min(all.length - 1, Math.floor(q * all.length))] : 0);
+  return { p50: at(0.5), p99: at(0.99), max: all.length ? all[all.length - 1] : 0 };
 }
 
 const is2xx = (status: number | null) => status !== null && status >= 200 && status < 300;
@@ -195,6 +211,11 @@ export function computeVerdict(o: Observation): Verdict {
     .filter(([workflowId, runs]) => runs.length > 1 && !redelivered.has(workflowId.replace(/^delivery:/, '')))
     .map(([workflowId, runs]) => ({ workflowId, runs: runs.length }));
 
+  // Tries sent from the kill until Temporal was serving again (a window never closed runs to the end).
+  const temporalDown = o.faults.filter((f) => f.part === 'temporal');
+  const whileDown = (o.ingestTries ?? []).filter((t) => temporalDown.some((f) => t.at >= f.from && t.at <= (f.to ?? Number.MAX_SAFE_INTEGER)));
+  const ingestWhileTemporalDown = temporalDown.length ? { tries: whileDown.length, ...percentiles(whileDown.map((t) => t.ms)) } : null;
+
   const after = duplicateSends.filter((d) => d.cause === 'after-completion');
   const unexplained = duplicateSends.filter((d) => d.cause === 'unexplained');
   const sample = (ids: string[]) => (ids.length ? `: ${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', …' : ''}` : '');
@@ -217,6 +238,14 @@ export function computeVerdict(o: Observation): Verdict {
     },
     { rule: 'settles within the deadline', ok: !o.unsettled, detail: o.unsettled ? `still: ${o.unsettled}` : 'yes' },
   ];
+  if (ingestWhileTemporalDown) {
+    const { tries, p99, max } = ingestWhileTemporalDown;
+    rules.push({
+      rule: `ingest while Temporal is down: p99 ≤ ${INGEST_P99_TARGET_MS} ms`,
+      ok: p99 <= INGEST_P99_TARGET_MS,
+      detail: tries ? `p99 ${p99} ms, max ${max} ms over ${tries} tries` : 'no try was sent while it was down',
+    });
+  }
 
   return {
     scenario: o.scenario,
@@ -229,6 +258,7 @@ export function computeVerdict(o: Observation): Verdict {
     retries,
     logMismatches,
     multiRun,
+    ingestWhileTemporalDown,
     rules,
     pass: rules.every((r) => r.ok),
   };
