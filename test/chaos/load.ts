@@ -152,6 +152,8 @@ export interface ApiIngestCounts {
   refused: number;
   /** Answered anything but 202 (5xx, 429; a 4xx also marks its event `rejected`). */
   failed: number;
+  /** Those answers by status, e.g. `{ "500": 48 }`. */
+  failedStatuses: Record<string, number>;
   /** Reset, or no answer in time. */
   errors: number;
 }
@@ -161,12 +163,15 @@ export function countsPerApi(records: IngestRecord[], apis: LoadApi[]): ApiInges
   return apis.map((a, i) => {
     const tries = records.flatMap((r) => r.tries.filter((t) => t.api === i));
     const n = (f: (t: IngestTry) => boolean) => tries.filter(f).length;
+    const failedStatuses: Record<string, number> = {};
+    for (const t of tries) if (typeof t.outcome === 'number' && t.outcome !== 202) failedStatuses[t.outcome] = (failedStatuses[t.outcome] ?? 0) + 1;
     return {
       api: a.name,
       tries: tries.length,
       accepted: n((t) => t.outcome === 202),
       refused: n((t) => t.outcome === 'refused'),
       failed: n((t) => typeof t.outcome === 'number' && t.outcome !== 202),
+      failedStatuses,
       errors: n((t) => t.outcome === 'error'),
     };
   });

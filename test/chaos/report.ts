@@ -6,7 +6,7 @@ export function scenarioBlock(r: ScenarioResult): string {
   const lines = [`  → ${r.error ? 'ERROR' : r.verdict?.pass ? 'PASS' : 'FAIL'}  ${r.name} (${r.durationSeconds} s)`];
   const i = r.ingest;
   lines.push(`    events accepted (202): ${i.accepted}/${i.planned}${i.notAccepted ? `, ${i.notAccepted} never accepted` : ''}${i.rejected ? `, ${i.rejected} refused` : ''}; ${i.tries} tries, ${i.duplicateAnswers} answered duplicate; latency p50 ${i.latencyMs.p50} ms, p99 ${i.latencyMs.p99} ms, max ${i.latencyMs.max} ms`);
-  if (i.perApi.length > 1) lines.push(`    per API: ${i.perApi.map(apiCounts).join('; ')}`);
+  if (i.perApi.length) lines.push(`    per API: ${i.perApi.map(apiCounts).join('; ')}`);
   const down = r.verdict?.ingestWhileTemporalDown;
   if (down) lines.push(`    ingest while Temporal was down: ${down.tries} tries, p50 ${down.p50} ms, p99 ${down.p99} ms, max ${down.max} ms`);
   for (const f of r.faults) lines.push(`    fault: ${f.what}, ${f.to ? `${((f.to - f.from) / 1000).toFixed(1)} s` : 'never recovered'}`);
@@ -24,7 +24,7 @@ export function scenarioBlock(r: ScenarioResult): string {
 }
 
 const apiCounts = (a: ApiIngestCounts) =>
-  `${a.api} ${a.tries} tries: ${a.accepted} accepted, ${a.refused} refused (connection)${a.failed ? `, ${a.failed} answered non-202` : ''}${a.errors ? `, ${a.errors} reset or timed out` : ''}`;
+  `${a.api} ${a.tries} tries: ${a.accepted} accepted, ${a.refused} refused (connection)${a.failed ? `, ${a.failed} answered ${Object.entries(a.failedStatuses).map(([status, k]) => `${status} ×${k}`).join(' and ')}` : ''}${a.errors ? `, ${a.errors} reset or timed out` : ''}`;
 
 /** The same in one table cell: accepted ÷ tries per API, refused connections in brackets. */
 const apiCell = (r: ScenarioResult) => r.ingest.perApi.map((a) => `${a.api} ${a.accepted}/${a.tries}${a.refused ? ` (${a.refused} refused)` : ''}`).join(', ');

@@ -115,6 +115,10 @@ export const SCENARIOS: Scenario[] = [
 const cutAt = (ctx: FaultContext, from: number) =>
   ctx.receivers.reduce((n, r) => n + r.requests.filter((q) => q.abandonedAt !== null && q.abandonedAt >= from && q.abandonedAt <= from + 5000).length, 0);
 
+/** Twice the dev shape's rate: two workers share it. The short form keeps the dev shape's. */
+const CLUSTER_LOAD = { events: 120, clients: 8, ratePerSecond: 10 };
+const CLUSTER_SHORT_LOAD = { events: 30, ratePerSecond: 5 };
+
 /**
  * On the cluster shape: PostgreSQL, the real Temporal server on it, two workers, two APIs; the clients send each
  * event to the APIs in turn and fail over to the other API when a try fails.
@@ -124,8 +128,8 @@ export const CLUSTER_SCENARIOS: Scenario[] = [
     name: 'temporal-kill',
     title: 'kill -9 the Temporal server (PostgreSQL persistence), keep it down 10 s while clients ingest, restart it',
     short: true,
-    load: { events: 60, clients: 8, ratePerSecond: 5 },
-    shortLoad: { events: 40 },
+    load: CLUSTER_LOAD,
+    shortLoad: { events: 40, ratePerSecond: 5 },
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
       await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 3));
@@ -136,8 +140,8 @@ export const CLUSTER_SCENARIOS: Scenario[] = [
     name: 'worker-kill-in-flight',
     title: 'kill -9 one of the two workers with requests in flight (receivers hold each 2 s), restart it',
     short: true,
-    load: { events: 60, clients: 8, ratePerSecond: 5 },
-    shortLoad: { events: 30 },
+    load: CLUSTER_LOAD,
+    shortLoad: CLUSTER_SHORT_LOAD,
     holdMs: 2000,
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
@@ -157,8 +161,8 @@ export const CLUSTER_SCENARIOS: Scenario[] = [
     name: 'api-kill',
     title: 'kill -9 one of the two APIs during ingest, down 10 s (clients fail over to the other), restart it',
     short: true,
-    load: { events: 60, clients: 8, ratePerSecond: 5 },
-    shortLoad: { events: 30 },
+    load: CLUSTER_LOAD,
+    shortLoad: CLUSTER_SHORT_LOAD,
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
       await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 4));
@@ -169,8 +173,8 @@ export const CLUSTER_SCENARIOS: Scenario[] = [
     name: 'postgres-restart',
     title: 'restart PostgreSQL under load (fast shutdown, down 5 s, start on the same data)',
     short: true,
-    load: { events: 60, clients: 8, ratePerSecond: 5 },
-    shortLoad: { events: 30 },
+    load: CLUSTER_LOAD,
+    shortLoad: CLUSTER_SHORT_LOAD,
     settleDeadlineMs: SETTLE_MS,
     inject: async (ctx) => {
       await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 3));
