@@ -243,7 +243,7 @@ export function computeVerdict(o: Observation): Verdict {
     rules.push({
       rule: `ingest while Temporal is down: p99 ≤ ${INGEST_P99_TARGET_MS} ms`,
       ok: p99 <= INGEST_P99_TARGET_MS,
-      detail: tries ? `p99 ${p99} ms, max ${max} ms over ${tries} tries` : 'no try was sent while it was down',
+      detail: tries ? `p99 ${p99} ms, max ${max} ms over ${tries} tries${tries < 100 ? ' (fewer than 100: p99 is their maximum)' : ''}` : 'no try was sent while it was down',
     });
   }
 
