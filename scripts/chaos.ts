@@ -81,6 +81,8 @@ async function main(): Promise<number> {
 
   const passed = results.every((r) => !r.error && r.verdict?.pass);
   log(`\n${markdownTable(results)}\n`);
+  const missed = results.flatMap((r) => (r.verdict?.targets ?? []).filter((t) => !t.met).map((t) => `${r.name}: ${t.target}: ${t.measured}`));
+  if (missed.length) log(`Targets missed (reported; they do not fail the run):\n  ${missed.join('\n  ')}\n`);
   const lean = results.map(({ observation: _observation, ...rest }) => rest);
   log(`${passed ? 'PASS' : 'FAIL'}: ${results.filter((r) => r.verdict?.pass).length}/${results.length} ${shape}-shape scenarios passed in ${Math.round((Date.now() - began) / 1000)} s`);
   fs.writeFileSync(path.join(runDir, 'results.json'), JSON.stringify(lean, null, 2));

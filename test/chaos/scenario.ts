@@ -7,7 +7,9 @@
 import { ChaosReceiver } from './receiver';
 import { ApiIngestCounts, countsPerApi, IngestRecord, LoadRun, latencySummary, startLoad } from './load';
 import type { ChaosStack, OrgCredentials } from './stack';
-import { computeVerdict, FaultWindow, Observation, ObservedDelivery, ObservedRun, Verdict } from './verdict';
+import { tsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
+import { computeVerdict, deliveryWorkflowIdOf, FaultWindow, LostWorkflowTask, Observation, ObservedDelivery, ObservedRequest, ObservedRun, Verdict } from './verdict';
 import { waitUntil } from './wait';
 
 const WEBHOOKS = 3;
@@ -155,16 +157,18 @@ export async function runScenario(stack: ChaosStack, spec: ScenarioSpec, o: { sh
 
     const deliveries = await readDeliveryLog(stack.apiUrl, org.apiKey, webhookIds);
     const runs = await listRuns(stack, webhookIds);
+    const requests: ObservedRequest[] = receivers
+      .flatMap((r) => r.requests)
+      .filter((r) => r.deliveryId && r.event !== 'ping')
+      .map((r) => ({ deliveryId: r.deliveryId!, receivedAt: r.receivedAt, answeredAt: r.answeredAt, abandonedAt: r.abandonedAt, status: r.status }));
     result.observation = {
       scenario: spec.name,
       acceptedEventIds: accepted,
       webhookIds,
       deliveries,
-      requests: receivers
-        .flatMap((r) => r.requests)
-        .filter((r) => r.deliveryId && r.event !== 'ping')
-        .map((r) => ({ deliveryId: r.deliveryId!, receivedAt: r.receivedAt, answeredAt: r.answeredAt, abandonedAt: r.abandonedAt, status: r.status })),
+      requests,
       runs,
+      lostWorkflowTasks: await lostWorkflowTasks(stack, runs, requests),
       faults: result.faults,
       unsettled,
       ingestTries: records.flatMap((r) => r.tries.map((t) => ({ at: t.at, ms: t.ms }))),
@@ -300,6 +304,30 @@ async function readDeliveryLog(apiUrl: string, apiKey: string, webhookIds: strin
     deliveries.push(...batch);
   }
   return deliveries;
+}
+
+const { EventType } = temporal.api.enums.v1;
+
+/**
+ * The workflow tasks that were lost (timed out or failed) in the runs of the deliveries the receivers saw more
+ * than once, from each run's history: what explains a re-send whose earlier send did not overlap the outage.
+ */
+async function lostWorkflowTasks(stack: ChaosStack, runs: ObservedRun[], requests: ObservedRequest[]): Promise<LostWorkflowTask[]> {
+  const seen = new Map<string, number>();
+  for (const r of requests) seen.set(r.deliveryId, (seen.get(r.deliveryId) ?? 0) + 1);
+  const workflowIds = new Set([...seen].filter(([, n]) => n > 1).map(([id]) => deliveryWorkflowIdOf(id)));
+  const client = await stack.temporal();
+  const lost: LostWorkflowTask[] = [];
+  for (const run of runs.filter((r) => workflowIds.has(r.workflowId))) {
+    const { events } = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+    const startedAt = new Map((events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED).map((e) => [Number(e.eventId), tsToMs(e.eventTime)]));
+    for (const e of events ?? []) {
+      const startedEventId = e.workflowTaskTimedOutEventAttributes?.startedEventId ?? e.workflowTaskFailedEventAttributes?.startedEventId;
+      const started = startedEventId != null ? startedAt.get(Number(startedEventId)) : undefined;
+      if (started !== undefined) lost.push({ workflowId: run.workflowId, startedAt: started, lostAt: tsToMs(e.eventTime) });
+    }
+  }
+  return lost;
 }
 
 /** Every run of every delivery workflow of these webhooks (Temporal visibility). */
