@@ -93,8 +93,19 @@ export interface RunningTemporalServer {
   stop: () => Promise<void>;
 }
 
-/** Starts every Temporal service (frontend, history, matching, worker) in one process on loopback. */
-export async function startTemporalServer(options: { build: TemporalServerBuild; db: TemporalDatabase; ports: TemporalServerPorts; dir: string; logFile: string }): Promise<RunningTemporalServer> {
+export interface TemporalServerOptions {
+  build: TemporalServerBuild;
+  db: TemporalDatabase;
+  ports: TemporalServerPorts;
+  dir: string;
+}
+
+/**
+ * The command that runs every Temporal service (frontend, history, matching, worker) in one process on loopback,
+ * from temporal/cluster/config.yaml.tmpl written under `dir`. Shared with the chaos harness, which starts it
+ * (and restarts it after a kill -9) under its own supervisor.
+ */
+export function temporalServerLaunch(options: TemporalServerOptions): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   const { ports, db } = options;
   const configDir = path.join(options.dir, 'config');
   fs.mkdirSync(configDir, { recursive: true });
@@ -117,13 +128,14 @@ export async function startTemporalServer(options: { build: TemporalServerBuild;
     CLUSTER_METRICS_PORT: String(ports.metrics),
     CLUSTER_DYNAMIC_CONFIG: DYNAMIC_CONFIG,
   };
-  const server = startProcess({
-    name: 'temporal-server',
-    command: options.build.server,
-    args: ['--root', options.dir, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start'],
-    env,
-    logFile: options.logFile,
-  });
+  return { command: options.build.server, args: ['--root', options.dir, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start'], env };
+}
+
+/** Starts the Temporal server (temporalServerLaunch) and waits until its frontend listens. */
+export async function startTemporalServer(options: TemporalServerOptions & { logFile: string }): Promise<RunningTemporalServer> {
+  const { ports } = options;
+  const launch = temporalServerLaunch(options);
+  const server = startProcess({ name: 'temporal-server', ...launch, logFile: options.logFile });
   try {
     await waitForListening(ports.frontend, { deadlineMs: 90_000, child: server.child, name: 'The Temporal server' });
   } catch (err) {
