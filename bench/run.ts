@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- burst|unloaded|steady|fanout|parked]`: the throughput instrument. Each scenario runs the system as
+ * `npm run bench [-- burst|unloaded|steady|fanout|parked|noisy|soak]`: the throughput instrument. Each scenario runs the system as
  * `npm start` does (durable Temporal by default; BENCH_TEMPORAL=memory for the in-memory dev server) beside its
  * ceilings in the same run — raw HTTP (the same signed bytes, no Temporal) and the Temporal floor (a workflow
  * whose one local activity posts, on the same server and worker options) — and reports CPU per delivery for each
@@ -19,6 +19,7 @@ import { CpuWindow, historyCost, msPerItem, percentile, rawHttpCeiling, round, R
 import { Arrival, BenchReceiver } from './receiver';
 import { api, createWebhooks, ingest, ingestOne } from './driver';
 import { noisy } from './noisy';
+import { soak } from './soak';
 import { serviceNode } from '../src/dev/node-runtime';
 import { startSystem, System, TemporalMode } from './system';
 import { checkTargets, TargetCheck, targetLines } from './targets';
@@ -433,7 +434,7 @@ async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
   };
 }
 
-const SCENARIOS: Record<string, (sys: System, receiver: BenchReceiver) => Promise<Result>> = { burst, unloaded, steady, fanout, parked };
+const SCENARIOS: Record<string, (sys: System, receiver: BenchReceiver) => Promise<Result>> = { burst, unloaded, steady, fanout, parked, soak };
 /** Scenarios that start their own systems (each run on a fresh one). */
 const MULTI_SYSTEM_SCENARIOS = ['noisy'];
 

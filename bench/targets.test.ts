@@ -62,6 +62,28 @@ describe('bench targets', () => {
     expect(targetLines([], true)).toEqual([]);
   });
 
+  it('checks the soak: nothing lost, nothing stalled, p99 in every window, RSS; a miss names the window or the endpoint', () => {
+    const soak = {
+      scenario: 'soak',
+      lost: 0,
+      lostByRole: { healthy: 0, failing: 0, slow: 0 },
+      stalledMax: 0,
+      stalledAfterDrain: 0,
+      stalledAfterDrainByRole: { healthy: { pending: 0, retrying: 0 }, failing: { pending: 0, retrying: 0 }, slow: { pending: 0, retrying: 0 } },
+      healthyP99MsMax: 420,
+      windows: [{ window: 1, healthy: { p99Ms: 420 } }, { window: 2, healthy: { p99Ms: 380 } }],
+      peakRssMiBByProcess: { app: 262, temporal: 499, postgres: 525 },
+      rssSlopeMiBPerHour: { app: 1.5, temporal: 3, postgres: 0.5 },
+      eventsPerSecond: 28,
+      maxIngestLagMs: 12,
+    };
+    expect(checkTargets(soak).map((c) => [c.met, c.measured])).toEqual([[true, '0'], [true, '0'], [true, '420 ms'], [true, '262 MiB']]);
+    const bad = checkTargets({ ...soak, lost: 2, lostByRole: { healthy: 0, failing: 0, slow: 2 }, stalledAfterDrain: 1, healthyP99MsMax: 5601, windows: [{ window: 1, healthy: { p99Ms: 2466 } }, { window: 2, healthy: { p99Ms: 5601 } }] });
+    expect(bad.slice(0, 3).map((c) => c.met)).toEqual([false, false, false]);
+    expect(byTarget(bad, 'soak: nothing lost').limitedBy).toBe('by endpoint: {"healthy":0,"failing":0,"slow":2}');
+    expect(byTarget(bad, "soak: healthy endpoints'").limitedBy).toContain('p99 by window: 2466, 5601 ms');
+  });
+
   it('prints each target with what limits a missed one, and says when a run was not durable', () => {
     const lines = targetLines(checkTargets(recorded('burst-threads-built.json')), false);
     expect(lines[0]).toContain('this run was in memory');

@@ -23,6 +23,9 @@ export const TARGETS = {
   // Issue 19: the deployed shape at the floor, as ratios to the same run's floor (a fast host meets none for free).
   cpuRatioToFloor: 1.2,
   unloadedP50RatioToFloor: 1.5,
+  // Issue 18's soak: 80% of capacity for 30 minutes, a failing and a slow endpoint among the healthy ones.
+  soakLost: 0,
+  soakStalled: 0,
 } as const;
 
 export interface TargetCheck {
@@ -219,6 +222,37 @@ function noisyTargets(r: NoisyResult): TargetCheck[] {
   ];
 }
 
+interface SoakResult {
+  lost: number;
+  lostByRole: Record<string, number>;
+  stalledMax: number;
+  stalledAfterDrain: number;
+  stalledAfterDrainByRole: Record<string, { pending: number; retrying: number }>;
+  healthyP99MsMax: number;
+  windows: { window: number; healthy: { p99Ms: number } }[];
+  peakRssMiBByProcess: Record<string, number>;
+  rssSlopeMiBPerHour: Record<string, number>;
+  eventsPerSecond: number;
+  maxIngestLagMs: number;
+}
+
+function soakTargets(r: SoakResult): TargetCheck[] {
+  const ours = Object.entries(r.peakRssMiBByProcess).filter(([name]) => name !== 'temporal' && name !== 'postgres');
+  const peakRss = ours.reduce((sum, [, mib]) => sum + mib, 0);
+  return [
+    check(`soak: nothing lost (every accepted delivery at the receiver after the drain)`, r.lost, '', r.lost <= TARGETS.soakLost, () => `by endpoint: ${JSON.stringify(r.lostByRole)}`),
+    check(`soak: no delivery stalled (pending or retrying past its due time), during the run or after the drain`, r.stalledMax + r.stalledAfterDrain, '', r.stalledMax + r.stalledAfterDrain <= TARGETS.soakStalled, () =>
+      `at most ${r.stalledMax} at once during the run; after the drain, by endpoint: ${JSON.stringify(r.stalledAfterDrainByRole)}`,
+    ),
+    check(`soak: healthy endpoints' event → receiver p99 ≤ ${TARGETS.steadyP99Ms} ms in every window`, r.healthyP99MsMax, ' ms', r.healthyP99MsMax <= TARGETS.steadyP99Ms, () =>
+      `p99 by window: ${r.windows.map((w) => w.healthy.p99Ms).join(', ')} ms; ingest fell up to ${r.maxIngestLagMs} ms behind its pace of ${r.eventsPerSecond} events/s`,
+    ),
+    check(`soak: peak RSS API+worker ≤ ${TARGETS.peakRssMiB} MiB`, peakRss, ' MiB', peakRss <= TARGETS.peakRssMiB, () =>
+      `by process: ${JSON.stringify(r.peakRssMiBByProcess)}; slope MiB/hour after the first window: ${JSON.stringify(r.rssSlopeMiBPerHour)}`,
+    ),
+  ];
+}
+
 /** The targets a scenario's result can be checked against; none for a scenario without one (fanout). */
 export function checkTargets(result: Record<string, unknown>): TargetCheck[] {
   switch (result.scenario) {
@@ -232,6 +266,8 @@ export function checkTargets(result: Record<string, unknown>): TargetCheck[] {
       return parkedTargets(result as unknown as ParkedResult);
     case 'noisy':
       return noisyTargets(result as unknown as NoisyResult);
+    case 'soak':
+      return soakTargets(result as unknown as SoakResult);
     default:
       return [];
   }

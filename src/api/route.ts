@@ -7,7 +7,7 @@ import { problem } from './schemas';
 import type { Access, Principal } from './auth';
 import { jsonBody } from './json-body';
 import { API_INFO, API_TAGS, type ApiTag } from './openapi-info';
-import { findNulCharacter } from './strict-json';
+import { findUnstorableText } from './strict-json';
 
 const NO_FIELDS = z.strictObject({});
 
@@ -36,10 +36,15 @@ interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodTyp
   handler: (input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; principal: Principal; req: Request; res: Response }) => Promise<unknown>;
 }
 
-/** PostgreSQL cannot store NUL characters: refused wherever they come in, naming the field. */
-export function refuseNulCharacters(value: unknown, location: string): void {
-  const field = findNulCharacter(value, location);
-  if (field) throw new ValidationError([{ field, message: 'must not contain NUL characters (\\u0000)' }]);
+const UNSTORABLE_MESSAGES = {
+  nul: 'must not contain NUL characters (\\u0000)',
+  'lone-surrogate': 'must be Unicode text: an unpaired surrogate (\\ud800–\\udfff without its pair) is not a character',
+} as const;
+
+/** Text PostgreSQL cannot store as sent (NUL, unpaired surrogates): refused wherever it comes in, naming the field. */
+export function refuseUnstorableText(value: unknown, location: string): void {
+  const found = findUnstorableText(value, location);
+  if (found) throw new ValidationError([{ field: found.field, message: UNSTORABLE_MESSAGES[found.problem] }]);
 }
 
 
@@ -104,9 +109,9 @@ export class RouteTable {
     };
     router[spec.method](spec.path, admit, jsonBody, ...middleware, async (req: Request, res: Response) => {
       const principal = res.locals.principal as Principal;
-      refuseNulCharacters(req.params, 'path');
-      refuseNulCharacters(req.query, 'query');
-      refuseNulCharacters(req.body, 'body');
+      refuseUnstorableText(req.params, 'path');
+      refuseUnstorableText(req.query, 'query');
+      refuseUnstorableText(req.body, 'body');
       const params = spec.params ? parseOrThrow(spec.params, req.params, 'path') : {};
       // A route that declares no query or body takes none: unknown fields are refused, not ignored.
       const query = spec.query ? parseOrThrow(spec.query, req.query, 'query') : parseOrThrow(NO_FIELDS, req.query ?? {}, 'query');

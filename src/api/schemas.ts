@@ -2,6 +2,7 @@ import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { EVENT_TYPES, eventDataSchemas, isDeliverableYear, SUBSCRIBABLE_EVENT_TYPES } from '../domain/events';
 import { DELIVERY_STATUSES } from '../db/stores/deliveries';
+import { parseIsoTime } from '../domain/iso-time';
 
 extendZodWithOpenApi(z);
 
@@ -167,7 +168,7 @@ const ingestFields = {
   // PostgreSQL stores years past 9999 and before 1 (as BC), but renders them in forms JavaScript cannot read back.
   timestamp: z.iso
     .datetime({ offset: true })
-    .refine((v) => isDeliverableYear(new Date(v)), 'must fall within the years 0001 to 9999 once converted to UTC')
+    .refine((v) => isDeliverableYear(parseIsoTime(v)), 'must fall within the years 0001 to 9999 once converted to UTC')
     .optional()
     .openapi({ description: 'When the change happened (ISO 8601 with an offset), within the years 0001–9999 once in UTC; defaults to when it is received' }),
 };

@@ -3,6 +3,7 @@ import { eventsStore } from '../db/stores/events';
 import { isDeliverable, webhooksStore } from '../db/stores/webhooks';
 import { EventType, eventDataSchemas, findSecretValueField, isDeliverableYear, vaultIdOf } from '../domain/events';
 import { newId } from '../domain/ids';
+import { parseIsoTime } from '../domain/iso-time';
 import { UnprocessableError, ValidationError } from '../errors';
 import { parseOrThrow } from '../validation';
 import type { Tracing } from '../tracing';
@@ -42,7 +43,7 @@ export class EventService {
   async ingest(organizationId: string, input: IngestInput): Promise<IngestResult> {
     const data = this.validateData(input.event, input.data);
     const id = input.id ?? newId('evt');
-    const timestamp = input.timestamp ? new Date(input.timestamp) : new Date();
+    const timestamp = input.timestamp ? parseIsoTime(input.timestamp) : new Date();
     // The route's schema refuses these already; kept here so no other caller can store what the worker cannot send.
     if (!isDeliverableYear(timestamp)) throw new ValidationError([{ field: 'body.timestamp', message: 'must fall within the years 0001 to 9999 once converted to UTC' }]);
     const vaultId = vaultIdOf(data);
