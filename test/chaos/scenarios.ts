@@ -20,6 +20,21 @@ const ACCEPTED_BEFORE_OUTAGE = 20;
 
 export type Scenario = ScenarioSpec & { short: boolean };
 
+/** kill -9 Temporal mid-load and keep it down 10 s while clients ingest (ingest must not wait on it), then restart it. */
+function temporalKill(title: string): Scenario {
+  return {
+    name: 'temporal-kill',
+    title,
+    short: true,
+    load: TEMPORAL_OUTAGE_LOAD,
+    settleDeadlineMs: SETTLE_MS,
+    inject: async (ctx) => {
+      await ctx.untilAccepted(ACCEPTED_BEFORE_OUTAGE);
+      return [await killAndRestart(ctx.stack.part('temporal'), 'temporal', { downMs: 10_000, log: ctx.log })];
+    },
+  };
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'worker-kill',
@@ -75,19 +90,9 @@ export const SCENARIOS: Scenario[] = [
       return [await killAndRestart(ctx.stack.part('postgres'), 'postgres', { downMs: 5000, log: ctx.log })];
     },
   },
-  {
-    name: 'temporal-kill',
-    title: 'kill -9 Temporal mid-load, keep it down 10 s while clients ingest, restart it on the same database file',
-    // In the short form too: it is the proof that `npm start`'s durable Temporal (WAL, synchronous=NORMAL) loses nothing.
-    // Kept down 10 s (the dev server is back in under a second) so that ingest while it is down is measured.
-    short: true,
-    load: TEMPORAL_OUTAGE_LOAD,
-    settleDeadlineMs: SETTLE_MS,
-    inject: async (ctx) => {
-      await ctx.untilAccepted(ACCEPTED_BEFORE_OUTAGE);
-      return [await killAndRestart(ctx.stack.part('temporal'), 'temporal', { downMs: 10_000, log: ctx.log })];
-    },
-  },
+  // In the short form too: it is the proof that `npm start`'s durable Temporal (WAL, synchronous=NORMAL) loses nothing.
+  // Kept down 10 s (the dev server is back in under a second) so that ingest while it is down is measured.
+  temporalKill('kill -9 Temporal mid-load, keep it down 10 s while clients ingest, restart it on the same database file'),
   {
     name: 'temporal-down-45s',
     title: 'kill -9 Temporal, keep it down 45 s while clients ingest, restart on the same file',
@@ -133,17 +138,7 @@ const CLUSTER_SHORT_LOAD = { events: 30, ratePerSecond: 5 };
  * event to the APIs in turn and fail over to the other API when a try fails.
  */
 export const CLUSTER_SCENARIOS: Scenario[] = [
-  {
-    name: 'temporal-kill',
-    title: 'kill -9 the Temporal server (PostgreSQL persistence), keep it down 10 s while clients ingest, restart it',
-    short: true,
-    load: TEMPORAL_OUTAGE_LOAD,
-    settleDeadlineMs: SETTLE_MS,
-    inject: async (ctx) => {
-      await ctx.untilAccepted(ACCEPTED_BEFORE_OUTAGE);
-      return [await killAndRestart(ctx.stack.part('temporal'), 'temporal', { downMs: 10_000, log: ctx.log })];
-    },
-  },
+  temporalKill('kill -9 the Temporal server (PostgreSQL persistence), keep it down 10 s while clients ingest, restart it'),
   {
     name: 'worker-kill-in-flight',
     title: 'kill -9 one of the two workers with requests in flight (receivers hold each 2 s), restart it',
