@@ -1,4 +1,5 @@
 import client from 'prom-client';
+import { StalledDeliveries } from './domain/stalls';
 
 /** One registry for the process: the API serves it at /metrics, and in `npm start` the worker shares the process. */
 export const registry = new client.Registry();
@@ -31,4 +32,18 @@ export const deliveryAttemptSeconds = new client.Histogram({
   labelNames: ['destination'],
   buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers: [registry],
+});
+
+/** What this process knows to be stalled: its attempts failing on our infrastructure, and what its outbox cannot start. */
+export const stalledDeliveries = new StalledDeliveries();
+
+export const deliveriesStalled = new client.Gauge({
+  name: 'ckw_deliveries_stalled',
+  help: 'Deliveries waiting on our own infrastructure (PostgreSQL or Temporal failing), by reason: alert when above 0 for minutes',
+  labelNames: ['reason'],
+  registers: [registry],
+  // Read from memory at scrape time: it holds when PostgreSQL is the part that is down.
+  collect() {
+    for (const [reason, count] of Object.entries(stalledDeliveries.countsByReason())) this.set({ reason }, count);
+  },
 });

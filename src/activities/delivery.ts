@@ -1,13 +1,14 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import type { DeliveryStatus } from '../db/stores/deliveries';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { deliveriesStore, DeliveryStatus } from '../db/stores/deliveries';
 import { deliveryAttemptsStore, AttemptContext, AttemptTrigger, RecordedOutcome } from '../db/stores/delivery-attempts';
 import { buildRequest, redactUrl } from '../destinations';
 import { toEventPayload } from '../domain/event-payload';
 import { sendWebhookRequest, sharedAgents } from '../delivery/http-sender';
 import { AttemptOutcomeSignal, attemptOutcomeSignal, UNDELIVERABLE_FAILURE_TYPE, webhookHealthWorkflowId, WorkflowSignatures, workflowTypes } from '../workflows/messages';
 import { waitBeforeRetry } from '../workflows/schedule';
-import { deliveriesPaced, deliveryAttempts, deliveryAttemptSeconds } from '../metrics';
+import { deliveriesPaced, deliveryAttempts, deliveryAttemptSeconds, stalledDeliveries } from '../metrics';
+import { sqlStateOf, StallReason, stallReasonOf } from '../domain/stalls';
 import type { ActivityDeps } from './deps';
 
 export interface AttemptInput {
@@ -86,15 +87,34 @@ export class UndeliverableError extends Error {
   }
 }
 
+const FINAL_ERROR_NAMES = new Set(['UndeliverableError', 'RangeError', 'TypeError', 'SyntaxError', 'ReferenceError']);
+
 /**
- * Whether an attempt's error is final. Ours (UndeliverableError) and the built-in errors of a programming fault
- * (RangeError, TypeError, SyntaxError, ReferenceError) are: the same input fails the same way every time.
- * Everything else (PostgreSQL's errors, lost connections, Temporal's client errors) is an infrastructure fault that
- * the local activity's retry policy waits out.
+ * Whether an attempt's error is final. Ours (UndeliverableError), the built-in errors of a programming fault
+ * (RangeError, TypeError, SyntaxError, ReferenceError) and PostgreSQL's data exceptions (SQLSTATE class 22: a
+ * stored or computed value it cannot take) are: the same input fails the same way every time. Everything else
+ * (PostgreSQL's other errors, lost connections, Temporal's client errors) is an infrastructure fault that the
+ * attempt's retry policy waits out, the delivery marked stalled meanwhile (src/domain/stalls.ts).
  */
 export function isUndeliverable(err: unknown): err is Error {
-  return err instanceof UndeliverableError || err instanceof RangeError || err instanceof TypeError || err instanceof SyntaxError || err instanceof ReferenceError;
+  // By name, not instanceof: Node's own errors (a header Node refuses to send) come from another realm under Jest.
+  if (typeof err !== 'object' || err === null) return false;
+  return FINAL_ERROR_NAMES.has((err as Error).name) || sqlStateOf(err)?.startsWith('22') === true;
 }
+
+/** What a try is waiting on right now: when its time-out cuts it, that part is why the delivery is stalled. */
+interface Phase {
+  on: 'database' | 'receiver' | 'temporal';
+}
+
+/** The longest the stall mark's write may take: it is best effort (the database may be the part that is down). */
+const STALL_WRITE_TIMEOUT_MS = 2_000;
+
+const within = <T>(promise: Promise<T>, ms: number): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
 
 /**
  * A success changes the failure-day count only if a failure happened in the last three UTC days: further back,
@@ -137,7 +157,29 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
     await db('deliveries')
       .where({ id: deliveryId })
       .whereIn('status', ['pending', 'retrying'])
-      .update({ status: 'cancelled', last_error: reason, next_attempt_at: null, paced_until: null, completed_at: db.fn.now(), updated_at: db.fn.now() });
+      .update({ status: 'cancelled', last_error: reason, next_attempt_at: null, paced_until: null, stalled_reason: null, stalled_since: null, completed_at: db.fn.now(), updated_at: db.fn.now() });
+  }
+
+  /**
+   * A try failed on our infrastructure (or its time-out cut it). From the second one on the delivery is stalled: in
+   * this process's memory (the `ckw_deliveries_stalled` gauge), in the log, and on its row when the database takes
+   * the write (not when the database is what the try was stuck on). The retry policy tries the step again.
+   */
+  async function noteStall(deliveryId: string, info: { attempt: number; scheduledTimestampMs: number }, reason: StallReason, err: unknown, writable: boolean): Promise<void> {
+    if (info.attempt < 2) return; // the first failure is retried 2 s later: a blip until it happens again
+    stalledDeliveries.mark(deliveryId, reason, info.scheduledTimestampMs);
+    const message = err instanceof Error ? err.message : String(err);
+    logger.warn({ deliveryId, reason, attempt: info.attempt, err: message }, 'delivery stalled: its attempt keeps failing on our infrastructure and is retried until that is back');
+    if (!writable) return;
+    await within(deliveriesStore.markStalled(db, deliveryId, reason, new Date(info.scheduledTimestampMs)), STALL_WRITE_TIMEOUT_MS).catch((writeErr: Error) =>
+      logger.debug({ deliveryId, err: writeErr.message }, 'the stall could not be recorded on the delivery'),
+    );
+  }
+
+  /** The step went through: the delivery is no longer stalled (the statement that recorded it has cleared the row). */
+  async function endStall(deliveryId: string): Promise<void> {
+    stalledDeliveries.clear(deliveryId);
+    await deliveriesStore.clearStalled(db, deliveryId).catch((err: Error) => logger.warn({ deliveryId, err: err.message }, 'a stall mark could not be cleared'));
   }
 
   /** Signals the outcome to the webhook's health workflow, starting it if it is missing. */
@@ -195,7 +237,7 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
     }
   }
 
-  async function attempt(input: AttemptInput, started: (attemptId: string) => void): Promise<AttemptOutcome> {
+  async function attempt(input: AttemptInput, started: (attemptId: string) => void, phase: Phase): Promise<AttemptOutcome> {
     const ctx = await deliveryAttemptsStore.loadContext(db, input.deliveryId, input.idempotencyKey);
     if (!ctx) throw new UndeliverableError(`delivery ${input.deliveryId} not found`);
     const { delivery, webhook, event, lastTry } = ctx;
@@ -204,7 +246,11 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       // The health signal may not have gone out before the crash: send it again (a repeat changes no day count).
       const outcomes = webhook ?? { last_failure_at: null, last_success_at: null };
       const recorded = { ...lastTry, succeeded: lastTry.succeeded };
+      phase.on = 'temporal';
       await reportRecorded(ctx, recorded, input.attemptedAt, outcomes);
+      phase.on = 'database';
+      // A stall another worker marked before the step moved here (this path is a crash's or a failed signal's).
+      await deliveriesStore.clearStalled(db, delivery.id);
       return outcomeOf(recorded, input);
     }
     if (!webhook || webhook.deleted_at || webhook.status === 'disabled') {
@@ -274,7 +320,9 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
     }
     hooks.requestSent?.(input);
+    phase.on = 'receiver';
     const sent = await sendWebhookRequest(request, { policy: config.outbound, timeoutMs: config.attemptTimeoutMs, agents: sharedAgents });
+    phase.on = 'database';
     deliveryAttempts.inc({ destination: webhook.destination, result: sent.succeeded ? 'succeeded' : 'failed' });
     deliveryAttemptSeconds.observe({ destination: webhook.destination }, sent.durationMs / 1000);
 
@@ -300,6 +348,7 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       failedPingReason: delivery.event_type === 'ping' ? `Ping failed: ${sent.error}` : null,
     });
 
+    phase.on = 'temporal';
     await reportRecorded(ctx, result, input.attemptedAt, outcomes);
     logger.debug({ deliveryId: delivery.id, status: sent.status, succeeded: sent.succeeded, durationMs: sent.durationMs }, 'delivery attempt');
     return outcome;
@@ -314,15 +363,35 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
      * logged as interrupted and sent again (at-least-once, and the log says so).
      */
     async attemptDelivery(input: AttemptInput): Promise<AttemptOutcome> {
+      const activity = Context.current();
+      const { info } = activity;
       let attemptId: string | null = null;
+      const phase: Phase = { on: 'database' };
+      // The retry policy's time-out cut this try: what it was waiting on does not answer (a hung database, Temporal).
+      // The receiver cannot be it (the request has its own, shorter, deadline).
+      activity.cancelled.catch((cut: unknown) => {
+        if (!(cut instanceof CancelledFailure) || cut.message !== 'TIMED_OUT' || phase.on === 'receiver') return;
+        const reason = phase.on === 'temporal' ? 'temporal_unavailable' : 'database_unavailable';
+        void noteStall(input.deliveryId, info, reason, new Error(`the try timed out waiting on ${phase.on === 'temporal' ? 'Temporal' : 'PostgreSQL'}`), reason !== 'database_unavailable');
+      });
       try {
-        return await attempt(input, (id) => void (attemptId = id));
+        const outcome = await attempt(input, (id) => void (attemptId = id), phase);
+        if (info.attempt > 1 || stalledDeliveries.has(input.deliveryId)) await endStall(input.deliveryId);
+        return outcome;
       } catch (err) {
-        if (!isUndeliverable(err)) throw err; // infrastructure: the retry policy tries the step again
+        // A try already cut (time-out, worker shutdown) that fails late: its cut has been accounted for.
+        if (activity.cancellationSignal.aborted) throw err;
+        if (!isUndeliverable(err)) {
+          // Infrastructure: the retry policy tries the step again; from the second failure on, the delivery shows why.
+          const reason = stallReasonOf(err);
+          await noteStall(input.deliveryId, info, reason, err, true);
+          throw err;
+        }
         // Final: the delivery ends failed with the reason in its log (and a try already written is closed with it),
         // and the workflow ends on the non-retryable failure instead of the step being retried for ever.
         const reason = `Undeliverable: ${err.message}`;
         await deliveryAttemptsStore.failUndeliverable(db, { deliveryId: input.deliveryId, attemptId, reason });
+        stalledDeliveries.clear(input.deliveryId);
         logger.error({ deliveryId: input.deliveryId, err }, 'delivery failed: it cannot be attempted');
         throw ApplicationFailure.nonRetryable(reason, UNDELIVERABLE_FAILURE_TYPE);
       }

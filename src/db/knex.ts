@@ -7,6 +7,7 @@ import * as ownerRecovery from './migrations/006_owner_recovery';
 import * as logRetentionIndexes from './migrations/007_log_retention_indexes';
 import * as fairDispatch from './migrations/008_fair_dispatch';
 import * as webhookRateLimit from './migrations/009_webhook_rate_limit';
+import * as deliveryStalled from './migrations/011_delivery_stalled';
 
 /** A connection or a transaction: every store takes either, so services decide the transaction. */
 export type Db = Knex | Knex.Transaction;
@@ -21,6 +22,7 @@ const migrations: Record<string, Knex.Migration> = {
   '007_log_retention_indexes': logRetentionIndexes,
   '008_fair_dispatch': fairDispatch,
   '009_webhook_rate_limit': webhookRateLimit,
+  '011_delivery_stalled': deliveryStalled,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -72,7 +72,7 @@ const COMPLETE = new PreparedStatement('complete-attempt', `WITH a AS (
            attempt_count = attempt_count + 1,
            last_response_status = ?, last_error = ?,
            next_attempt_at = CASE WHEN ${NEW_STATUS} = 'retrying' THEN ?::timestamptz ELSE NULL END,
-           paced_until = NULL,
+           paced_until = NULL, stalled_reason = NULL, stalled_since = NULL,
            completed_at = CASE WHEN ${NEW_STATUS} IN ('succeeded', 'failed') THEN ?::timestamptz ELSE NULL END,
            updated_at = now()
           WHERE id = ? RETURNING id
@@ -116,7 +116,7 @@ const RESERVE_SLOT = new PreparedStatement('reserve-send-slot', `WITH r AS (
           WHERE id = ? AND rate_limit IS NOT NULL AND rate_limit > 0
           RETURNING next_send_at - make_interval(secs => ?::float8 / rate_limit) AS slot, clock_timestamp() AS at
        ), d AS (
-         UPDATE deliveries SET next_attempt_at = r.slot, paced_until = r.slot, updated_at = now()
+         UPDATE deliveries SET next_attempt_at = r.slot, paced_until = r.slot, stalled_reason = NULL, stalled_since = NULL, updated_at = now()
            FROM r
           WHERE deliveries.id = ? AND r.slot > r.at + make_interval(secs => ?::float8 / 1000) AND deliveries.status IN ('pending', 'retrying')
           RETURNING deliveries.id
@@ -233,7 +233,7 @@ export const deliveryAttemptsStore = {
       `WITH a AS (
          UPDATE delivery_attempts SET succeeded = false, error = ? WHERE id = ? AND delivery_id = ? AND succeeded IS NULL RETURNING id
        ), d AS (
-         UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, completed_at = now(), updated_at = now(),
+         UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, stalled_reason = NULL, stalled_since = NULL, completed_at = now(), updated_at = now(),
                 attempt_count = attempt_count + (SELECT count(*) FROM a)
           WHERE id = ? RETURNING webhook_id, event_type
        )
