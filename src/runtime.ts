@@ -25,6 +25,8 @@ import { API_DRAIN_DEADLINE_MS, Drain } from './api/drain';
 import { prebuiltWorkflowBundlePath } from './workflow-bundle-file';
 import { ensureLogRetentionSchedule } from './services/retention-schedule';
 import type { ActivityDeps } from './activities';
+import { API_STOP_DEADLINE_MS, CLOSE_MS, OUTBOX_STOP_MS, runStop, StopStep, WORKER_SHUTDOWN_FORCE_MS, WORKER_STOP_DEADLINE_MS } from './shutdown';
+import { within } from './time-limit';
 
 export const DEV_DATABASE = 'cloudkeep_webhooks';
 
@@ -118,9 +120,14 @@ export async function startWorker(o: Omit<RuntimeParts, 'services'> & { connecti
   const outbox = new OutboxDispatcher({ db, client: temporal, taskQueue: config.temporal.taskQueue, logger, slots, startOptions: { eagerStart: true, deadlineMs: config.temporal.startTimeoutMs } });
   await outbox.start();
   return async () => {
-    await outbox.stop();
+    // A claim in progress commits or rolls back; one stuck on a database that does not answer is left to its
+    // transaction, which dies with the process (its events stay in the outbox).
+    await within(outbox.stop(), OUTBOX_STOP_MS, 'the outbox').catch((err: Error) => logger.warn({ err: err.message }, 'outbox not stopped; leaving its claim'));
     if (worker.getState() === 'RUNNING') worker.shutdown(); // a worker that failed has already stopped
-    await running;
+    // The SDK gives up on what still runs at its force time; its own clean-up may still wait on it, hence the bound.
+    await within(running, WORKER_SHUTDOWN_FORCE_MS + 1_000, 'the worker').catch((err: Error) =>
+      logger.warn({ err: err.message }, 'worker stop forced: attempts still running were left to Temporal, which runs them again on the next worker'),
+    );
   };
 }
 
@@ -141,11 +148,11 @@ export async function runStandalone(role: 'worker' | 'api'): Promise<void> {
   await migrateLatest(db);
   const { connection, client: temporal } = await connectTemporal(temporalOptions);
   const secretBox = loadSecretBox(config);
-  const closers: (() => Promise<unknown>)[] = [() => connection.close()];
+  let stopRole: StopStep;
 
   if (role === 'worker') {
     const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
-    closers.push(await startWorker({ db, temporal, config, secretBox, logger, mailer, connection }));
+    stopRole = { name: 'the worker', run: await startWorker({ db, temporal, config, secretBox, logger, mailer, connection }) };
     const workflowCode = hasPrebuiltWorkflowBundle() ? 'prebuilt bundle' : 'bundled from source (cached)';
     logger.info({ taskQueue: config.temporal.taskQueue, workflowCode }, 'worker running');
   } else {
@@ -153,17 +160,23 @@ export async function runStandalone(role: 'worker' | 'api'): Promise<void> {
     const drain = new Drain();
     const { app } = createApiApp({ db, temporal, config, secretBox, logger, services, isDraining: () => drain.draining });
     const server = await listen(app, config.http.host, config.http.port);
-    closers.push(async () => {
-      logger.info({ readinessDelayMs: config.shutdown.readinessDelayMs }, 'API draining: /readyz answers 503, in-flight requests finish');
-      await drain.close(server, { readinessDelayMs: config.shutdown.readinessDelayMs, deadlineMs: API_DRAIN_DEADLINE_MS });
-    });
+    stopRole = {
+      name: 'the API\'s requests in flight',
+      run: async () => {
+        logger.info({ readinessDelayMs: config.shutdown.readinessDelayMs }, 'API draining: /readyz answers 503, in-flight requests finish');
+        await drain.close(server, { readinessDelayMs: config.shutdown.readinessDelayMs, deadlineMs: API_DRAIN_DEADLINE_MS });
+      },
+    };
     logger.info(`API listening on ${config.http.publicBaseUrl}`);
   }
   const stop = async () => {
     logger.info(`${role} shutting down`);
-    // Last pushed first: the API drains or the worker stops, then the shared Temporal connection closes.
-    for (const close of closers.reverse()) await close();
-    await db.destroy();
+    // The API drains or the worker stops, then the shared Temporal connection and the pool close: each bounded, and
+    // the whole within the process's deadline (src/shutdown.ts).
+    await runStop(
+      [stopRole, { name: 'the Temporal connection', run: () => connection.close(), timeoutMs: CLOSE_MS }, { name: 'the database pool', run: () => db.destroy(), timeoutMs: CLOSE_MS }],
+      { deadlineMs: role === 'worker' ? WORKER_STOP_DEADLINE_MS : config.shutdown.readinessDelayMs + API_STOP_DEADLINE_MS, logger },
+    );
     logger.info(`${role} stopped`);
     process.exit(0);
   };

@@ -9,6 +9,7 @@ import { AttemptOutcomeSignal, attemptOutcomeSignal, UNDELIVERABLE_FAILURE_TYPE,
 import { waitBeforeRetry } from '../workflows/schedule';
 import { deliveriesPaced, deliveryAttempts, deliveryAttemptSeconds, stalledDeliveries } from '../metrics';
 import { sqlStateOf, StallReason, stallReasonOf } from '../domain/stalls';
+import { within } from '../time-limit';
 import type { ActivityDeps } from './deps';
 
 export interface AttemptInput {
@@ -110,12 +111,6 @@ interface Phase {
 /** The longest the stall mark's write may take: it is best effort (the database may be the part that is down). */
 const STALL_WRITE_TIMEOUT_MS = 2_000;
 
-const within = <T>(promise: Promise<T>, ms: number): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(resolve, reject).finally(() => clearTimeout(timer));
-  });
-
 /**
  * A success changes the failure-day count only if a failure happened in the last three UTC days: further back,
  * every day since was a success day or a day without attempts, and either already ended the streak. Skipping
@@ -171,7 +166,7 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
     const message = err instanceof Error ? err.message : String(err);
     logger.warn({ deliveryId, reason, attempt: info.attempt, err: message }, 'delivery stalled: its attempt keeps failing on our infrastructure and is retried until that is back');
     if (!writable) return;
-    await within(deliveriesStore.markStalled(db, deliveryId, reason, new Date(info.scheduledTimestampMs)), STALL_WRITE_TIMEOUT_MS).catch((writeErr: Error) =>
+    await within(deliveriesStore.markStalled(db, deliveryId, reason, new Date(info.scheduledTimestampMs)), STALL_WRITE_TIMEOUT_MS, 'the stall mark').catch((writeErr: Error) =>
       logger.debug({ deliveryId, err: writeErr.message }, 'the stall could not be recorded on the delivery'),
     );
   }

@@ -5,6 +5,7 @@ import type { Db } from '../db/knex';
 import { eventsStore, OUTBOX_CHANNEL } from '../db/stores/events';
 import { deliveriesStore } from '../db/stores/deliveries';
 import { stalledDeliveries } from '../metrics';
+import { within } from '../time-limit';
 import { vaultIdOf } from '../domain/events';
 import type { Logger } from '../logger';
 import { DeliveryWorkflows, StartOptions } from './delivery-workflows';
@@ -228,10 +229,7 @@ export class OutboxDispatcher {
   private async markStalled(): Promise<void> {
     stalledDeliveries.setUndispatched(this.claimedDeliveries);
     try {
-      await Promise.race([
-        deliveriesStore.markUndispatchedStalled(this.o.db, 'temporal_unavailable'),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5_000).unref()),
-      ]);
+      await within(deliveriesStore.markUndispatchedStalled(this.o.db, 'temporal_unavailable'), 5_000, 'the stall mark');
     } catch (err) {
       this.o.logger.warn({ err: (err as Error).message }, 'the deliveries waiting in the outbox could not be marked as stalled');
     }
