@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { deliveriesStore, DeliveryStatus } from '../db/stores/deliveries';
 import { deliveryAttemptsStore, AttemptContext, AttemptTrigger, RecordedOutcome } from '../db/stores/delivery-attempts';
 import { buildRequest, redactUrl } from '../destinations';
@@ -9,7 +9,7 @@ import { AttemptOutcomeSignal, attemptOutcomeSignal, UNDELIVERABLE_FAILURE_TYPE,
 import { waitBeforeRetry } from '../workflows/schedule';
 import { deliveriesPaced, deliveryAttempts, deliveryAttemptSeconds, stalledDeliveries } from '../metrics';
 import { sqlStateOf, StallReason, stallReasonOf } from '../domain/stalls';
-import { within } from '../time-limit';
+import { TimeLimitError, within } from '../time-limit';
 import type { ActivityDeps } from './deps';
 
 export interface AttemptInput {
@@ -108,6 +108,13 @@ interface Phase {
   on: 'database' | 'receiver' | 'temporal';
 }
 
+/**
+ * The longest one try of an attempt may take before it is given up and tried again: the 10 s request, the send gate's
+ * second and the database and Temporal round trips fit in it with room. Below the workflow's 20 s start-to-close
+ * time-out (src/workflows/delivery.ts), so the try ends by our hand, its reason known.
+ */
+export const ATTEMPT_BOUND_MS = 18_000;
+
 /** The longest the stall mark's write may take: it is best effort (the database may be the part that is down). */
 const STALL_WRITE_TIMEOUT_MS = 2_000;
 
@@ -177,11 +184,16 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
     await deliveriesStore.clearStalled(db, deliveryId).catch((err: Error) => logger.warn({ deliveryId, err: err.message }, 'a stall mark could not be cleared'));
   }
 
-  /** Signals the outcome to the webhook's health workflow, starting it if it is missing. */
-  async function reportToHealth(ctx: AttemptContext, attempt: Outcome, attemptedAt: number, outcomes: RecordedOutcome): Promise<void> {
+  /**
+   * Signals the outcome to the webhook's health workflow, starting it if it is missing. `repeat`: the outcome was
+   * recorded by an earlier try of this step, whose signal may not have gone out (a crash, Temporal unreachable).
+   */
+  async function reportToHealth(ctx: AttemptContext, attempt: Outcome, attemptedAt: number, outcomes: RecordedOutcome, repeat: boolean): Promise<void> {
     if (attempt.succeeded && !successMattersToHealth(outcomes.last_failure_at, attemptedAt)) return;
-    // `ctx.webhook` is the webhook as it was before this attempt.
-    if (!attempt.succeeded && ctx.webhook && !failureMattersToHealth(ctx.webhook, attemptedAt)) return;
+    // `ctx.webhook` is the webhook as it was before this attempt — unless the attempt was recorded by an earlier try,
+    // whose record already moved last_failure_at to this very failure: it would look like no news, and the failure
+    // would never reach the health rule. A repeat is sent (it changes no day count if the first one got there).
+    if (!attempt.succeeded && ctx.webhook && !repeat && !failureMattersToHealth(ctx.webhook, attemptedAt)) return;
     await temporal.workflow.signalWithStart<WorkflowSignatures['webhookHealthWorkflow'], [AttemptOutcomeSignal]>(workflowTypes.webhookHealthWorkflow, {
       workflowId: webhookHealthWorkflowId(ctx.delivery.webhook_id),
       taskQueue: config.taskQueue,
@@ -205,9 +217,9 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
    * The health signal once the outcome is recorded. A programming error in it must not undo the recorded outcome nor
    * retry the step for ever: it is logged (the health workflow misses this one outcome). Infrastructure faults retry.
    */
-  async function reportRecorded(ctx: AttemptContext, attempt: Outcome, attemptedAt: number, outcomes: RecordedOutcome): Promise<void> {
+  async function reportRecorded(ctx: AttemptContext, attempt: Outcome, attemptedAt: number, outcomes: RecordedOutcome, repeat = false): Promise<void> {
     try {
-      await reportToHealth(ctx, attempt, attemptedAt, outcomes);
+      await reportToHealth(ctx, attempt, attemptedAt, outcomes, repeat);
     } catch (err) {
       if (!isUndeliverable(err)) throw err;
       logger.error({ deliveryId: ctx.delivery.id, err }, 'the attempt outcome could not be reported to the health workflow');
@@ -242,7 +254,7 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       const outcomes = webhook ?? { last_failure_at: null, last_success_at: null };
       const recorded = { ...lastTry, succeeded: lastTry.succeeded };
       phase.on = 'temporal';
-      await reportRecorded(ctx, recorded, input.attemptedAt, outcomes);
+      await reportRecorded(ctx, recorded, input.attemptedAt, outcomes, true);
       phase.on = 'database';
       // A stall another worker marked before the step moved here (this path is a crash's or a failed signal's).
       await deliveriesStore.clearStalled(db, delivery.id);
@@ -343,6 +355,11 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       failedPingReason: delivery.event_type === 'ping' ? `Ping failed: ${sent.error}` : null,
     });
 
+    if (!outcomes) {
+      // Given up while it waited on the database; a newer try has logged it as interrupted and sent again.
+      logger.warn({ deliveryId: delivery.id, attemptId }, 'a late try was not recorded: a newer try of its step has taken over');
+      return outcome;
+    }
     phase.on = 'temporal';
     await reportRecorded(ctx, result, input.attemptedAt, outcomes);
     logger.debug({ deliveryId: delivery.id, status: sent.status, succeeded: sent.succeeded, durationMs: sent.durationMs }, 'delivery attempt');
@@ -362,24 +379,29 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       const { info } = activity;
       let attemptId: string | null = null;
       const phase: Phase = { on: 'database' };
-      // The retry policy's time-out cut this try: what it was waiting on does not answer (a hung database, Temporal).
-      // The receiver cannot be it (the request has its own, shorter, deadline).
-      activity.cancelled.catch((cut: unknown) => {
-        if (!(cut instanceof CancelledFailure) || cut.message !== 'TIMED_OUT' || phase.on === 'receiver') return;
-        const reason = phase.on === 'temporal' ? 'temporal_unavailable' : 'database_unavailable';
-        void noteStall(input.deliveryId, info, reason, new Error(`the try timed out waiting on ${phase.on === 'temporal' ? 'Temporal' : 'PostgreSQL'}`), reason !== 'database_unavailable');
-      });
       try {
-        const outcome = await attempt(input, (id) => void (attemptId = id), phase);
+        // Bounded by us, not only by the retry policy's time-out: a query to a hung database or a call to an
+        // unreachable Temporal may never answer, and the retry must not wait for it (the SDK does not always cut a
+        // retried local activity at its time-out). What the try was waiting on is why the delivery is stalled.
+        const outcome = await within(
+          attempt(input, (id) => void (attemptId = id), phase),
+          ATTEMPT_BOUND_MS,
+          'the attempt',
+        );
         if (info.attempt > 1 || stalledDeliveries.has(input.deliveryId)) await endStall(input.deliveryId);
         return outcome;
       } catch (err) {
-        // A try already cut (time-out, worker shutdown) that fails late: its cut has been accounted for.
+        // A try the SDK already cut (worker shutdown) that fails late: nothing to add.
         if (activity.cancellationSignal.aborted) throw err;
+        if (err instanceof TimeLimitError) {
+          const reason = phase.on === 'temporal' ? 'temporal_unavailable' : phase.on === 'database' ? 'database_unavailable' : 'unknown';
+          // Not written when the database is what does not answer: the write would hang too.
+          await noteStall(input.deliveryId, info, reason, new Error(`no answer from ${phase.on === 'temporal' ? 'Temporal' : phase.on === 'database' ? 'PostgreSQL' : 'the receiver'} within ${ATTEMPT_BOUND_MS / 1000} s`), reason !== 'database_unavailable');
+          throw err;
+        }
         if (!isUndeliverable(err)) {
           // Infrastructure: the retry policy tries the step again; from the second failure on, the delivery shows why.
-          const reason = stallReasonOf(err);
-          await noteStall(input.deliveryId, info, reason, err, true);
+          await noteStall(input.deliveryId, info, stallReasonOf(err), err, true);
           throw err;
         }
         // Final: the delivery ends failed with the reason in its log (and a try already written is closed with it),

@@ -3,6 +3,7 @@
  * `runScenario` does the rest. `short` marks the ones `npm run chaos -- --short` runs (with `shortLoad`).
  */
 import { failReceivers, killAndRestart } from './faults';
+import { stopWorkerWithStuckAttempts } from './stuck-stop';
 import type { ScenarioSpec } from './scenario';
 import { waitUntil } from './wait';
 
@@ -105,5 +106,13 @@ export const SCENARIOS: (ScenarioSpec & { short: boolean })[] = [
       ctx.log(`    receivers recovered after ${((window.to! - window.from) / 1000).toFixed(1)} s and ${failedAnswers()} answers of 500`);
       return [window];
     },
+  },
+  {
+    name: 'stop-with-stuck-attempt',
+    title: 'SIGTERM the worker while its attempts are stuck (receivers never answer, PostgreSQL frozen): it exits within its deadline, then restarts',
+    short: false,
+    load: { events: 45, clients: 6, ratePerSecond: 5 },
+    settleDeadlineMs: SETTLE_MS,
+    inject: stopWorkerWithStuckAttempts,
   },
 ];

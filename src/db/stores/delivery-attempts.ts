@@ -65,7 +65,7 @@ const TO_INACTIVE = `(deleted_at IS NULL AND ?::boolean AND status = 'pending')`
 /** `complete`'s one statement (its text depends on nothing but the constants above). */
 const COMPLETE = new PreparedStatement('complete-attempt', `WITH a AS (
          UPDATE delivery_attempts SET response_status = ?, response_body = ?, duration_ms = ?, error = ?, succeeded = ?, retry_after_ms = ?
-          WHERE id = ? RETURNING id
+          WHERE id = ? AND succeeded IS NULL RETURNING id
        ), d AS (
          UPDATE deliveries SET
            status = ${NEW_STATUS},
@@ -75,7 +75,7 @@ const COMPLETE = new PreparedStatement('complete-attempt', `WITH a AS (
            paced_until = NULL, stalled_reason = NULL, stalled_since = NULL,
            completed_at = CASE WHEN ${NEW_STATUS} IN ('succeeded', 'failed') THEN ?::timestamptz ELSE NULL END,
            updated_at = now()
-          WHERE id = ? RETURNING id
+          WHERE id = ? AND EXISTS (SELECT 1 FROM a) RETURNING id
        )
        UPDATE webhooks SET
          status = CASE WHEN ${TO_ACTIVE} THEN 'active' WHEN ${TO_INACTIVE} THEN 'inactive' ELSE status END,
@@ -85,7 +85,7 @@ const COMPLETE = new PreparedStatement('complete-attempt', `WITH a AS (
          last_success_at = CASE WHEN ?::boolean THEN greatest(coalesce(last_success_at, ?::timestamptz), ?::timestamptz) ELSE last_success_at END,
          last_failure_at = CASE WHEN ?::boolean THEN last_failure_at ELSE greatest(coalesce(last_failure_at, ?::timestamptz), ?::timestamptz) END,
          last_duration_ms = ?
-        WHERE id = ?
+        WHERE id = ? AND EXISTS (SELECT 1 FROM a)
         RETURNING last_failure_at, last_success_at`);
 
 /**
@@ -247,6 +247,8 @@ export const deliveryAttemptsStore = {
    * Completes an attempt, moves its delivery and its webhook on, in one statement (so one round trip and
    * atomic): the delivery's new status, the webhook's pending/inactive → active on success (pending →
    * inactive on a failed ping), and the webhook's last outcome times, which it returns for the health signal.
+   * Null when the try had already been closed: a newer try of the step found it unrecorded (this one was given up,
+   * waiting on a database that answered late), logged it as interrupted and sent again; a late record changes nothing.
    */
   async complete(
     db: Db,
@@ -262,7 +264,7 @@ export const deliveryAttemptsStore = {
       nextAttemptAt: Date | null;
       failedPingReason: string | null;
     },
-  ): Promise<RecordedOutcome> {
+  ): Promise<RecordedOutcome | null> {
     const r = o.result;
     const statusArgs = [r.succeeded, o.manual, ...FINISHED, o.status];
     const pingFailed = !r.succeeded && o.failedPingReason !== null;
@@ -284,7 +286,7 @@ export const deliveryAttemptsStore = {
         o.webhookId,
       ],
     );
-    return rows[0] ?? { last_failure_at: null, last_success_at: null };
+    return rows[0] ?? null;
   },
 
   async deleteForDeliveries(db: Db, deliveryIds: string[]): Promise<number> {
