@@ -1,3 +1,4 @@
+import http from 'node:http';
 import client from 'prom-client';
 import { StalledDeliveries } from './domain/stalls';
 
@@ -47,3 +48,21 @@ export const deliveriesStalled = new client.Gauge({
     for (const [reason, count] of Object.entries(stalledDeliveries.countsByReason())) this.set({ reason }, count);
   },
 });
+
+/**
+ * /metrics for a process without the API (a worker on its own): the gauges that only the worker knows, such as its
+ * stalled deliveries, must be scrapable where the worker runs. Resolves once listening.
+ */
+export function serveMetrics(host: string, port: number): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') return void res.writeHead(404).end();
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}

@@ -27,6 +27,7 @@ import { ensureLogRetentionSchedule } from './services/retention-schedule';
 import type { ActivityDeps } from './activities';
 import { API_STOP_DEADLINE_MS, CLOSE_MS, OUTBOX_STOP_MS, runStop, StopStep, WORKER_SHUTDOWN_FORCE_MS, WORKER_STOP_DEADLINE_MS } from './shutdown';
 import { within } from './time-limit';
+import { serveMetrics } from './metrics';
 
 export const DEV_DATABASE = 'cloudkeep_webhooks';
 
@@ -152,9 +153,18 @@ export async function runStandalone(role: 'worker' | 'api'): Promise<void> {
 
   if (role === 'worker') {
     const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
-    stopRole = { name: 'the worker', run: await startWorker({ db, temporal, config, secretBox, logger, mailer, connection }) };
+    const stopWorker = await startWorker({ db, temporal, config, secretBox, logger, mailer, connection });
+    const metrics = config.workerMetricsPort === undefined ? null : await serveMetrics(config.http.host, config.workerMetricsPort);
+    stopRole = {
+      name: 'the worker',
+      run: async () => {
+        await stopWorker();
+        metrics?.closeAllConnections();
+        if (metrics) await new Promise((resolve) => metrics.close(resolve));
+      },
+    };
     const workflowCode = hasPrebuiltWorkflowBundle() ? 'prebuilt bundle' : 'bundled from source (cached)';
-    logger.info({ taskQueue: config.temporal.taskQueue, workflowCode }, 'worker running');
+    logger.info({ taskQueue: config.temporal.taskQueue, workflowCode, metrics: metrics ? `http://${config.http.host}:${config.workerMetricsPort}/metrics` : null }, 'worker running');
   } else {
     const services = createServices({ db, temporal, config, secretBox, logger });
     const drain = new Drain();

@@ -203,10 +203,13 @@ describe('a stop that always ends', () => {
   it('worker: SIGTERM with an attempt stuck on a receiver that never answers and a database that hangs exits within its deadline; restarted, it delivers', async () => {
     const port = await freePort();
     const api = run('src/api/server.ts', { PORT: String(port) });
-    const worker = run('src/worker.ts', { DATABASE_URL: proxy.postgresUrl(databaseUrl) });
+    const metricsPort = await freePort();
+    const worker = run('src/worker.ts', { DATABASE_URL: proxy.postgresUrl(databaseUrl), WORKER_METRICS_PORT: String(metricsPort) });
     const base = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, 'the API process', 60_000, 200);
     await waitFor(() => worker.output().includes('worker running'), 'the worker process', 120_000, 200);
+    // A worker on its own serves its metrics, the stalled deliveries it counts among them.
+    expect(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()).toMatch(/^ckw_deliveries_stalled\{reason="database_unavailable"\} 0$/m);
     const eventId = await attemptInFlight(base, '/stuck-worker');
 
     proxy.set('silent');
