@@ -9,7 +9,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/build.ts scripts/build.ts
 COPY src src
-# dist/ (compiled, with the settings page) and dist/workflow-bundle.js (workers start without webpack).
+# dist/ (compiled, with the settings page) and dist/workflow-bundle{,-traced}.js (workers start without webpack).
 RUN npm run build
 
 FROM node:20-bookworm-slim AS production-deps

@@ -158,10 +158,12 @@ export async function noisy(startWith: (fairness: boolean) => Promise<System>, r
   for (const fairness of [false, true]) {
     log(`priority and fairness ${fairness ? 'on' : 'off'}: starting a fresh system`);
     const sys = await startWith(fairness);
+    let failed = true;
     try {
-      runs.push(await noisyRun(sys, receiver, { tag: fairness ? 'on' : 'off', events, delayMs }));
+      runs.push(await Promise.race([noisyRun(sys, receiver, { tag: fairness ? 'on' : 'off', events, delayMs }), sys.crashed]));
+      failed = false;
     } finally {
-      await sys.stop();
+      await sys.stop({ keepLogs: failed });
     }
   }
   const [off, on] = runs;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- burst|unloaded|steady|fanout|parked]`: the throughput instrument. Each scenario runs the system as
+ * `npm run bench [-- burst|unloaded|steady|fanout|parked|noisy|soak]`: the throughput instrument. Each scenario runs the system as
  * `npm start` does (durable Temporal by default; BENCH_TEMPORAL=memory for the in-memory dev server) beside its
  * ceilings in the same run — raw HTTP (the same signed bytes, no Temporal) and the Temporal floor (a workflow
  * whose one local activity posts, on the same server and worker options) — and reports CPU per delivery for each
@@ -19,6 +19,7 @@ import { CpuWindow, historyCost, msPerItem, percentile, rawHttpCeiling, round, R
 import { Arrival, BenchReceiver } from './receiver';
 import { api, createWebhooks, ingest, ingestOne } from './driver';
 import { noisy } from './noisy';
+import { soak } from './soak';
 import { serviceNode } from '../src/dev/node-runtime';
 import { startSystem, System, TemporalMode } from './system';
 import { checkTargets, TargetCheck, targetLines } from './targets';
@@ -28,6 +29,9 @@ const env = (name: string, fallback: number) => Number(process.env[name] ?? fall
 const log = (line: string) => console.log(line);
 const quietLogger = { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} };
 type Result = Record<string, unknown>;
+
+/** Helper processes a scenario spawns (the floor): killed when a run stops early. */
+const helpers = new Set<ChildProcess>();
 
 let floorBundle: Promise<string> | null = null;
 /** The floor's workflow code, bundled once per bench run (prebuilt, as our worker's is: no webpack in its heap). */
@@ -75,6 +79,8 @@ async function floorRun(sys: System, receiver: BenchReceiver, o: { count: number
       ...(o.paced ? { PACED: '1' } : {}),
     },
   });
+  helpers.add(child);
+  child.once('exit', () => helpers.delete(child));
   await new Promise<void>((resolve, reject) => {
     readline.createInterface({ input: child.stdout! }).on('line', (l) => l === 'READY' && resolve());
     child.once('exit', (code) => reject(new Error(`the floor process exited (${code})`)));
@@ -428,7 +434,7 @@ async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
   };
 }
 
-const SCENARIOS: Record<string, (sys: System, receiver: BenchReceiver) => Promise<Result>> = { burst, unloaded, steady, fanout, parked };
+const SCENARIOS: Record<string, (sys: System, receiver: BenchReceiver) => Promise<Result>> = { burst, unloaded, steady, fanout, parked, soak };
 /** Scenarios that start their own systems (each run on a fresh one). */
 const MULTI_SYSTEM_SCENARIOS = ['noisy'];
 
@@ -467,17 +473,20 @@ async function main() {
   log(`Starting the system (PostgreSQL, Temporal dev server ${mode === 'durable' ? 'on a SQLite file, as npm start' : 'in memory'}, ${process.env.BENCH_SPLIT === '1' ? 'API and worker as separate processes' : 'API+worker in one process'})…`);
   const sys = await startSystem(mode, log, split);
   let stopping = false;
-  const stop = async () => {
+  const stop = async (keepLogs: boolean) => {
     if (stopping) return;
     stopping = true;
-    await sys.stop().catch((err) => console.error('stopping:', err.message));
+    for (const child of helpers) child.kill('SIGKILL');
+    await sys.stop({ keepLogs }).catch((err) => console.error('stopping:', err.message));
     await receiver.stop();
   };
-  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
+  process.once('SIGINT', () => void stop(false).then(() => process.exit(130)));
+  let failed = true;
   try {
-    report(await run(sys, receiver));
+    report(await Promise.race([run(sys, receiver), sys.crashed]));
+    failed = false;
   } finally {
-    await stop();
+    await stop(failed);
   }
 }
 

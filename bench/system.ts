@@ -38,10 +38,26 @@ export interface System {
   credentials: { organizationId: string; apiKey: string; serviceToken: string };
   /** Process-tree roots whose CPU and memory the bench reads; `node` is every process of ours. */
   pids: { temporal: number; postgres: number; node: number[]; app: Record<string, number> };
-  stop: () => Promise<void>;
+  /**
+   * Rejects as soon as one of our processes exits while the system runs, naming it: a scenario races its work
+   * against it, so a crash stops the run at once instead of waiting out a deadline.
+   */
+  crashed: Promise<never>;
+  /** Stops everything. `keepLogs` (a failed run): every process's log is copied to bench-logs/ first, and named. */
+  stop: (o?: { keepLogs?: boolean }) => Promise<void>;
 }
 
 const ROOT = path.resolve(__dirname, '..');
+
+/** A failed run's logs, kept where a person finds them: bench-logs/<time>/, one file per process. */
+function keepProcessLogs(dir: string, log: (line: string) => void): void {
+  const kept = path.join(ROOT, 'bench-logs', new Date().toISOString().replace(/[:.]/g, '-'));
+  fs.mkdirSync(kept, { recursive: true });
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.log'));
+  for (const file of files) fs.copyFileSync(path.join(dir, file), path.join(kept, file));
+  // The Temporal server and PostgreSQL log errors only: a file of theirs exists when they had one.
+  log(`the run failed: the processes' logs (${files.join(', ')}) are kept in ${path.relative(process.cwd(), kept) || kept}`);
+}
 
 async function waitUntil(check: () => Promise<boolean>, what: string, deadlineMs: number): Promise<void> {
   const until = Date.now() + deadlineMs;
@@ -54,16 +70,16 @@ async function waitUntil(check: () => Promise<boolean>, what: string, deadlineMs
 export async function startSystem(mode: TemporalMode, log: (line: string) => void, split = false, fairness = true): Promise<System> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ckw-bench-'));
   fs.chmodSync(dir, 0o755);
-  const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'postgres'), port: await freePort() });
+  const logTo = (file: string) => (line: string) => fs.appendFileSync(path.join(dir, file), line + '\n');
+  const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'postgres'), port: await freePort(), log: logTo('postgres.log') });
   await pg.createDatabase('ckw_bench');
   // The postmaster: the `postgres` process whose parent is not itself a postgres process.
   const postgresPid = processTree(process.pid).find((p) => p.comm === 'postgres' && processTree(process.pid).find((q) => q.pid === p.ppid)?.comm !== 'postgres')!.pid;
 
   const cliPath = await ensureTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, log });
-  const temporal = await startTemporalDevServer({ cliPath, port: await freePort(), uiPort: null, dbFile: mode === 'durable' ? path.join(dir, 'temporal.db') : undefined, fairness });
+  const temporal = await startTemporalDevServer({ cliPath, port: await freePort(), uiPort: null, dbFile: mode === 'durable' ? path.join(dir, 'temporal.db') : undefined, fairness, log: logTo('temporal.log') });
 
   const port = await freePort();
-  const appLog = fs.openSync(path.join(dir, 'app.log'), 'a');
   // BENCH_PROFILE=1: a V8 CPU profile of the API+worker process, written to BENCH_PROFILE_DIR when it stops.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR ?? path.join(ROOT, '.bench-profiles')}`] : [];
   const env = {
@@ -84,11 +100,23 @@ export async function startSystem(mode: TemporalMode, log: (line: string) => voi
     LOG_LEVEL: 'warn',
   };
   const { app } = await benchArtefacts(log);
-  const node = (entry: string) => spawn(process.execPath, [...profile, ...serviceNode.flags, path.join(app, entry)], { cwd: ROOT, stdio: ['ignore', appLog, appLog], env });
+  const node = (role: string, entry: string) => {
+    const logFile = fs.openSync(path.join(dir, `${role}.log`), 'a');
+    return spawn(process.execPath, [...profile, ...serviceNode.flags, path.join(app, entry)], { cwd: ROOT, stdio: ['ignore', logFile, logFile], env });
+  };
   // `npm start`'s one process, or (BENCH_SPLIT=1) the API and the worker apart, as the Helm chart runs them.
-  const apps: Record<string, ChildProcess> = split ? { api: node('api/server.js'), worker: node('worker.js') } : { app: node('main.js') };
+  const apps: Record<string, ChildProcess> = split ? { api: node('api', 'api/server.js'), worker: node('worker', 'worker.js') } : { app: node('app', 'main.js') };
+  let stopping = false;
+  const crashed = new Promise<never>((_, reject) => {
+    for (const [role, child] of Object.entries(apps)) {
+      child.once('exit', (code, signal) => {
+        if (!stopping) reject(new Error(`the ${role} process exited (${signal ?? `code ${code}`}) while the bench ran: see ${role}.log`));
+      });
+    }
+  });
+  crashed.catch(() => undefined); // observed by whoever races it; never an unhandled rejection
   const apiUrl = `http://127.0.0.1:${port}`;
-  await waitUntil(async () => (await fetch(`${apiUrl}/readyz`)).ok, 'the API', 120_000);
+  await Promise.race([waitUntil(async () => (await fetch(`${apiUrl}/readyz`)).ok, 'the API', 120_000), crashed]);
   let credentials: System['credentials'];
   if (split) {
     // No `npm start` bootstrap here: the bench makes the development organization and keys itself.
@@ -121,11 +149,14 @@ export async function startSystem(mode: TemporalMode, log: (line: string) => voi
       node: Object.values(apps).map((a) => a.pid!),
       app: Object.fromEntries(Object.entries(apps).map(([role, a]) => [role, a.pid!])),
     },
-    async stop() {
+    crashed,
+    async stop({ keepLogs = false } = {}) {
+      stopping = true;
+      if (keepLogs) keepProcessLogs(dir, log);
       await connection.close();
       await Promise.all(
         Object.values(apps).map(async (app) => {
-          if (app.exitCode !== null) return;
+          if (app.exitCode !== null || app.signalCode !== null) return;
           const exited = new Promise((r) => app.once('exit', r));
           app.kill('SIGTERM');
           const timer = setTimeout(() => app.kill('SIGKILL'), 20_000);

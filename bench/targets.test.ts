@@ -1,8 +1,9 @@
+// Recorded runs as fixtures for the target checks: past bench output, kept here (not in docs/) because only this test reads them.
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkTargets, excessOverFloor, targetLines } from './targets';
 
-const recorded = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'docs', 'bench-results', name), 'utf8'));
+const recorded = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf8'));
 const byTarget = (checks: ReturnType<typeof checkTargets>, start: string) => {
   const found = checks.find((c) => c.target.startsWith(start));
   if (!found) throw new Error(`no target starting "${start}" in ${checks.map((c) => c.target).join(' | ')}`);
@@ -47,7 +48,11 @@ describe('bench targets', () => {
   });
 
   it('checks unloaded and steady, and fanout has no target', () => {
-    expect(checkTargets(recorded('unloaded-built.json'))).toEqual([expect.objectContaining({ met: true, measured: '30 ms' })]);
+    const [absolute, relative] = checkTargets(recorded('unloaded-built.json'));
+    expect(absolute).toMatchObject({ met: true, measured: '30 ms' });
+    // 30 ms against the floor's 16 ms, paced alike: 1.88×.
+    expect(relative).toMatchObject({ met: false, measured: '1.88×' });
+    expect(relative.limitedBy).toContain('30 ms against the floor');
     const steady = recorded('steady-built.json');
     expect(checkTargets(steady)[0].met).toBe(true);
     const behind = checkTargets({ ...steady, keptUp: false, backlogFirst10s: 0.1, backlogLast10s: 140 })[0];
@@ -55,6 +60,28 @@ describe('bench targets', () => {
     expect(behind.limitedBy).toContain('backlog 0.1 in the first 10 s, 140 in the last');
     expect(checkTargets(recorded('fanout-built.json'))).toEqual([]);
     expect(targetLines([], true)).toEqual([]);
+  });
+
+  it('checks the soak: nothing lost, nothing stalled, p99 in every window, RSS; a miss names the window or the endpoint', () => {
+    const soak = {
+      scenario: 'soak',
+      lost: 0,
+      lostByRole: { healthy: 0, failing: 0, slow: 0 },
+      stalledMax: 0,
+      stalledAfterDrain: 0,
+      stalledAfterDrainByRole: { healthy: { pending: 0, retrying: 0 }, failing: { pending: 0, retrying: 0 }, slow: { pending: 0, retrying: 0 } },
+      healthyP99MsMax: 420,
+      windows: [{ window: 1, healthy: { p99Ms: 420 } }, { window: 2, healthy: { p99Ms: 380 } }],
+      peakRssMiBByProcess: { app: 262, temporal: 499, postgres: 525 },
+      rssSlopeMiBPerHour: { app: 1.5, temporal: 3, postgres: 0.5 },
+      eventsPerSecond: 28,
+      maxIngestLagMs: 12,
+    };
+    expect(checkTargets(soak).map((c) => [c.met, c.measured])).toEqual([[true, '0'], [true, '0'], [true, '420 ms'], [true, '262 MiB']]);
+    const bad = checkTargets({ ...soak, lost: 2, lostByRole: { healthy: 0, failing: 0, slow: 2 }, stalledAfterDrain: 1, healthyP99MsMax: 5601, windows: [{ window: 1, healthy: { p99Ms: 2466 } }, { window: 2, healthy: { p99Ms: 5601 } }] });
+    expect(bad.slice(0, 3).map((c) => c.met)).toEqual([false, false, false]);
+    expect(byTarget(bad, 'soak: nothing lost').limitedBy).toBe('by endpoint: {"healthy":0,"failing":0,"slow":2}');
+    expect(byTarget(bad, "soak: healthy endpoints'").limitedBy).toContain('p99 by window: 2466, 5601 ms');
   });
 
   it('prints each target with what limits a missed one, and says when a run was not durable', () => {
@@ -69,6 +96,13 @@ describe('bench targets', () => {
     const rss = byTarget(checkTargets(recorded('burst-split-built.json')), 'peak RSS');
     expect(rss).toMatchObject({ met: false, measured: '366.3 MiB' });
     expect(rss.limitedBy).toBe("two processes (BENCH_SPLIT=1), each its own runtime: API 145.4 + worker 224.7 MiB; the target is set for npm start's one process");
+  });
+
+  it('checks CPU per delivery as a ratio to the same run\'s floor', () => {
+    // 35.13 ms against the floor's 25.12 ms.
+    const ratio = byTarget(checkTargets(recorded('burst-threads-built.json')), 'CPU per delivery ≤ 1.2×');
+    expect(ratio).toMatchObject({ met: false, measured: '1.4×' });
+    expect(ratio.limitedBy).toMatch(/^ours costs 35\.1 ms per delivery against the floor's 25\.1; over the floor: /);
   });
 
   it('says so when the floor alone is over the CPU target (a busy host)', () => {

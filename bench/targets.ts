@@ -20,6 +20,12 @@ export const TARGETS = {
   noisyRatioToOff: 0.95,
   /** Burst with slow endpoints (BENCH_RECEIVER_DELAY_MS) against the same run's fast endpoints. */
   slowReceiverRatio: 0.8,
+  // Issue 19: the deployed shape at the floor, as ratios to the same run's floor (a fast host meets none for free).
+  cpuRatioToFloor: 1.2,
+  unloadedP50RatioToFloor: 1.5,
+  // Issue 18's soak: 80% of capacity for 30 minutes, a failing and a slow endpoint among the healthy ones.
+  soakLost: 0,
+  soakStalled: 0,
 } as const;
 
 export interface TargetCheck {
@@ -63,6 +69,8 @@ export function excessOverFloor(ours: CpuSplit, floor: CpuSplit): string {
     .join(', ');
 }
 
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
 function check(target: string, measured: number, unit: string, met: boolean, limitedBy: () => string): TargetCheck {
   return { target, measured: `${measured}${unit}`, met, ...(met ? {} : { limitedBy: limitedBy() }) };
 }
@@ -102,6 +110,9 @@ function burstTargets(r: BurstResult): TargetCheck[] {
     check(`ours ≥ ${TARGETS.ratioToFloor}× the floor`, r.ratioToFloor, '×', r.ratioToFloor >= TARGETS.ratioToFloor, () =>
       `CPU, as both are CPU-bound here: ours costs ${fixed(ours)} ms per delivery against the floor's ${fixed(floor)} (${fixed(ours / floor, 2)}×); over the floor: ${excessOverFloor(r.ours, r.floor)}`,
     ),
+    check(`CPU per delivery ≤ ${TARGETS.cpuRatioToFloor}× the floor's`, round2(ours / floor), '×', ours / floor <= TARGETS.cpuRatioToFloor, () =>
+      `ours costs ${fixed(ours)} ms per delivery against the floor's ${fixed(floor)}; over the floor: ${excessOverFloor(r.ours, r.floor)}`,
+    ),
     check(`CPU ≤ ${TARGETS.cpuMsPerDelivery} ms per delivery`, ours, ' ms', ours <= TARGETS.cpuMsPerDelivery, () =>
       `the floor alone costs ${fixed(floor)} ms here, ${floor < TARGETS.cpuMsPerDelivery ? `leaving ${fixed(TARGETS.cpuMsPerDelivery - floor)} ms above it` : 'over the target by itself (a busy host raises both)'}; ours adds ${fixed(ours - floor)}: ${excessOverFloor(r.ours, r.floor)}`,
     ),
@@ -126,6 +137,9 @@ function unloadedTargets(r: UnloadedResult): TargetCheck[] {
   return [
     check(`unloaded event → receiver p50 ≤ ${TARGETS.unloadedP50Ms} ms`, r.e2eP50Ms, ' ms', r.e2eP50Ms <= TARGETS.unloadedP50Ms, () =>
       `the floor, paced alike, took ${r.floorP50Ms} ms (p50); ingest (the API's answer) took ${r.ingestP50Ms} ms`,
+    ),
+    check(`unloaded event → receiver p50 ≤ ${TARGETS.unloadedP50RatioToFloor}× the floor's`, round2(r.e2eP50Ms / r.floorP50Ms), '×', r.e2eP50Ms <= TARGETS.unloadedP50RatioToFloor * r.floorP50Ms, () =>
+      `${r.e2eP50Ms} ms against the floor's ${r.floorP50Ms} ms, paced alike; ingest (the API's answer) took ${r.ingestP50Ms} ms of it`,
     ),
   ];
 }
@@ -208,6 +222,37 @@ function noisyTargets(r: NoisyResult): TargetCheck[] {
   ];
 }
 
+interface SoakResult {
+  lost: number;
+  lostByRole: Record<string, number>;
+  stalledMax: number;
+  stalledAfterDrain: number;
+  stalledAfterDrainByRole: Record<string, { pending: number; retrying: number }>;
+  healthyP99MsMax: number;
+  windows: { window: number; healthy: { p99Ms: number } }[];
+  peakRssMiBByProcess: Record<string, number>;
+  rssSlopeMiBPerHour: Record<string, number>;
+  eventsPerSecond: number;
+  maxIngestLagMs: number;
+}
+
+function soakTargets(r: SoakResult): TargetCheck[] {
+  const ours = Object.entries(r.peakRssMiBByProcess).filter(([name]) => name !== 'temporal' && name !== 'postgres');
+  const peakRss = ours.reduce((sum, [, mib]) => sum + mib, 0);
+  return [
+    check(`soak: nothing lost (every accepted delivery at the receiver after the drain)`, r.lost, '', r.lost <= TARGETS.soakLost, () => `by endpoint: ${JSON.stringify(r.lostByRole)}`),
+    check(`soak: no delivery stalled (pending or retrying past its due time), during the run or after the drain`, r.stalledMax + r.stalledAfterDrain, '', r.stalledMax + r.stalledAfterDrain <= TARGETS.soakStalled, () =>
+      `at most ${r.stalledMax} at once during the run; after the drain, by endpoint: ${JSON.stringify(r.stalledAfterDrainByRole)}`,
+    ),
+    check(`soak: healthy endpoints' event → receiver p99 ≤ ${TARGETS.steadyP99Ms} ms in every window`, r.healthyP99MsMax, ' ms', r.healthyP99MsMax <= TARGETS.steadyP99Ms, () =>
+      `p99 by window: ${r.windows.map((w) => w.healthy.p99Ms).join(', ')} ms; ingest fell up to ${r.maxIngestLagMs} ms behind its pace of ${r.eventsPerSecond} events/s`,
+    ),
+    check(`soak: peak RSS API+worker ≤ ${TARGETS.peakRssMiB} MiB`, peakRss, ' MiB', peakRss <= TARGETS.peakRssMiB, () =>
+      `by process: ${JSON.stringify(r.peakRssMiBByProcess)}; slope MiB/hour after the first window: ${JSON.stringify(r.rssSlopeMiBPerHour)}`,
+    ),
+  ];
+}
+
 /** The targets a scenario's result can be checked against; none for a scenario without one (fanout). */
 export function checkTargets(result: Record<string, unknown>): TargetCheck[] {
   switch (result.scenario) {
@@ -221,6 +266,8 @@ export function checkTargets(result: Record<string, unknown>): TargetCheck[] {
       return parkedTargets(result as unknown as ParkedResult);
     case 'noisy':
       return noisyTargets(result as unknown as NoisyResult);
+    case 'soak':
+      return soakTargets(result as unknown as SoakResult);
     default:
       return [];
   }

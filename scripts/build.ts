@@ -1,13 +1,13 @@
 /**
  * `npm run build [outDir]`: the production artefacts — the TypeScript compiled to `dist/` (CommonJS, source
- * maps), the settings page's static files beside it, and the workflow bundle prebuilt once, so a worker
- * starts without running webpack (`node dist/worker.js`, `node dist/api/server.js`).
+ * maps), the settings page's static files beside it, and the workflow bundles (untraced and traced) prebuilt
+ * once, so a worker starts without running webpack (`node dist/worker.js`, `node dist/api/server.js`).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOW_BUNDLE_FILE } from '../src/workflow-bundle-file';
+import { TRACED_WORKFLOW_BUNDLE_FILE, WORKFLOW_BUNDLE_FILE, workflowBundleOptions } from '../src/workflow-bundle-file';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -15,11 +15,14 @@ export async function build(outDir: string): Promise<void> {
   fs.rmSync(outDir, { recursive: true, force: true });
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', outDir], { stdio: 'inherit' });
   fs.cpSync(path.join(ROOT, 'src/web'), path.join(outDir, 'web'), { recursive: true });
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: path.join(ROOT, 'src/workflows/index.ts'),
-    logger: { log() {}, info() {}, debug() {}, trace() {}, warn: console.warn, error: console.error } as never,
-  });
-  fs.writeFileSync(path.join(outDir, WORKFLOW_BUNDLE_FILE), code);
+  // The workflow code alone, and with the tracing interceptors for workers with tracing on (src/workflow-bundle-file.ts).
+  for (const [file, traced] of [[WORKFLOW_BUNDLE_FILE, false], [TRACED_WORKFLOW_BUNDLE_FILE, true]] as const) {
+    const { code } = await bundleWorkflowCode({
+      ...workflowBundleOptions(path.join(ROOT, 'src/workflows/index.ts'), traced),
+      logger: { log() {}, info() {}, debug() {}, trace() {}, warn: console.warn, error: console.error } as never,
+    });
+    fs.writeFileSync(path.join(outDir, file), code);
+  }
 }
 
 if (require.main === module) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Validates what an operator deploys, offline (`.ci/run` calls it):
-#  1. the Helm chart: `helm lint` and `helm template` with each CI values file (deploy/helm/ci-values/);
+#  1. the Helm chart: `helm lint` and `helm template` with each CI values file (deploy/helm/ci-values/), and the
+#     optional mTLS Secret mounted as certificate rotation needs;
 #  2. every rendered manifest against the Kubernetes JSON schemas, strictly (unknown fields are errors),
 #     with kubernetes-validate from PyPI, which ships the schemas (no download from GitHub);
 #  3. the Dockerfile's runtime stage without a container runtime: dist/ built, production dependencies only
@@ -39,6 +40,13 @@ for values in deploy/helm/ci-values/*.yaml; do
   echo "$name: $kinds"
   "$VENV/bin/kubernetes-validate" --strict --quiet -k "$KUBERNETES_VERSION" "$WORK/$name.yaml"
 done
+# mTLS (self-hosted values): the client-certificate Secret mounted whole in both roles, never through subPath
+# (a subPath mount never sees a renewed certificate), and the paths the configuration reads pointing into it.
+test "$(grep -c 'name: temporal-tls, mountPath: /etc/temporal-tls, readOnly: true' "$WORK/self-hosted.yaml")" = 2
+grep -q 'TEMPORAL_TLS_CLIENT_CERT_PATH: "/etc/temporal-tls/tls.crt"' "$WORK/self-hosted.yaml"
+grep -q 'TEMPORAL_TLS_CLIENT_KEY_PATH: "/etc/temporal-tls/tls.key"' "$WORK/self-hosted.yaml"
+if grep -q 'subPath' "$WORK/self-hosted.yaml"; then echo "a subPath mount in the chart: renewed certificates would not reach the pods" >&2; exit 1; fi
+if grep -q 'temporal-tls' "$WORK/temporal-cloud.yaml"; then echo "mTLS rendered without temporal.mtls.secretName" >&2; exit 1; fi
 # The chart refuses to render without its required settings, naming them.
 if "$HELM" template ckw "$CHART" > "$WORK/missing.yaml" 2> "$WORK/missing.err"; then
   echo "helm template rendered without DATABASE_URL/SECRET_ENCRYPTION_KEY" >&2; exit 1

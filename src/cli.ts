@@ -6,6 +6,7 @@
  *   npm run cli -- key create --org <org id> --kind admin|service --name "CI deploy"
  *   npm run cli -- key list --org <org id>
  *   npm run cli -- key revoke --id <key id>
+ *   npm run cli -- keys re-encrypt [--batch-size 500]   (after an encryption-key rotation: docs/operations.md)
  *
  * Talks to DATABASE_URL, or to the `npm start` development database when it is unset.
  * Prints JSON on stdout; usage errors go to stderr with exit code 2.
@@ -18,6 +19,8 @@ import { createKey, createOrganization } from './dev/credentials';
 import { apiKeysStore } from './db/stores/api-keys';
 import { hashToken } from './domain/tokens';
 import { presentApiKey } from './services/api-keys';
+import { loadSecretBox } from './encryption-keys';
+import { DEFAULT_REENCRYPT_BATCH_SIZE, MAX_REENCRYPT_BATCH_SIZE, reEncryptSecrets, ReEncryptReport } from './services/key-rotation';
 
 /** The database `npm start` creates in its embedded PostgreSQL (runtime.ts's DEV_DATABASE). */
 const DEV_DATABASE = 'cloudkeep_webhooks';
@@ -28,6 +31,8 @@ export const USAGE = `Usage:
   npm run cli -- key create --org <organization id> --kind admin|service --name <key name>
   npm run cli -- key list --org <organization id>
   npm run cli -- key revoke --id <key id>
+  npm run cli -- keys re-encrypt [--batch-size <1–${MAX_REENCRYPT_BATCH_SIZE}, default ${DEFAULT_REENCRYPT_BATCH_SIZE}>]
+      re-seals every stored secret under SECRET_ENCRYPTION_KEY (opening with it and SECRET_DECRYPTION_KEYS)
 
 Environment: DATABASE_URL (default: the development database of \`npm start\`).`;
 
@@ -38,7 +43,8 @@ type Command =
   | { command: 'org weight'; org: string; weight: number }
   | { command: 'key create'; org: string; kind: 'admin' | 'service'; name: string }
   | { command: 'key list'; org: string }
-  | { command: 'key revoke'; id: string };
+  | { command: 'key revoke'; id: string }
+  | { command: 'keys re-encrypt'; batchSize: number };
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
@@ -50,7 +56,7 @@ export function parseCommand(argv: string[]): Command {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { name: { type: 'string' }, email: { type: 'string' }, org: { type: 'string' }, kind: { type: 'string' }, id: { type: 'string' }, weight: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { name: { type: 'string' }, email: { type: 'string' }, org: { type: 'string' }, kind: { type: 'string' }, id: { type: 'string' }, weight: { type: 'string' }, 'batch-size': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
@@ -91,6 +97,15 @@ export function parseCommand(argv: string[]): Command {
     case 'key revoke':
       allowOnly('id');
       return { command, id: required('id') };
+    case 'keys re-encrypt': {
+      allowOnly('batch-size');
+      const given = values['batch-size'];
+      const batchSize = given === undefined ? DEFAULT_REENCRYPT_BATCH_SIZE : Number(given);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_REENCRYPT_BATCH_SIZE) {
+        throw new UsageError(`keys re-encrypt: --batch-size must be a whole number from 1 to ${MAX_REENCRYPT_BATCH_SIZE}, not "${given}"`);
+      }
+      return { command, batchSize };
+    }
     default:
       throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
   }
@@ -106,6 +121,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
       const id = await createOrganization(db, cmd.name, cmd.email);
       return { id, name: cmd.name, notificationEmail: cmd.email };
     }
+    if (cmd.command === 'keys re-encrypt') return await reEncryptSecrets(db, loadSecretBox(config), { batchSize: cmd.batchSize });
     if (cmd.command === 'key revoke') {
       // The operator may revoke any key, the organization's last admin key included (the API refuses that one).
       const key = await apiKeysStore.get(db, cmd.id);
@@ -141,7 +157,11 @@ if (require.main === module) {
     process.exit(0);
   }
   run(argv).then(
-    (result) => console.log(JSON.stringify(result, null, 2)),
+    (result) => {
+      console.log(JSON.stringify(result, null, 2));
+      // Values no key opens: the operator must not drop a key yet.
+      if ((result as Partial<ReEncryptReport>).remaining) process.exitCode = 1;
+    },
     (err: Error) => {
       if (err instanceof UsageError) {
         console.error(`error: ${err.message}\n\n${USAGE}`);

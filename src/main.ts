@@ -8,13 +8,15 @@ import { ConfigError, loadConfig } from './config';
 import { createDb, migrateLatest } from './db/knex';
 import { createLogger } from './logger';
 import { createMailer } from './mail/mailer';
-import { startEmbeddedPostgres } from './dev/postgres';
+import { EmbeddedPostgresError, startEmbeddedPostgres } from './dev/postgres';
 import { ensureTemporalCli } from './dev/temporal-cli';
 import { startTemporalDevServer } from './dev/temporal-dev-server';
 import { ensureDevCredentials } from './dev/credentials';
 import { connectTemporal } from './temporal-connection';
 import { applyNamespaceRetention } from './services/retention-schedule';
 import { createApiApp, createServices, DEV_DATABASE, listen, loadSecretBox, startWorker } from './runtime';
+import { startTracing } from './tracing';
+import { traceableUrl } from './tracing/attributes';
 import { API_DRAIN_DEADLINE_MS, Drain } from './api/drain';
 import { ALL_IN_ONE_STOP_DEADLINE_MS, CLOSE_MS, runStop, StopStep } from './shutdown';
 
@@ -28,11 +30,15 @@ const killQuietly = (pid: number) => {
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  // Before the logger and the Temporal client, which it instruments; nothing at all when tracing is off.
+  const tracing = startTracing(config.tracing);
+  const logger = createLogger(config.logLevel, tracing);
+  tracing?.logErrorsTo(logger);
   const say = (line: string) => console.log(line);
   fs.mkdirSync(config.dataDir, { recursive: true });
   // Started parts, stopped last first: each bounded, the whole within the worker's 15 s plus the API's drain.
-  const stops: StopStep[] = [];
+  // Stopped last (the list runs backwards): the shutdown's own spans are sent.
+  const stops: StopStep[] = tracing ? [{ name: 'tracing', run: () => tracing.shutdown(), timeoutMs: CLOSE_MS }] : [];
   /** Child processes that must not outlive a stop its deadline cut short. */
   const children: number[] = [];
   const stopAll = () =>
@@ -55,7 +61,7 @@ async function main(): Promise<void> {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       say(`Starting PostgreSQL (embedded, data in ${path.join(config.dataDir, 'postgres')})…`);
-      const pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: config.postgresPort, log: (l) => logger.debug(l) });
+      const pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: config.postgresPort, notice: say, log: (l) => logger.debug(l) });
       stops.push({ name: 'PostgreSQL', run: () => pg.stop(), timeoutMs: 10_000 });
       await pg.createDatabase(DEV_DATABASE);
       databaseUrl = pg.url(DEV_DATABASE);
@@ -85,7 +91,8 @@ async function main(): Promise<void> {
     const db = createDb(databaseUrl);
     stops.push({ name: 'the database pool', run: () => db.destroy(), timeoutMs: CLOSE_MS });
     await migrateLatest(db);
-    const { connection, client: temporal } = await connectTemporal(temporalOptions);
+    const connection = await connectTemporal(temporalOptions, { logger, interceptors: tracing?.clientInterceptors });
+    const temporal = connection.client;
     stops.push({ name: 'the Temporal connection', run: () => connection.close(), timeoutMs: CLOSE_MS });
     // The dev server's namespace is ours: keep histories as long as the Delivery Log keeps its rows.
     if (!config.temporal.address) await applyNamespaceRetention(temporal.connection, config.temporal.namespace, config.logRetentionDays);
@@ -93,11 +100,11 @@ async function main(): Promise<void> {
     const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
 
     // The worker drains the outbox ingest writes to, starting deliveries eagerly on this connection.
-    const services = createServices({ db, temporal, config: runtimeConfig, secretBox, logger });
-    const stopWorker = await startWorker({ db, temporal, config: runtimeConfig, secretBox, logger, mailer, connection });
+    const services = createServices({ db, temporal, config: runtimeConfig, secretBox, logger, tracing });
+    const stopWorker = await startWorker({ db, temporal, config: runtimeConfig, secretBox, logger, mailer, connection, tracing });
     stops.push({ name: 'the worker', run: stopWorker });
     const drain = new Drain();
-    const { app } = createApiApp({ db, temporal, config: runtimeConfig, secretBox, logger, services, isDraining: () => drain.draining });
+    const { app } = createApiApp({ db, temporal, config: runtimeConfig, secretBox, logger, services, tracing, isDraining: () => drain.draining });
     const server = await listen(app, config.http.host, config.http.port);
     // The API drains its requests in flight while the worker stops.
     const drainApi = () => drain.close(server, { readinessDelayMs: config.shutdown.readinessDelayMs, deadlineMs: API_DRAIN_DEADLINE_MS });
@@ -114,10 +121,11 @@ async function main(): Promise<void> {
     say(`  Temporal       ${temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`);
     say(`  PostgreSQL     ${config.databaseUrl ? 'DATABASE_URL' : databaseUrl.replace(/:[^:@/]+@/, ':****@')}`);
     say(`  Mail           ${mailer.describe()}`);
+    if (tracing) say(`  Tracing        OpenTelemetry, OTLP ${config.tracing.protocol} to ${traceableUrl(config.tracing.endpoint ?? '')}`);
     if (credentials) say(`  Credentials    ${credentials.file}${credentials.created ? ' (created now)' : ''}`);
     say('Press Ctrl-C to stop.');
   } catch (err) {
-    console.error(err instanceof ConfigError ? err.message : err);
+    console.error(err instanceof ConfigError || err instanceof EmbeddedPostgresError ? err.message : err);
     await stopAll();
     process.exit(1);
   }

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { ActivityDeps, createActivities } from './activities';
+import type { Tracing } from './tracing';
 import { WORKER_SHUTDOWN_FORCE_MS, WORKER_SHUTDOWN_GRACE_MS } from './shutdown';
 
 export interface WorkerSetup {
@@ -11,6 +12,8 @@ export interface WorkerSetup {
   workflowBundle: WorkerOptions['workflowBundle'];
   /** Workflows kept in memory between tasks (the SDK's sticky cache); 0 replays every task from history. */
   maxCachedWorkflows?: number;
+  /** With tracing on: its activity interceptors and workflow span sink (the bundle must be the traced one). */
+  tracing?: Tracing['workerOptions'];
 }
 
 /**
@@ -45,5 +48,6 @@ export function createWorker(setup: WorkerSetup): Promise<Worker> {
     shutdownGraceTime: WORKER_SHUTDOWN_GRACE_MS,
     shutdownForceTime: WORKER_SHUTDOWN_FORCE_MS,
     ...(setup.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: setup.maxCachedWorkflows } : {}),
+    ...setup.tracing,
   });
 }

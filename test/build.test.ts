@@ -11,6 +11,9 @@ import { Receiver } from './support/receiver';
 import { secretCreatedData } from './support/stack';
 import { waitFor } from './support/wait';
 import { createTestDatabase } from './support/test-database';
+import { historyFromFile } from './support/history-file';
+import { Worker } from '@temporalio/worker';
+import { installRuntime } from '../src/temporal-connection';
 
 const ROOT = path.resolve(__dirname, '..');
 // Inside the repository, so the compiled files find node_modules as dist/ does.
@@ -18,6 +21,7 @@ const OUT = path.join(ROOT, `.build-test-${process.pid}`);
 const children: ChildProcess[] = [];
 let receiver: Receiver;
 
+beforeAll(installRuntime);
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   await receiver?.stop();
@@ -26,7 +30,7 @@ afterAll(async () => {
 
 it('builds dist with a prebuilt workflow bundle, and node worker.js + node api/server.js deliver from it', async () => {
   execFileSync('npm', ['run', '--silent', 'build', '--', OUT], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  for (const file of ['worker.js', 'api/server.js', 'workflow-bundle.js', 'web/settings.html']) expect(fs.existsSync(path.join(OUT, file))).toBe(true);
+  for (const file of ['worker.js', 'api/server.js', 'workflow-bundle.js', 'workflow-bundle-traced.js', 'web/settings.html']) expect(fs.existsSync(path.join(OUT, file))).toBe(true);
 
   const { db, databaseUrl, apiKey, serviceToken } = await createTestDatabase('build', { name: 'Built', email: 'ops@built.test' });
 
@@ -72,4 +76,17 @@ it('builds dist with a prebuilt workflow bundle, and node worker.js + node api/s
   expect(await api.exited).toBe(0);
   expect(await worker.exited).toBe(0);
   await db.destroy();
+});
+
+it('ships tracing in the build: the compiled SDK set-up starts, and the traced bundle replays a delivery', async () => {
+  // (The build is the first test's.) Compiled, the lazily required SDK module and the package version it reads resolve.
+  const started = execFileSync(
+    process.execPath,
+    ['-e', `const t = require('./tracing').startTracing(require('./config').loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }).tracing); process.stdout.write(typeof t.requestSpans); t.shutdown();`],
+    { cwd: OUT, encoding: 'utf8' },
+  );
+  expect(started).toBe('function');
+  const history = historyFromFile(fs.readFileSync(path.join(ROOT, 'test/histories/delivery-retry.json'), 'utf8'));
+  const sinks = { exporter: { export: { fn: () => undefined } } };
+  await expect(Worker.runReplayHistory({ workflowBundle: { codePath: path.join(OUT, 'workflow-bundle-traced.js') }, sinks, replayName: 'built-traced' }, history)).resolves.toBeUndefined();
 });

@@ -76,6 +76,7 @@ it('answers usage errors clearly, with exit code 2 and nothing written', async (
     [['key', 'create', '--org', 'org_x', '--kind', 'root', '--name', 'x'], /--kind must be admin or service/],
     [['key', 'create', '--org', 'org_does_not_exist', '--kind', 'admin', '--name', 'x'], /no organization with id "org_does_not_exist"/],
     [['org', 'delete'], /unknown command "org delete"/],
+    [['keys', 're-encrypt', '--batch-size', '0'], /--batch-size must be a whole number from 1 to 10000, not "0"/],
     [['org', 'create', '--name', 'A', '--email', 'a@b.c', '--colour', 'red'], /Unknown option '--colour'/],
   ];
   for (const [args, message] of cases) {

@@ -38,6 +38,13 @@ describe('POST /v1/events', () => {
   ])('accepts %s (%s): still within 0001–9999 in UTC', async (id, timestamp) => {
     expect((await ingest(id, timestamp)).status).toBe(202);
   });
+
+  it('reads a fraction of any length to the millisecond (V8 alone reads .0000000999000000 as 999 ms)', async () => {
+    expect((await ingest('evt_long_fraction', '2026-01-01T00:00:00.0000000999000000Z')).status).toBe(202);
+    expect((await ingest('evt_long_fraction_2', '9998-01-01T00:00:00.0007000000+00:00')).status).toBe(202);
+    const stored = await stack.db('events').whereIn('id', ['evt_long_fraction', 'evt_long_fraction_2']).orderBy('id').select('timestamp');
+    expect(stored.map((e: { timestamp: Date }) => e.timestamp.toISOString())).toEqual(['2026-01-01T00:00:00.000Z', '9998-01-01T00:00:00.000Z']);
+  });
 });
 
 describe('an event stored with a time outside 0001–9999', () => {

@@ -83,6 +83,28 @@ describe('NUL characters (PostgreSQL cannot store them)', () => {
   });
 });
 
+describe('unpaired surrogates (valid JSON escapes, but no Unicode text)', () => {
+  it('are a 400 naming the field where PostgreSQL would fail (jsonb) or store U+FFFD instead (text), and nothing is stored', async () => {
+    const before = await counts();
+    const w = `/v1/webhooks/${webhookId}`;
+    // Written as JSON escapes, the only way they arrive: UTF-8 cannot carry them.
+    const cases: [string, string, string, string, string][] = [
+      ['POST', '/v1/events', org.serviceToken, '{"event":"vault.created","data":{"vaultId":"vlt_\\ud800"}}', 'body.data.vaultId'],
+      ['POST', '/v1/events', org.serviceToken, '{"event":"secret.created","data":{"vaultId":"v","secretId":"s","secretKey":"k","actor":{"id":"u","name":"Zo\\udc00e"}}}', 'body.data.actor.name'],
+      ['POST', '/v1/events', org.serviceToken, '{"event":"vault.created","data":{"vaultId":"v","k\\ud83d":1}}', 'body.data.k\\ud83d'],
+      ['POST', '/v1/webhooks', org.apiKey, '{"url":"https://example.com/hook","events":["secret.created"],"description":"a\\udfffb"}', 'body.description'],
+      ['PATCH', w, org.apiKey, '{"description":"\\ud800"}', 'body.description'],
+      ['PATCH', w, org.apiKey, '{"vaultIds":["\\ude00😀"]}', 'body.vaultIds.0'],
+    ];
+    for (const [method, path, token, body, field] of cases) {
+      const res = await raw(method, path, { token, contentType: 'application/json', body });
+      expectProblem(res, 400, field);
+      expect(res.body.errors[0].message).toContain('unpaired surrogate');
+    }
+    expect(await counts()).toEqual(before);
+  });
+});
+
 describe('deep nesting', () => {
   it('ingest data with thousands of nested arrays is a 400 (depth limit), and the API carries on', async () => {
     const before = await counts();

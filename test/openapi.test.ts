@@ -8,6 +8,7 @@ import { Receiver } from './support/receiver';
 import { createStack, Org, secretCreatedData, Stack } from './support/stack';
 import { waitFor } from './support/wait';
 import { deliveryWorkflowId } from '../src/workflows/messages';
+import { buildOpenApiDocument } from '../src/api/openapi-document';
 
 type Json = any;
 type Route = { method: string; path: string; access: string };
@@ -63,16 +64,18 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** Every table's rows but knex's own: a refused request must leave all of them as they were. */
+/** Every table's rows but knex's own and the rate-limit counters (every request counts): a refused request must leave all of them as they were. */
 async function snapshot() {
   const tables: { table_name: string }[] = (
-    await stack.db.raw(`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' and table_name not like 'knex_%' order by table_name`)
+    await stack.db.raw(`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' and table_name not like 'knex_%' and table_name <> 'api_rate_limits' order by table_name`)
   ).rows;
   const out: Record<string, unknown[]> = {};
   for (const { table_name } of tables) out[table_name] = await stack.db(table_name).orderByRaw('1, 2');
   return out;
 }
 
+/** Every operation in the document, labelled `method path`. */
+const operations = () => Object.entries<Json>(document.paths).flatMap(([p, ops]) => Object.entries<Json>(ops).filter(([m]) => METHODS.includes(m)).map(([m, op]) => ({ label: `${m} ${p}`, op })));
 const openapiPath = (route: Route) => route.path.replace(/:(\w+)/g, '{$1}');
 const operationOf = (route: Route) => document.paths[openapiPath(route)]?.[route.method];
 const resolve = (schema: Json): Json => (schema?.$ref ? resolve(document.components.schemas[schema.$ref.split('/').pop()]) : schema);
@@ -258,6 +261,49 @@ describe('the OpenAPI document', () => {
   });
 });
 
+describe('the contract tools generate from', () => {
+  /** The names generated clients call operations by: renaming one breaks every client, so this list changes on purpose only. */
+  const OPERATION_IDS = {
+    'post /v1/events': 'ingestEvent',
+    'get /v1/event-types': 'listEventTypes',
+    'post /v1/webhooks': 'createWebhook',
+    'get /v1/webhooks': 'listWebhooks',
+    'get /v1/webhooks/{id}': 'getWebhook',
+    'patch /v1/webhooks/{id}': 'updateWebhook',
+    'delete /v1/webhooks/{id}': 'deleteWebhook',
+    'post /v1/webhooks/{id}/test': 'testWebhook',
+    'post /v1/webhooks/{id}/enable': 'enableWebhook',
+    'post /v1/webhooks/{id}/rotate-secret': 'rotateWebhookSecret',
+    'get /v1/webhooks/{id}/deliveries': 'listDeliveries',
+    'get /v1/deliveries/{id}': 'getDelivery',
+    'post /v1/deliveries/{id}/redeliver': 'redeliverDelivery',
+    'get /v1/webhooks/{id}/recoverable': 'countRecoverableDeliveries',
+    'post /v1/webhooks/{id}/recover': 'recoverDeliveries',
+    'get /v1/webhooks/{id}/recoveries/{recoveryId}': 'getRecovery',
+    'get /v1/api-keys': 'listApiKeys',
+    'delete /v1/api-keys/{id}': 'revokeApiKey',
+    'post /v1/integrations/slack/authorize': 'authorizeSlack',
+    'get /v1/integrations/slack/callback': 'completeSlackAuthorization',
+  };
+
+  it('is what `npm run lint:api` and the client generator build offline (no database, no Temporal), but for the server URL', () => {
+    const offline = JSON.parse(JSON.stringify(buildOpenApiDocument('http://127.0.0.1')));
+    expect(offline).toEqual({ ...document, servers: [{ url: 'http://127.0.0.1' }] });
+  });
+
+  it('names every operation with its stable operationId, a summary and a description, under declared tags', () => {
+    expect(Object.fromEntries(operations().map(({ label, op }) => [label, op.operationId]))).toEqual(OPERATION_IDS);
+    const declared = document.tags.map((t: Json) => t.name);
+    for (const tag of document.tags) expect({ tag: tag.name, described: typeof tag.description === 'string' && tag.description.length > 20 }).toEqual({ tag: tag.name, described: true });
+    for (const { label, op } of operations()) {
+      const shape = { label, camelCase: /^[a-z][a-zA-Z]+$/.test(op.operationId), summary: typeof op.summary === 'string' && op.summary.length > 0, description: typeof op.description === 'string' && op.description.length > op.summary.length, tagsDeclared: op.tags.every((t: string) => declared.includes(t)) };
+      expect(shape).toEqual({ label, camelCase: true, summary: true, description: true, tagsDeclared: true });
+    }
+    expect(document.info.contact).toEqual({ name: expect.any(String), url: expect.stringMatching(/^https:\/\//) });
+    expect(document.info.license).toEqual({ name: expect.any(String) });
+  });
+});
+
 describe('bad input', () => {
   it('every route answers each bad input with a problem naming the field, and nothing is stored', async () => {
     const cases = [...stack.routes.flatMap(genericCases), ...specificCases()];
@@ -290,5 +336,27 @@ describe('bad input', () => {
     const ingested = await stack.api('POST', '/v1/events', org.serviceToken, { id: 'evt_openapi_valid', event: 'vault.created', timestamp: '2025-06-11T10:30:00Z', data: { vaultId: 'vlt_9' } });
     expect(ingested.status).toBe(202);
     expect(ingested.body).toMatchObject({ id: 'evt_openapi_valid', duplicate: false });
+  });
+});
+
+// Last: these requests deliver, which the bad-input tests (nothing sent, nothing stored) must not see.
+describe('request body examples', () => {
+  it('shows an example of every request body, and the API accepts each one', async () => {
+    const withBody = operations().filter(({ op }) => op.requestBody);
+    expect(withBody.map((o) => o.label).sort()).toEqual(['patch /v1/webhooks/{id}', 'post /v1/events', 'post /v1/integrations/slack/authorize', 'post /v1/webhooks', 'post /v1/webhooks/{id}/recover', 'post /v1/webhooks/{id}/rotate-secret']);
+    // Sent as shown (the recovery's since moved into the retention window, the webhook URL to the receiver): none is refused.
+    const { body: fresh } = await stack.api('POST', '/v1/webhooks', org.apiKey, { url: `${receiver.url}/examples`, events: ['secret.created'] });
+    for (const { label, op } of withBody) {
+      const example = op.requestBody.content['application/json'].example;
+      expect({ label, hasExample: example !== undefined }).toEqual({ label, hasExample: true });
+      const [method, route] = label.split(' ');
+      const sent = route === '/v1/webhooks' ? { ...example, url: `${receiver.url}/example` } : route.endsWith('/recover') ? { ...example, since: new Date(Date.now() - 3_600_000).toISOString() } : example;
+      const token = route === '/v1/events' ? org.serviceToken : org.apiKey;
+      const res = await stack.api(method.toUpperCase(), route.replace('{id}', fresh.id), token, sent);
+      // Slack answers 503 here: this stack has no Slack app configured, which the body has nothing to do with.
+      const accepted = route.includes('/slack/') ? res.status === 503 && !res.body.errors?.length : res.status < 300;
+      expect({ label, status: res.status, accepted }).toEqual({ label, status: res.status, accepted: true });
+    }
+    await stack.api('DELETE', `/v1/webhooks/${fresh.id}`, org.apiKey);
   });
 });

@@ -1,7 +1,18 @@
 /**
  * Rate limits (issue 9, defects 6–8): admin routes per API key id (however the header is spelled), ingest per
- * service token with its own larger budget, and failed authentications per client address.
+ * service token with its own larger budget, and failed authentications per client address. Counted in PostgreSQL
+ * (issue 19 item 2), so two API replicas on one database share every count; a PostgreSQL that does not answer
+ * leaves each process counting alone.
  */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import knexFactory from 'knex';
+import pino from 'pino';
+import { SharedLimit } from '../src/api/shared-limit';
+import { createDb } from '../src/db/knex';
+import { createApiApp, createServices, listen } from '../src/runtime';
+import { freePort } from './support/free-port';
 import { createStack, Stack } from './support/stack';
 
 const NO_SUBSCRIBERS = { vaultId: 'vlt_rate', vaultName: 'Rate', secretId: 'sec_1', secretKey: 'K' };
@@ -134,6 +145,99 @@ describe('ingest, per service token, separate from the admin API', () => {
       expect((await stack.api('GET', '/v1/webhooks', org.apiKey)).status).toBe(200);
     } finally {
       await stack.close();
+    }
+  });
+});
+
+/** A second API replica on the stack's database: its own app, services and connection pool, as another process has. */
+async function secondReplica(stack: Stack): Promise<{ url: string; close: () => Promise<void> }> {
+  const db = createDb(stack.config.databaseUrl!);
+  const logger = pino({ level: 'silent' });
+  const services = createServices({ db, temporal: stack.client, config: stack.config, secretBox: stack.secretBox, logger });
+  const { app } = createApiApp({ db, temporal: stack.client, config: stack.config, secretBox: stack.secretBox, logger, services, publicBaseUrl: 'http://127.0.0.1' });
+  const server: Server = await listen(app, '127.0.0.1', 0);
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      await new Promise((r) => server.close(r));
+      await db.destroy();
+    },
+  };
+}
+
+describe('shared by every API replica on one database', () => {
+  const LIMIT = 4;
+  let stack: Stack;
+  let replica: Awaited<ReturnType<typeof secondReplica>>;
+  beforeAll(async () => {
+    stack = await createStack({
+      env: { RATE_LIMIT_PER_MINUTE: String(LIMIT), INGEST_RATE_LIMIT_PER_SECOND: '0.01', INGEST_RATE_LIMIT_BURST: String(LIMIT), AUTH_FAILURE_LIMIT_PER_MINUTE: String(LIMIT) },
+    });
+    replica = await secondReplica(stack);
+  });
+  afterAll(async () => {
+    await replica?.close();
+    await stack?.close();
+  });
+
+  /** `count` requests, alternating between the stack's API and the replica; the statuses in order. */
+  async function alternate(count: number, method: string, path: string, authorization: (i: number) => string, body?: unknown) {
+    const statuses: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const res = await fetch((i % 2 === 0 ? stack.apiUrl : replica.url) + path, {
+        method,
+        headers: { Authorization: authorization(i), ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      await res.arrayBuffer();
+      statuses.push(res.status);
+    }
+    return statuses;
+  }
+
+  it('an admin key gets its limit once in total through both replicas, not once through each', async () => {
+    const org = await stack.createOrg('Admin');
+    expect(await alternate(2 * LIMIT, 'GET', '/v1/webhooks', () => `Bearer ${org.apiKey}`)).toEqual([200, 200, 200, 200, 429, 429, 429, 429]);
+  });
+
+  it('an ingest token gets its burst once in total through both replicas', async () => {
+    const org = await stack.createOrg('Ingest');
+    const statuses = await alternate(2 * LIMIT, 'POST', '/v1/events', () => `Bearer ${org.serviceToken}`, { event: 'secret.updated', data: NO_SUBSCRIBERS });
+    expect(statuses).toEqual([202, 202, 202, 202, 429, 429, 429, 429]);
+  });
+
+  it('failed authentications from one address are counted once across both replicas', async () => {
+    const statuses = await alternate(2 * LIMIT, 'GET', '/v1/webhooks', (i) => `Bearer ck_admin_guess${String(i).padStart(40, '0')}`);
+    expect(statuses).toEqual([401, 401, 401, 401, 429, 429, 429, 429]);
+  });
+
+  it('a spent key is refused from memory until its window ends: each replica asks PostgreSQL once more at most', async () => {
+    const org = await stack.createOrg('Hammer');
+    await alternate(5 * LIMIT, 'GET', '/v1/webhooks', () => `Bearer ${org.apiKey}`);
+    const key = await stack.db('api_keys').where({ organization_id: org.id, kind: 'admin' }).first('id');
+    const row = await stack.db('api_rate_limits').where({ key: `admin:${key.id}` }).first('points');
+    // The replica that spent the last point stopped asking; the other asked once, was refused, and stopped too.
+    expect(row.points).toBe(LIMIT + 1);
+  });
+});
+
+describe('when PostgreSQL does not answer', () => {
+  it('each process counts the limit alone, and says so in one warning a minute', async () => {
+    const lines: { level: number; msg: string; limit: string; err: string }[] = [];
+    const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, done) => void (lines.push(JSON.parse(String(chunk))), done()) }));
+    // Nothing listens on this port: every query is refused at once (knex's own log of it kept out of the output).
+    const quiet = () => undefined;
+    const db = knexFactory({ client: 'pg', connection: `postgres://postgres:postgres@127.0.0.1:${await freePort()}/none`, pool: { min: 0, max: 1 }, log: { warn: quiet, error: quiet, debug: quiet, deprecate: quiet } });
+    try {
+      const limit = new SharedLimit({ name: 'admin', limit: { points: 3, windowSeconds: 60 }, db, logger });
+      const results = [];
+      for (let i = 0; i < 5; i++) results.push(await limit.take('key_1'));
+      expect(results.map((r) => r.allowed)).toEqual([true, true, true, false, false]);
+      expect(results[3]).toEqual({ allowed: false, retryAfterSeconds: expect.any(Number) });
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ limit: 'admin', msg: expect.stringContaining('PostgreSQL did not answer'), err: expect.stringContaining('ECONNREFUSED') });
+    } finally {
+      await db.destroy();
     }
   });
 });

@@ -11,6 +11,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { installRuntime } from '../src/temporal-connection';
 import { historyFromFile } from './support/history-file';
 import { HISTORY_SCENARIOS } from './support/history-scenarios';
+import { workflowBundleOptions } from '../src/workflow-bundle-file';
 
 const DIR = path.join(__dirname, 'histories');
 const quiet = { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } as never;
@@ -23,10 +24,12 @@ function recorded(): { workflowId: string; history: ReturnType<typeof historyFro
 // The replay worker's state changes and the expected nondeterminism warnings stay out of the test output.
 beforeAll(installRuntime);
 
-async function replay(workflowsPath: string, histories: ReturnType<typeof recorded>) {
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quiet });
+async function replay(workflowsPath: string, histories: ReturnType<typeof recorded>, traced = false) {
+  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions(workflowsPath, traced), logger: quiet });
+  // The traced bundle's spans go to a sink (never called during replay, but it must exist).
+  const sinks = traced ? { exporter: { export: { fn: () => undefined } } } : undefined;
   const results: { workflowId: string; error?: Error }[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { code }, replayName: 'ckw-replay' }, histories)) results.push(result);
+  for await (const result of Worker.runReplayHistories({ workflowBundle: { code }, replayName: 'ckw-replay', sinks }, histories)) results.push(result);
   return results;
 }
 
@@ -42,6 +45,13 @@ it('replays every recorded history against the current workflow code', async () 
   expect(results).toHaveLength(histories.length);
   const failures = results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`);
   expect(failures).toEqual([]);
+});
+
+it('replays them with the tracing interceptors too: turning tracing on leaves running workflows deterministic', async () => {
+  const histories = recorded();
+  const results = await replay(require.resolve('../src/workflows'), histories, true);
+  expect(results).toHaveLength(histories.length);
+  expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`)).toEqual([]);
 });
 
 describe('a change to deliveryWorkflow', () => {

@@ -10,6 +10,7 @@ import { waitFor } from './support/wait';
 import { SUBSCRIBABLE_EVENT_TYPES, type EventType } from '../src/domain/events';
 import { type SlackBlock, type SlackMessage } from '../src/destinations/slack-message';
 import { type DiscordMessage } from '../src/destinations/discord-message';
+import { SecretBox } from '../src/domain/secret-box';
 import { deriveStateKey, signState, STATE_TTL_MS, verifyState } from '../src/integrations/slack-oauth';
 import { deliveryProgressQuery, deliveryWorkflowId } from '../src/workflows/messages';
 import { expectDiscordWithinLimits, expectSlackWithinLimits, slackParts } from './support/message-limits';
@@ -42,6 +43,8 @@ describe('Slack and Discord on a whole stack', () => {
   const CLIENT_ID = '1234567890.0987654321';
   const CLIENT_SECRET = 'fake-slack-client-secret';
   const REDIRECT_URL = 'https://app.cloudkeep.test/settings/webhooks/slack/callback';
+  /** The encryption key before the current one, still in the key ring (a rotation in progress). */
+  const PREVIOUS_KEY = SecretBox.generateKey();
 
   let stack: Stack;
   /** The fake of slack.com: the consent page's address and `/api/oauth.v2.access`. */
@@ -78,6 +81,7 @@ describe('Slack and Discord on a whole stack', () => {
         SLACK_REDIRECT_URL: REDIRECT_URL,
         SLACK_API_URL: `${slackApi.url}/api`,
         SLACK_AUTHORIZE_URL: `${slackApi.url}/oauth/v2/authorize`,
+        SECRET_DECRYPTION_KEYS: PREVIOUS_KEY,
       },
     });
   });
@@ -221,6 +225,18 @@ describe('Slack and Discord on a whole stack', () => {
 
       expect(oauthCalls()).toBe(calls);
       expect((await stack.api('GET', '/v1/webhooks', org.apiKey)).body.data).toEqual([]);
+    });
+
+    it('accepts a state another API process signed with the previous encryption key, mid-rotation', async () => {
+      const org = await stack.createOrg();
+      const { state } = await authorize(org);
+      const [, requestId, organizationId, expires] = state.split('.');
+      const claims = { requestId: requestId!, organizationId: organizationId!, expiresAt: Number(expires) * 1000 };
+      const signedBefore = signState(deriveStateKey(Buffer.from(PREVIOUS_KEY, 'base64')), claims);
+      expect(signedBefore).not.toBe(state);
+      const res = await callback({ code: 'good-rotation', state: signedBefore });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ destination: 'slack', slackChannel: '#good-rotation' });
     });
 
     it("refuses another organization's key on the callback, and the owner can still finish", async () => {

@@ -154,7 +154,7 @@ function outcomeOf(attempt: Outcome, input: AttemptInput): AttemptOutcome {
   return { result: 'failed', deliveryStatus: last ? 'failed' : 'retrying', status: attempt.response_status, error: attempt.error, nextDelayMs };
 }
 
-export function createDeliveryActivities({ db, temporal, secretBox, logger, config }: ActivityDeps, hooks: AttemptHooks = {}) {
+export function createDeliveryActivities({ db, temporal, secretBox, logger, config, tracing }: ActivityDeps, hooks: AttemptHooks = {}) {
   async function cancel(deliveryId: string, reason: string): Promise<void> {
     await db('deliveries')
       .where({ id: deliveryId })
@@ -300,15 +300,18 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
 
     const { url, request } = prepareRequest({ ...ctx, webhook, event });
     const attemptedAt = new Date(input.attemptedAt);
+    const requestUrl = redactUrl(webhook.destination, url);
     const attemptId = await deliveryAttemptsStore.start(db, {
       delivery_id: delivery.id,
       idempotency_key: lastTry ? `${input.idempotencyKey}#${lastTry.id}` : input.idempotencyKey,
       step_key: input.idempotencyKey,
       trigger: input.trigger,
       attempted_at: attemptedAt,
-      request_url: redactUrl(webhook.destination, url),
+      request_url: requestUrl,
       request_headers: request.headers,
       request_body: request.body,
+      // The attempt's own span is active here (Temporal's activity interceptor): its trace is the event's.
+      trace_id: tracing?.currentTraceId(),
     });
     started(attemptId);
 
@@ -327,8 +330,13 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
     }
     hooks.requestSent?.(input);
+    const sendOptions = { policy: config.outbound, timeoutMs: config.attemptTimeoutMs, agents: sharedAgents };
     phase.on = 'receiver';
-    const sent = await sendWebhookRequest(request, { policy: config.outbound, timeoutMs: config.attemptTimeoutMs, agents: sharedAgents });
+    // With tracing on, the request gets a span (status and duration; never a header, the body or a query string).
+    // Nothing is added to the request: the receiver sees no trace header.
+    const sent = tracing
+      ? await tracing.outgoingRequest({ url: requestUrl, destination: webhook.destination, deliveryId: delivery.id, webhookId: webhook.id }, () => sendWebhookRequest(request, sendOptions))
+      : await sendWebhookRequest(request, sendOptions);
     phase.on = 'database';
     deliveryAttempts.inc({ destination: webhook.destination, result: sent.succeeded ? 'succeeded' : 'failed' });
     deliveryAttemptSeconds.observe({ destination: webhook.destination }, sent.durationMs / 1000);

@@ -6,6 +6,7 @@ import type { OutboundPolicy } from '../delivery/address-guard';
 import type { Mailer } from '../mail/mailer';
 import type { Logger } from '../logger';
 import type { WorkflowSlots } from '../dispatch/workflow-slots';
+import type { Tracing } from '../tracing';
 
 export interface ActivityDeps {
   db: Knex;
@@ -15,6 +16,8 @@ export interface ActivityDeps {
   logger: Logger;
   /** The worker's workflow-task slots, as the outbox dispatcher counts them: local attempts hold one each. */
   slots?: WorkflowSlots;
+  /** OpenTelemetry, when on: the attempt's trace id for the Delivery Log, and a span around its HTTP request. */
+  tracing?: Tracing;
   config: {
     taskQueue: string;
     outbound: OutboundPolicy;

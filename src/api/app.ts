@@ -20,6 +20,7 @@ import type { WebhookService } from '../services/webhooks';
 import type { DeliveryService } from '../services/deliveries';
 import type { RecoveryService } from '../services/recoveries';
 import type { Logger } from '../logger';
+import type { Tracing } from '../tracing';
 
 export interface AppDeps {
   db: Knex;
@@ -36,6 +37,8 @@ export interface AppDeps {
   extraRoutes?: (table: RouteTable) => express.Router[];
   /** True once a graceful shutdown began: /readyz turns 503 and connections are not kept alive. */
   isDraining?: () => boolean;
+  /** OpenTelemetry, when on: a span per /v1/ request (an ingested event's trace starts there). */
+  tracing?: Tracing;
 }
 
 
@@ -43,7 +46,7 @@ export function createApp(deps: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  const limits = createRateLimits(deps.rateLimits);
+  const limits = createRateLimits(deps.rateLimits, { db: deps.db, logger: deps.logger });
   const table = new RouteTable({ authenticate: limits.guardAuthentication(createAuthenticator(deps.db)), admit: limits.admit });
   /** A request no route declares: 405 with `Allow` on a known path, 404 elsewhere. */
   const unrouted = (req: Request, res: Response, next: NextFunction) => {
@@ -52,6 +55,7 @@ export function createApp(deps: AppDeps) {
     sendProblem(res, 404, 'not-found', `No route for ${req.method} ${req.path}`);
   };
 
+  if (deps.tracing) app.use(deps.tracing.requestSpans());
   app.use((_req, res, next) => {
     // Shutting down: answer this request, then let the client reconnect to another replica.
     if (deps.isDraining?.()) res.setHeader('Connection', 'close');

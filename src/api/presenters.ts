@@ -58,6 +58,7 @@ export function presentAttempt(a: DeliveryAttemptRow) {
     error: a.error,
     succeeded: a.succeeded,
     retryAfterMs: a.retry_after_ms,
+    traceId: a.trace_id ?? null,
   };
 }
 

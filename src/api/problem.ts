@@ -1,6 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError, MethodNotAllowedError, RateLimitedError } from '../errors';
+import { isDatabaseUnavailable } from '../db/availability';
 import type { Logger } from '../logger';
+
+/** What a client is told to wait when the database is unavailable: a restart or failover takes seconds. */
+export const DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict',
@@ -14,7 +18,10 @@ export function sendProblem(res: Response, status: number, type: string, detail:
   );
 }
 
-/** The one place errors become responses: AppErrors as they are, body-parser faults by field, the rest as 500 without details. */
+/**
+ * The one place errors become responses: AppErrors as they are, body-parser faults by field, a database that is not
+ * answering as 503 with Retry-After (nothing was accepted: try again), the rest as 500 without details.
+ */
 export function problemMiddleware(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     if (err instanceof RateLimitedError) res.set('Retry-After', String(err.retryAfterSeconds));
@@ -24,6 +31,11 @@ export function problemMiddleware(logger: Logger) {
     if (e.type === 'entity.parse.failed') return sendProblem(res, 400, 'malformed-json', 'The body is not valid JSON', [{ field: 'body', message: 'is not valid JSON' }]);
     if (e.type === 'entity.too.large') return sendProblem(res, 413, 'too-large', 'The body is too large', [{ field: 'body', message: 'is larger than 256 KiB' }]);
     if (e.status && e.status >= 400 && e.status < 500) return sendProblem(res, e.status, 'bad-request', e.message ?? 'Bad request');
+    if (isDatabaseUnavailable(err)) {
+      logger.warn({ err: (err as Error)?.message, path: req.path }, 'database unavailable: answered 503');
+      res.set('Retry-After', String(DATABASE_UNAVAILABLE_RETRY_AFTER_SECONDS));
+      return sendProblem(res, 503, 'unavailable', 'The service cannot reach its database right now; try again shortly');
+    }
     logger.error({ err: (err as Error)?.message, stack: (err as Error)?.stack, path: req.path }, 'unhandled error');
     sendProblem(res, 500, 'internal', 'Something went wrong on our side; it has been logged');
   };

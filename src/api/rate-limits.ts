@@ -1,14 +1,16 @@
 import type { Request } from 'express';
 import ipaddr from 'ipaddr.js';
+import type { Knex } from 'knex';
 import { ForbiddenError, RateLimitedError, UnauthorizedError } from '../errors';
+import type { Logger } from '../logger';
 import type { Principal } from './auth';
 import type { Access } from './auth';
-import { TokenBuckets } from './token-bucket';
+import { SharedLimit, windowFor } from './shared-limit';
 
 export interface RateLimitSettings {
-  /** Admin API requests per key per minute (a bucket of this size, refilled evenly over the minute). */
+  /** Admin API requests per key per minute. */
   adminPerMinute: number;
-  /** Ingest: sustained events per second per service token, and the burst above it. */
+  /** Ingest: sustained events per second per service token, and the burst it may send at once. */
   ingestPerSecond: number;
   ingestBurst: number;
   /** Failed authentications per client address per minute before 429. */
@@ -25,17 +27,18 @@ export function clientAddress(req: Request): string {
 }
 
 /**
- * The API's three limits. Keys are counted by their id after authentication, so spelling the
- * Authorization header differently does not start a new count; ingest has its own, larger budget.
+ * The API's three limits, counted in PostgreSQL so that every API process shares them (shared-limit.ts). Keys are
+ * counted by their id after authentication, so spelling the Authorization header differently does not start a new
+ * count; ingest has its own, larger budget.
  */
-export function createRateLimits(settings: RateLimitSettings) {
-  const admin = new TokenBuckets({ capacity: settings.adminPerMinute, refillPerSecond: settings.adminPerMinute / 60 });
-  const ingest = new TokenBuckets({ capacity: settings.ingestBurst, refillPerSecond: settings.ingestPerSecond });
-  const failures = new TokenBuckets({ capacity: settings.authFailuresPerMinute, refillPerSecond: settings.authFailuresPerMinute / 60 });
+export function createRateLimits(settings: RateLimitSettings, deps: { db: Knex; logger: Logger }) {
+  const admin = new SharedLimit({ ...deps, name: 'admin', limit: { points: settings.adminPerMinute, windowSeconds: 60 } });
+  const ingest = new SharedLimit({ ...deps, name: 'ingest', limit: windowFor(settings.ingestBurst, settings.ingestPerSecond) });
+  const failures = new SharedLimit({ ...deps, name: 'auth-failures', limit: { points: settings.authFailuresPerMinute, windowSeconds: 60 } });
 
   return {
     /**
-     * Wraps an authenticator: each refused credential costs the client address a token; once they are spent, 429
+     * Wraps an authenticator: each refused credential counts against the client address; once it is spent, 429
      * instead. Refused means a missing or unknown key (401) and a valid key of the wrong kind (403: the admin key on
      * ingest, the service token on admin routes), which would otherwise be answered for ever at no cost.
      */
@@ -45,7 +48,7 @@ export function createRateLimits(settings: RateLimitSettings) {
           return await authenticate(req, access);
         } catch (err) {
           if (err instanceof UnauthorizedError || err instanceof ForbiddenError) {
-            const taken = failures.take(clientAddress(req));
+            const taken = await failures.take(clientAddress(req));
             if (!taken.allowed) throw new RateLimitedError('Too many failed authentications from this address; retry after the Retry-After delay', taken.retryAfterSeconds);
           }
           throw err;
@@ -54,14 +57,14 @@ export function createRateLimits(settings: RateLimitSettings) {
     },
 
     /** Counts an authenticated request against its key's budget (or its address's, without a key). */
-    admit(req: Request, access: Access, principal: Principal | null): void {
-      const [buckets, key, what] =
+    async admit(req: Request, access: Access, principal: Principal | null): Promise<void> {
+      const [limit, key, what] =
         access === 'service' && principal
           ? [ingest, principal.keyId, 'this ingest token']
           : principal
             ? [admin, principal.keyId, 'this API key']
             : [admin, `address:${clientAddress(req)}`, 'this address'];
-      const taken = buckets.take(key);
+      const taken = await limit.take(key);
       if (!taken.allowed) throw new RateLimitedError(`Too many requests for ${what}; slow down and retry after the Retry-After delay`, taken.retryAfterSeconds);
     },
   };

@@ -6,7 +6,8 @@ import { parseOrThrow } from '../validation';
 import { problem } from './schemas';
 import type { Access, Principal } from './auth';
 import { jsonBody } from './json-body';
-import { findNulCharacter } from './strict-json';
+import { API_INFO, API_TAGS, type ApiTag } from './openapi-info';
+import { findUnstorableText } from './strict-json';
 
 const NO_FIELDS = z.strictObject({});
 
@@ -15,8 +16,13 @@ interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodTyp
   /** Express syntax (`/v1/webhooks/:id`); the OpenAPI path is derived from it. */
   path: string;
   access: Access;
+  /** The stable name generated clients call the operation by (camelCase verb first: `listWebhooks`); renaming one breaks them. */
+  operationId: string;
+  /** A short title for the operation (the API reference's one line). */
   summary: string;
-  tags: string[];
+  /** What it does and what a caller should know, in full. */
+  description: string;
+  tags: ApiTag[];
   params?: P;
   query?: Q;
   body?: B;
@@ -24,21 +30,28 @@ interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodTyp
   bodyOptional?: boolean;
   /** What the OpenAPI document shows for the body when it is stricter than `body` alone (same rules, checked later). */
   documentedBody?: z.ZodType;
+  /** A body the route accepts, shown in the document (every route with a body has one). */
+  bodyExample?: unknown;
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
   handler: (input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; principal: Principal; req: Request; res: Response }) => Promise<unknown>;
 }
 
-/** PostgreSQL cannot store NUL characters: refused wherever they come in, naming the field. */
-export function refuseNulCharacters(value: unknown, location: string): void {
-  const field = findNulCharacter(value, location);
-  if (field) throw new ValidationError([{ field, message: 'must not contain NUL characters (\\u0000)' }]);
+const UNSTORABLE_MESSAGES = {
+  nul: 'must not contain NUL characters (\\u0000)',
+  'lone-surrogate': 'must be Unicode text: an unpaired surrogate (\\ud800–\\udfff without its pair) is not a character',
+} as const;
+
+/** Text PostgreSQL cannot store as sent (NUL, unpaired surrogates): refused wherever it comes in, naming the field. */
+export function refuseUnstorableText(value: unknown, location: string): void {
+  const found = findUnstorableText(value, location);
+  if (found) throw new ValidationError([{ field: found.field, message: UNSTORABLE_MESSAGES[found.problem] }]);
 }
 
 
 export interface RouteGuard {
   authenticate(req: Request, access: Access): Promise<Principal>;
   /** Throws (429) when the caller is over its rate limit. */
-  admit(req: Request, access: Access, principal: Principal | null): void;
+  admit(req: Request, access: Access, principal: Principal | null): Promise<void>;
 }
 
 const ERROR_RESPONSE = { description: 'Error', content: { 'application/problem+json': { schema: problem } } };
@@ -51,6 +64,7 @@ export class RouteTable {
   readonly registry = new OpenAPIRegistry();
   readonly routes: { method: string; path: string; access: Access }[] = [];
   private readonly patterns: { method: string; pattern: RegExp }[] = [];
+  private readonly operationIds = new Set<string>();
 
   constructor(private readonly guard: RouteGuard) {
     this.registry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'Admin API key (ck_admin_…)' });
@@ -58,6 +72,9 @@ export class RouteTable {
   }
 
   add<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType>(router: Router, spec: RouteSpec<P, Q, B>, middleware: ((req: Request, res: Response, next: NextFunction) => void)[] = []): void {
+    if (this.operationIds.has(spec.operationId)) throw new Error(`Two routes share the operationId ${spec.operationId}`);
+    if (spec.body && spec.bodyExample === undefined) throw new Error(`${spec.method.toUpperCase()} ${spec.path} takes a body but shows no example of it`);
+    this.operationIds.add(spec.operationId);
     this.routes.push({ method: spec.method, path: spec.path, access: spec.access });
     this.patterns.push({ method: spec.method.toUpperCase(), pattern: new RegExp(`^${spec.path.replace(/:\w+/g, '[^/]+')}/?$`) });
     const responses: Record<string, unknown> = {};
@@ -70,13 +87,15 @@ export class RouteTable {
     this.registry.registerPath({
       method: spec.method,
       path: spec.path.replace(/:(\w+)/g, '{$1}'),
+      operationId: spec.operationId,
       summary: spec.summary,
+      description: spec.description,
       tags: spec.tags,
       security: spec.access === 'admin' ? [{ apiKey: [] }] : spec.access === 'service' ? [{ serviceToken: [] }] : [],
       request: {
         ...(spec.params ? { params: spec.params as never } : {}),
         ...(spec.query ? { query: spec.query as never } : {}),
-        ...(spec.body ? { body: { required: !spec.bodyOptional, content: { 'application/json': { schema: spec.documentedBody ?? spec.body } } } } : {}),
+        ...(spec.body ? { body: { required: !spec.bodyOptional, content: { 'application/json': { schema: spec.documentedBody ?? spec.body, example: spec.bodyExample } } } } : {}),
       },
       responses: responses as never,
     });
@@ -84,15 +103,15 @@ export class RouteTable {
     // Authentication and the rate limit come before the body is read: a caller without a valid key gets 401, not 400 or 413.
     const admit = async (req: Request, res: Response, next: NextFunction) => {
       const principal = await this.guard.authenticate(req, spec.access);
-      this.guard.admit(req, spec.access, principal ?? null);
+      await this.guard.admit(req, spec.access, principal ?? null);
       res.locals.principal = principal;
       next();
     };
     router[spec.method](spec.path, admit, jsonBody, ...middleware, async (req: Request, res: Response) => {
       const principal = res.locals.principal as Principal;
-      refuseNulCharacters(req.params, 'path');
-      refuseNulCharacters(req.query, 'query');
-      refuseNulCharacters(req.body, 'body');
+      refuseUnstorableText(req.params, 'path');
+      refuseUnstorableText(req.query, 'query');
+      refuseUnstorableText(req.body, 'body');
       const params = spec.params ? parseOrThrow(spec.params, req.params, 'path') : {};
       // A route that declares no query or body takes none: unknown fields are refused, not ignored.
       const query = spec.query ? parseOrThrow(spec.query, req.query, 'query') : parseOrThrow(NO_FIELDS, req.query ?? {}, 'query');
@@ -117,8 +136,9 @@ export class RouteTable {
   document(serverUrl: string) {
     return new OpenApiGeneratorV31(this.registry.definitions).generateDocument({
       openapi: '3.1.0',
-      info: { title: 'CloudKeep Webhooks API', version: '1.0.0', description: 'Manage webhooks, ingest vault events and read the Delivery Log.' },
+      info: API_INFO,
       servers: [{ url: serverUrl }],
+      tags: API_TAGS.map((tag) => ({ ...tag })),
     });
   }
 }

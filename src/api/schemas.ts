@@ -2,6 +2,7 @@ import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { EVENT_TYPES, eventDataSchemas, isDeliverableYear, SUBSCRIBABLE_EVENT_TYPES } from '../domain/events';
 import { DELIVERY_STATUSES } from '../db/stores/deliveries';
+import { parseIsoTime } from '../domain/iso-time';
 import { STALL_REASONS } from '../domain/stalls';
 
 extendZodWithOpenApi(z);
@@ -114,12 +115,13 @@ export const recoverBody = z
   .openapi('Recover');
 
 export const recoverableQuery = z.strictObject({
-  since: isoTime,
+  since: isoTime.describe('Count deliveries created at or after this time (within the Delivery Log retention)'),
   statuses: z
     .string()
     .max(20)
     .regex(/^(failed|skipped)(,(failed|skipped))?$/, 'must be failed, skipped, or both separated by a comma')
-    .optional(),
+    .optional()
+    .describe('failed, skipped, or both separated by a comma; both by default'),
 });
 
 export const recoverableCount = z
@@ -140,27 +142,34 @@ export const recovery = z
 
 export const recoveryStarted = recovery.omit({ started: true }).openapi('RecoveryStarted');
 
-export const recoveryParams = z.strictObject({ id: z.string().min(1).max(128), recoveryId: z.string().min(1).max(128) });
+/** A path id, described for the resource it names. */
+const pathId = (description: string) => z.string().min(1).max(128).describe(description);
+
+export const webhookIdParam = z.strictObject({ id: pathId("The webhook's id (wh_…)") });
+export const deliveryIdParam = z.strictObject({ id: pathId("The delivery's id (dlv_…)") });
+export const apiKeyIdParam = z.strictObject({ id: pathId("The key's id (key_…)") });
+export const recoveryParams = z.strictObject({ id: pathId("The webhook's id (wh_…)"), recoveryId: pathId("The recovery's id (rcv_…), as starting it returned") });
 
 export const webhookList = z.object({ data: z.array(webhook), nextCursor: z.string().nullable() }).openapi('WebhookList');
 
 export const listQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(25).describe('Items per page (1–100)'),
+  cursor: z.string().max(200).optional().describe("The previous page's nextCursor; left out for the first page"),
 });
 
 export const deliveryListQuery = listQuery
-  .extend({ status: z.enum(DELIVERY_STATUSES).optional(), event: z.enum(EVENT_TYPES).optional() })
+  .extend({
+    status: z.enum(DELIVERY_STATUSES).optional().describe('Only deliveries in this status'),
+    event: z.enum(EVENT_TYPES).optional().describe('Only deliveries of this event type'),
+  })
   .strict();
-
-export const idParam = z.strictObject({ id: z.string().min(1).max(128) });
 
 const ingestFields = {
   id: z.string().regex(/^evt_[A-Za-z0-9_-]{1,100}$/, 'must look like evt_…').optional(),
   // PostgreSQL stores years past 9999 and before 1 (as BC), but renders them in forms JavaScript cannot read back.
   timestamp: z.iso
     .datetime({ offset: true })
-    .refine((v) => isDeliverableYear(new Date(v)), 'must fall within the years 0001 to 9999 once converted to UTC')
+    .refine((v) => isDeliverableYear(parseIsoTime(v)), 'must fall within the years 0001 to 9999 once converted to UTC')
     .optional()
     .openapi({ description: 'When the change happened (ISO 8601 with an offset), within the years 0001–9999 once in UTC; defaults to when it is received' }),
 };
@@ -192,6 +201,10 @@ export const attempt = z
     error: z.string().nullable(),
     succeeded: z.boolean(),
     retryAfterMs: z.number().int().nullable(),
+    traceId: z
+      .string()
+      .nullable()
+      .describe('The OpenTelemetry trace this attempt ran in (32 hex digits): the trace of its event, from ingest to this request. Null when tracing is off or the trace was not sampled'),
   })
   .openapi('DeliveryAttempt');
 

@@ -1,4 +1,4 @@
-import { decodeUtf8, findNulCharacter, JsonInputError, MAX_JSON_DEPTH, parseStrictJson } from './strict-json';
+import { decodeUtf8, findUnstorableText, JsonInputError, MAX_JSON_DEPTH, parseStrictJson } from './strict-json';
 
 function errorOf(fn: () => unknown): { field: string; message: string } | null {
   try {
@@ -47,11 +47,26 @@ describe('decodeUtf8', () => {
   });
 });
 
-describe('findNulCharacter', () => {
+describe('findUnstorableText', () => {
+  const nul = (field: string) => ({ field, problem: 'nul' });
+  const lone = (field: string) => ({ field, problem: 'lone-surrogate' });
+
   it('finds a NUL in a value or a key, by path, and nothing in clean input', () => {
-    expect(findNulCharacter({ a: ['x', 'y\u0000'] }, 'body')).toBe('body.a.1');
-    expect(findNulCharacter({ data: { 'k\u0000': 1 } }, 'body')).toBe('body.data.k\\u0000');
-    expect(findNulCharacter('\u0000', 'query.cursor')).toBe('query.cursor');
-    expect(findNulCharacter({ a: [1, true, null, 'ok'] }, 'body')).toBeNull();
+    expect(findUnstorableText({ a: ['x', 'y\u0000'] }, 'body')).toEqual(nul('body.a.1'));
+    expect(findUnstorableText({ data: { 'k\u0000': 1 } }, 'body')).toEqual(nul('body.data.k\\u0000'));
+    expect(findUnstorableText('\u0000', 'query.cursor')).toEqual(nul('query.cursor'));
+    expect(findUnstorableText({ a: [1, true, null, 'ok'] }, 'body')).toBeNull();
+  });
+
+  it('finds an unpaired surrogate, high or low, alone or beside other text, in a value or a key', () => {
+    expect(findUnstorableText(JSON.parse('{"data":{"vaultId":"\\ud800"}}'), 'body')).toEqual(lone('body.data.vaultId'));
+    expect(findUnstorableText({ a: 'x\udc00y' }, 'body')).toEqual(lone('body.a'));
+    expect(findUnstorableText({ a: '😀\ud83d' }, 'body')).toEqual(lone('body.a'));
+    expect(findUnstorableText({ a: '\ude00😀' }, 'body')).toEqual(lone('body.a'));
+    expect(findUnstorableText({ ['k\udfff']: 1 }, 'body')).toEqual(lone('body.k\\udfff'));
+  });
+
+  it('lets every real character through: astral ones (a surrogate pair), combining marks, U+FFFD itself', () => {
+    expect(findUnstorableText({ a: '😀𝄞金庫 e\u0301 \ufffd \u{10ffff}', b: ['\ud83d\ude00'] }, 'body')).toBeNull();
   });
 });

@@ -78,21 +78,41 @@ export function parseStrictJson(text: string, root = 'body', maxDepth = MAX_JSON
   return JSON.parse(text);
 }
 
+/** Why a string cannot be stored as sent (see findUnstorableText). */
+export type UnstorableText = 'nul' | 'lone-surrogate';
+
+/** An unpaired UTF-16 surrogate: valid JSON (`"\ud800"`), but no Unicode character. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+
+function problemOf(s: string): UnstorableText | null {
+  if (s.includes('\u0000')) return 'nul';
+  return LONE_SURROGATE.test(s) ? 'lone-surrogate' : null;
+}
+
+/** A key as a path shows it: the characters that made it unstorable written as escapes. */
+const printableKey = (key: string) =>
+  key.replace(/\u0000/g, '\\u0000').replace(LONE_SURROGATES, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+
 /**
- * The path of the first string (value or key) with a NUL character, or null. Iterative, and bounded by
- * `maxDepth` so it is safe on values that did not come through parseStrictJson.
+ * The path of the first string (value or key) PostgreSQL cannot store as sent, and why, or null: a NUL character
+ * (refused by text and jsonb alike), or an unpaired surrogate (jsonb refuses its escape with an error; a text column
+ * would get U+FFFD in its place, silently changing what the client sent). Iterative, and bounded by `maxDepth` so it
+ * is safe on values that did not come through parseStrictJson.
  */
-export function findNulCharacter(value: unknown, root: string, maxDepth = MAX_JSON_DEPTH + 2): string | null {
+export function findUnstorableText(value: unknown, root: string, maxDepth = MAX_JSON_DEPTH + 2): { field: string; problem: UnstorableText } | null {
   const pending: { value: unknown; path: string; depth: number }[] = [{ value, path: root, depth: 0 }];
   while (pending.length > 0) {
     const { value: v, path, depth } = pending.pop()!;
     if (typeof v === 'string') {
-      if (v.includes('\u0000')) return path;
+      const problem = problemOf(v);
+      if (problem) return { field: path, problem };
     } else if (v && typeof v === 'object' && depth < maxDepth) {
       const entries = Array.isArray(v) ? v.map((item, i) => [String(i), item] as const) : Object.entries(v);
       for (let i = entries.length - 1; i >= 0; i--) {
         const [key, child] = entries[i];
-        if (key.includes('\u0000')) return `${path}.${key.replace(/\u0000/g, '\\u0000')}`;
+        const problem = problemOf(key);
+        if (problem) return { field: `${path}.${printableKey(key)}`, problem };
         pending.push({ value: child, path: `${path}.${key}`, depth: depth + 1 });
       }
     }

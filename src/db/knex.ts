@@ -7,7 +7,9 @@ import * as ownerRecovery from './migrations/006_owner_recovery';
 import * as logRetentionIndexes from './migrations/007_log_retention_indexes';
 import * as fairDispatch from './migrations/008_fair_dispatch';
 import * as webhookRateLimit from './migrations/009_webhook_rate_limit';
-import * as deliveryStalled from './migrations/011_delivery_stalled';
+import * as apiRateLimits from './migrations/010_api_rate_limits';
+import * as traceContext from './migrations/011_trace_context';
+import * as deliveryStalled from './migrations/012_delivery_stalled';
 
 /** A connection or a transaction: every store takes either, so services decide the transaction. */
 export type Db = Knex | Knex.Transaction;
@@ -22,7 +24,9 @@ const migrations: Record<string, Knex.Migration> = {
   '007_log_retention_indexes': logRetentionIndexes,
   '008_fair_dispatch': fairDispatch,
   '009_webhook_rate_limit': webhookRateLimit,
-  '011_delivery_stalled': deliveryStalled,
+  '010_api_rate_limits': apiRateLimits,
+  '011_trace_context': traceContext,
+  '012_delivery_stalled': deliveryStalled,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

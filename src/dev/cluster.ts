@@ -58,6 +58,11 @@ function sharedSecretKey(config: Config, dir: string): string {
   return fs.readFileSync(file, 'utf8').trim();
 }
 
+/** How the cluster runs a worker or an API (`script`, from the project root): Node as the start scripts run it. */
+export function serviceNodeLaunch(script: string, env: NodeJS.ProcessEnv): { command: string; args: string[]; cwd: string; env: NodeJS.ProcessEnv } {
+  return { command: process.execPath, args: [...serviceNode.flags, '--import', 'tsx', path.join(ROOT, script)], cwd: ROOT, env: { ...env, ...serviceNode.env } };
+}
+
 /** The pids of the workers polling `taskQueue` (an SDK worker's identity is `<pid>@<host>`). */
 export async function pollingWorkerPids(address: string, namespace: string, taskQueue: string): Promise<number[]> {
   const connection = await Connection.connect({ address });
@@ -149,8 +154,7 @@ export async function startCluster(config: Config, log: Log, stops = new Stops(l
     // This cluster is local and plain: Temporal Cloud credentials meant for elsewhere must not apply.
     delete baseEnv.TEMPORAL_API_KEY;
     delete baseEnv.TEMPORAL_TLS;
-    const node = (script: string, name: string, env: NodeJS.ProcessEnv) =>
-      startProcess({ name, command: process.execPath, args: [...serviceNode.flags, '--import', 'tsx', path.join(ROOT, script)], cwd: ROOT, env: { ...env, ...serviceNode.env }, logFile: path.join(logDir, `${name}.log`) });
+    const node = (script: string, name: string, env: NodeJS.ProcessEnv) => startProcess({ name, ...serviceNodeLaunch(script, env), logFile: path.join(logDir, `${name}.log`) });
 
     const workers: ClusterNode[] = [];
     for (let i = 1; i <= CLUSTER_WORKERS; i++) {

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Connection } from '@temporalio/client';
+import { Connection, TLSConfig } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/messages';
@@ -93,8 +93,19 @@ export interface RunningTemporalServer {
   stop: () => Promise<void>;
 }
 
-/** Starts every Temporal service (frontend, history, matching, worker) in one process on loopback. */
-export async function startTemporalServer(options: { build: TemporalServerBuild; db: TemporalDatabase; ports: TemporalServerPorts; dir: string; logFile: string }): Promise<RunningTemporalServer> {
+export interface TemporalServerOptions {
+  build: TemporalServerBuild;
+  db: TemporalDatabase;
+  ports: TemporalServerPorts;
+  dir: string;
+}
+
+/**
+ * The command that runs every Temporal service (frontend, history, matching, worker) in one process on loopback,
+ * from temporal/cluster/config.yaml.tmpl written under `dir`. Shared with the chaos harness, which starts it
+ * (and restarts it after a kill -9) under its own supervisor.
+ */
+export function temporalServerLaunch(options: TemporalServerOptions): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   const { ports, db } = options;
   const configDir = path.join(options.dir, 'config');
   fs.mkdirSync(configDir, { recursive: true });
@@ -117,13 +128,14 @@ export async function startTemporalServer(options: { build: TemporalServerBuild;
     CLUSTER_METRICS_PORT: String(ports.metrics),
     CLUSTER_DYNAMIC_CONFIG: DYNAMIC_CONFIG,
   };
-  const server = startProcess({
-    name: 'temporal-server',
-    command: options.build.server,
-    args: ['--root', options.dir, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start'],
-    env,
-    logFile: options.logFile,
-  });
+  return { command: options.build.server, args: ['--root', options.dir, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start'], env };
+}
+
+/** Starts the Temporal server (temporalServerLaunch) and waits until its frontend listens. */
+export async function startTemporalServer(options: TemporalServerOptions & { logFile: string }): Promise<RunningTemporalServer> {
+  const { ports } = options;
+  const launch = temporalServerLaunch(options);
+  const server = startProcess({ name: 'temporal-server', ...launch, logFile: options.logFile });
   try {
     await waitForListening(ports.frontend, { deadlineMs: 90_000, child: server.child, name: 'The Temporal server' });
   } catch (err) {
@@ -148,7 +160,7 @@ const ALREADY_EXISTS = 6;
  * visibility query on them is accepted: a new namespace reaches the frontend's cache only after its next
  * refresh (~10 s), and workflows cannot set a search attribute the server does not know yet.
  */
-export async function ensureNamespace(options: { address: string; namespace: string; retentionDays: number; deadlineMs?: number; serverExited?: () => string | null }): Promise<void> {
+export async function ensureNamespace(options: { address: string; namespace: string; retentionDays: number; deadlineMs?: number; serverExited?: () => string | null; tls?: TLSConfig }): Promise<void> {
   const { namespace } = options;
   const until = Date.now() + (options.deadlineMs ?? 120_000);
   const retry = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -163,7 +175,7 @@ export async function ensureNamespace(options: { address: string; namespace: str
       }
     }
   };
-  const connection = await retry('connecting', () => Connection.connect({ address: options.address }));
+  const connection = await retry('connecting', () => Connection.connect({ address: options.address, tls: options.tls }));
   try {
     const { workflowService, operatorService } = connection;
     await retry(`registering namespace ${namespace}`, async () => {

@@ -11,6 +11,7 @@ import type { Logger } from '../logger';
 import { DeliveryWorkflows, StartOptions } from './delivery-workflows';
 import { fairnessWeightsFor } from './fairness-weights';
 import type { WorkflowSlots } from './workflow-slots';
+import type { Tracing } from '../tracing';
 
 /** Which part failed when a dispatch did not go through: the log names it, since the fixes differ. */
 export class DispatchError extends Error {
@@ -37,19 +38,26 @@ export interface DeliveryToStart {
   webhook_id: string;
   event_type: string;
   data: Record<string, unknown>;
+  /** The ingest span's context (read only with tracing on). */
+  traceparent?: string | null;
 }
 
 /** Told of each start: its delivery id and whether it went eager (its first task straight to this worker). */
 export type OnStarted = (deliveryId: string, eager: boolean) => void;
 
-/** Starts delivery workflows, at most 50 calls at a time. Idempotent (workflow ids, reject-duplicate). */
-async function startDeliveries(workflows: DeliveryWorkflows, rows: DeliveryToStart[], onStarted?: OnStarted): Promise<void> {
+/**
+ * Starts delivery workflows, at most 50 calls at a time. Idempotent (workflow ids, reject-duplicate). With tracing
+ * on, each start runs in its event's ingest trace: the client interceptor's start span is a child of the ingest
+ * span, and the workflow continues it from its headers.
+ */
+async function startDeliveries(workflows: DeliveryWorkflows, rows: DeliveryToStart[], onStarted?: OnStarted, tracing?: Tracing): Promise<void> {
   for (let i = 0; i < rows.length; i += 50) {
     await on('Temporal', () =>
       Promise.all(
         rows.slice(i, i + 50).map(async (r) => {
           const input = { deliveryId: r.id, organizationId: r.organization_id, webhookId: r.webhook_id, eventType: r.event_type, vaultId: vaultIdOf(r.data) };
-          const { eager } = await workflows.start(input, `${r.event_type} ${r.event_id} → webhook ${r.webhook_id}`);
+          const start = () => workflows.start(input, `${r.event_type} ${r.event_id} → webhook ${r.webhook_id}`);
+          const { eager } = await (tracing ? tracing.withTraceparent(r.traceparent, start) : start());
           onStarted?.(r.id, eager);
         }),
       ),
@@ -58,13 +66,13 @@ async function startDeliveries(workflows: DeliveryWorkflows, rows: DeliveryToSta
 }
 
 /** The deliveries of these events that are to be sent (a skipped one is kept for a recovery, not sent), in one query. */
-function deliveriesOf(db: Db, events: { organization_id: string; id: string }[]): Promise<DeliveryToStart[]> {
+function deliveriesOf(db: Db, events: { organization_id: string; id: string }[], traced = false): Promise<DeliveryToStart[]> {
   return on('PostgreSQL', () =>
     db('deliveries as d')
       .join('events as e', (j) => j.on('e.organization_id', 'd.organization_id').andOn('e.id', 'd.event_id'))
       .whereIn(['d.organization_id', 'd.event_id'], events.map((e) => [e.organization_id, e.id]))
       .whereNot('d.status', 'skipped')
-      .select('d.id', 'd.organization_id', 'd.event_id', 'd.webhook_id', 'd.event_type', 'e.data'),
+      .select('d.id', 'd.organization_id', 'd.event_id', 'd.webhook_id', 'd.event_type', 'e.data', ...(traced ? ['e.traceparent'] : [])),
   );
 }
 
@@ -153,6 +161,8 @@ export class OutboxDispatcher {
       logger: Logger;
       slots: WorkflowSlots;
       startOptions?: StartOptions;
+      /** OpenTelemetry, when on: each start continues its event's ingest trace. */
+      tracing?: Tracing;
     },
   ) {
     this.workflows = new DeliveryWorkflows(o.client, o.taskQueue, { ...o.startOptions, weights: fairnessWeightsFor(o.db) });
@@ -190,9 +200,10 @@ export class OutboxDispatcher {
       // Another worker holds them, or has just dispatched them: look again shortly.
       if (!events.length) return 'full';
       for (const e of events) this.recent.add(e.organization_id, 1);
-      const deliveries = await deliveriesOf(trx, events);
+      const tracing = this.o.tracing;
+      const deliveries = await deliveriesOf(trx, events, Boolean(tracing));
       this.claimedDeliveries = deliveries.length;
-      await startDeliveries(this.workflows, deliveries, (id, eager) => this.o.slots.started(id, eager));
+      await startDeliveries(this.workflows, deliveries, (id, eager) => this.o.slots.started(id, eager), tracing);
       await on('PostgreSQL', () => eventsStore.markManyDispatched(trx, events.map((e) => ({ organizationId: e.organization_id, id: e.id }))));
       return 'more';
     });

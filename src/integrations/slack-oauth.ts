@@ -30,6 +30,14 @@ export function stateKeyFrom(secretBox: SecretBox): Buffer {
   return secretBox.deriveKey(STATE_LABEL);
 }
 
+/**
+ * Every key a state may have been signed with, the current one first: during an encryption-key rotation another API
+ * process may still sign with the key this one has just stopped sealing with.
+ */
+export function stateVerificationKeysFrom(secretBox: SecretBox): Buffer[] {
+  return secretBox.deriveKeys(STATE_LABEL);
+}
+
 /** The same key from the raw 32-byte encryption key (tests sign states with it, or with another one). */
 export function deriveStateKey(encryptionKey: Buffer): Buffer {
   return stateKeyFrom(new SecretBox(encryptionKey.toString('base64')));
@@ -78,6 +86,8 @@ export interface SlackOAuthDeps {
   db: Knex;
   slack: SlackConfig;
   stateKey: Buffer;
+  /** Keys a state is also accepted under (the key ring's other keys); the state key alone when absent. */
+  stateVerificationKeys?: Buffer[];
   webhooks: WebhookService;
   now?: () => number;
 }
@@ -154,7 +164,7 @@ export class SlackOAuthService {
    */
   async complete(input: SlackCallbackInput, caller: { organizationId: string; kind: string } | null): Promise<WebhookRow> {
     const { clientId, clientSecret, redirectUrl } = this.configured();
-    const claims = verifyState(this.deps.stateKey, input.state);
+    const claims = (this.deps.stateVerificationKeys ?? [this.deps.stateKey]).reduce<StateClaims | null>((found, key) => found ?? verifyState(key, input.state), null);
     if (!claims) throw stateError(400, 'validation', `${FIELD}: is not a state this service issued; ${RESTART}`, 'is not a valid Slack authorisation state');
     if (caller && caller.kind !== 'admin') throw new ForbiddenError('Connecting Slack needs an admin API key, not the event-ingest token');
     if (caller && caller.organizationId !== claims.organizationId) {

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { RECOVERABLE_STATUSES, RecoverableStatus, recoveriesStore, RecoveryRow } from '../db/stores/recoveries';
 import { webhooksStore } from '../db/stores/webhooks';
 import { newId } from '../domain/ids';
+import { parseIsoTime } from '../domain/iso-time';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { RecoverWorkflowInput, recoverWorkflowId, searchAttributes, WorkflowSignatures, workflowTypes } from '../workflows/messages';
 import { deliveryPriority } from '../dispatch/delivery-priority';
@@ -40,7 +41,7 @@ export class RecoveryService {
 
   /** `since` must be in the past and, when the log has a retention, within it. */
   private checkSince(since: string, field: string, now: Date): Date {
-    const at = new Date(since);
+    const at = parseIsoTime(since);
     if (at.getTime() > now.getTime()) throw new ValidationError([{ field, message: 'must not be in the future' }]);
     const days = this.deps.logRetentionDays;
     if (days !== undefined && at.getTime() < now.getTime() - days * DAY_MS) {

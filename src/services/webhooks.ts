@@ -17,6 +17,7 @@ import { DeliveryWorkflows } from '../dispatch/delivery-workflows';
 import type { Logger } from '../logger';
 import type { Keyed, KeysetPosition } from '../db/keyset';
 import { fairnessWeightsFor } from '../dispatch/fairness-weights';
+import type { Tracing } from '../tracing';
 
 export interface CreateWebhookInput {
   url: string;
@@ -49,6 +50,8 @@ export interface WebhookServiceDeps {
   outbound: OutboundPolicy;
   /** In production, Slack and Discord URLs must be on these hosts. */
   production: boolean;
+  /** When on, a ping keeps the request's trace context, as an ingested event does. */
+  tracing?: Tracing;
 }
 
 const DESTINATION_HOSTS: Partial<Record<Destination, string[]>> = {
@@ -257,6 +260,7 @@ export class WebhookService {
         timestamp: new Date(),
         data: { webhookId: webhook.id, message: 'CloudKeep is checking that this endpoint is reachable.' },
         delivery_count: 1,
+        traceparent: this.deps.tracing?.currentTraceparent(),
       },
       [{ id: deliveryId, webhook_id: webhook.id, status: 'pending', last_error: null }],
     );

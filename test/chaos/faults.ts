@@ -12,13 +12,24 @@ import { sleepMs } from './wait';
  * data; the window ends once the part is ready again. A restart that fails is retried (PostgreSQL may refuse
  * while the killed server's shared memory is being released).
  */
-export async function killAndRestart(proc: ManagedProcess, part: Part, o: { downMs?: number; log: (line: string) => void }): Promise<FaultWindow> {
+export function killAndRestart(proc: ManagedProcess, part: Part, o: { downMs?: number; log: (line: string) => void }): Promise<FaultWindow> {
+  return takeDownAndRestart(proc, part, { ...o, how: 'kill -9' });
+}
+
+/** A graceful stop of a part (its own stop signal: PostgreSQL's fast shutdown), down for `downMs`, then a start on the same data. */
+export function stopAndStart(proc: ManagedProcess, part: Part, o: { downMs?: number; log: (line: string) => void }): Promise<FaultWindow> {
+  return takeDownAndRestart(proc, part, { ...o, how: 'stop' });
+}
+
+async function takeDownAndRestart(proc: ManagedProcess, part: Part, o: { how: 'kill -9' | 'stop'; downMs?: number; log: (line: string) => void }): Promise<FaultWindow> {
   const downMs = o.downMs ?? 0;
   proc.held = true;
   const from = Date.now();
-  await proc.kill9();
-  o.log(`    kill -9 ${part} (pid group ${proc.pid ?? '?'})${downMs ? `, down for ${Math.round(downMs / 1000)} s` : ''}`);
-  const window: FaultWindow = { part, what: `kill -9 ${part}${downMs ? ` (down ${Math.round(downMs / 1000)} s)` : ''}`, from, to: null };
+  const pid = proc.pid;
+  await (o.how === 'kill -9' ? proc.kill9() : proc.stop());
+  const down = downMs ? `, down for ${Math.round(downMs / 1000)} s` : '';
+  o.log(`    ${o.how} ${proc.name} (pid ${pid ?? '?'}${o.how === 'kill -9' ? ' and its process group' : ''})${down}`);
+  const window: FaultWindow = { part, what: `${o.how} ${proc.name}${downMs ? ` (down ${Math.round(downMs / 1000)} s)` : ''}`, from, to: null };
   try {
     if (downMs) await sleepMs(downMs);
     for (let attempt = 1; ; attempt++) {
@@ -27,12 +38,12 @@ export async function killAndRestart(proc: ManagedProcess, part: Part, o: { down
         break;
       } catch (err) {
         if (attempt >= 3) throw err;
-        o.log(`    restart of ${part} failed (${(err as Error).message}); trying again`);
+        o.log(`    restart of ${proc.name} failed (${(err as Error).message}); trying again`);
         await sleepMs(1000);
       }
     }
     window.to = Date.now();
-    o.log(`    ${part} back after ${((window.to - from) / 1000).toFixed(1)} s`);
+    o.log(`    ${proc.name} back after ${((window.to - from) / 1000).toFixed(1)} s`);
   } finally {
     proc.held = false;
   }

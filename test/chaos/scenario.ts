@@ -5,9 +5,11 @@
  * runs) and its verdict.
  */
 import { ChaosReceiver } from './receiver';
-import { IngestRecord, LoadRun, latencySummary, startLoad } from './load';
+import { ApiIngestCounts, countsPerApi, IngestRecord, LoadRun, latencySummary, startLoad } from './load';
 import type { ChaosStack, OrgCredentials } from './stack';
-import { computeVerdict, FaultWindow, Observation, ObservedDelivery, ObservedRun, Verdict } from './verdict';
+import { tsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
+import { computeVerdict, deliveryWorkflowIdOf, FaultWindow, LostWorkflowTask, Observation, ObservedDelivery, ObservedRequest, ObservedRun, Verdict } from './verdict';
 import { waitUntil } from './wait';
 
 const WEBHOOKS = 3;
@@ -29,6 +31,8 @@ export interface FaultContext {
   untilAccepted: (n: number) => Promise<void>;
   /** Resolves once at least `n` requests are held open at the receivers. */
   untilInFlight: (n: number) => Promise<void>;
+  /** A line for the scenario's report (what the fault actually hit). */
+  note: (line: string) => void;
 }
 
 export interface ScenarioSpec {
@@ -44,12 +48,26 @@ export interface ScenarioSpec {
   inject: (ctx: FaultContext) => Promise<FaultWindow[]>;
 }
 
+export interface IngestSummary {
+  planned: number;
+  accepted: number;
+  notAccepted: number;
+  rejected: number;
+  tries: number;
+  duplicateAnswers: number;
+  latencyMs: { p50: number; p99: number; max: number };
+  /** What each API did with the tries sent to it (one API in the dev shape). */
+  perApi: ApiIngestCounts[];
+}
+
+export const emptyIngest = (planned = 0): IngestSummary => ({ planned, accepted: 0, notAccepted: 0, rejected: 0, tries: 0, duplicateAnswers: 0, latencyMs: { p50: 0, p99: 0, max: 0 }, perApi: [] });
+
 export interface ScenarioResult {
   name: string;
   title: string;
   verdict: Verdict | null;
   error: string | null;
-  ingest: { planned: number; accepted: number; notAccepted: number; rejected: number; tries: number; duplicateAnswers: number; latencyMs: { p50: number; p99: number; max: number } };
+  ingest: IngestSummary;
   faults: FaultWindow[];
   notes: string[];
   settled: boolean;
@@ -71,7 +89,7 @@ export async function runScenario(stack: ChaosStack, spec: ScenarioSpec, o: { sh
     title: spec.title,
     verdict: null,
     error: null,
-    ingest: { planned: shape.events, accepted: 0, notAccepted: 0, rejected: 0, tries: 0, duplicateAnswers: 0, latencyMs: { p50: 0, p99: 0, max: 0 } },
+    ingest: emptyIngest(shape.events),
     faults: [],
     notes: [],
     settled: false,
@@ -94,7 +112,7 @@ export async function runScenario(stack: ChaosStack, spec: ScenarioSpec, o: { sh
 
     log(`  load: ${shape.events} events, ${shape.clients} clients, ${shape.ratePerSecond}/s, ${WEBHOOKS} webhooks`);
     const startedLoad = startLoad({
-      apiUrl: stack.apiUrl,
+      apis: stack.apis,
       serviceToken: org.serviceToken,
       idPrefix: `evt_${spec.name}_${o.runTag}`,
       events: shape.events,
@@ -117,10 +135,14 @@ export async function runScenario(stack: ChaosStack, spec: ScenarioSpec, o: { sh
       untilInFlight: async (n) => {
         await waitUntil(() => receivers.reduce((sum, r) => sum + r.inFlight, 0) >= n, `${n} requests in flight`, 120_000, { intervalMs: 20 });
       },
+      note: (line) => {
+        result.notes.push(line);
+        log(`    ${line}`);
+      },
     };
     result.faults = await spec.inject(ctx);
     const records = await startedLoad.done;
-    summariseIngest(result, records);
+    summariseIngest(result, records, stack);
     log(`  ingest: ${result.ingest.accepted}/${shape.events} accepted in ${result.ingest.tries} tries (latency p50 ${result.ingest.latencyMs.p50} ms, max ${result.ingest.latencyMs.max} ms)`);
 
     const accepted = records.filter((r) => r.accepted).map((r) => r.eventId);
@@ -135,26 +157,29 @@ export async function runScenario(stack: ChaosStack, spec: ScenarioSpec, o: { sh
 
     const deliveries = await readDeliveryLog(stack.apiUrl, org.apiKey, webhookIds);
     const runs = await listRuns(stack, webhookIds);
+    const requests: ObservedRequest[] = receivers
+      .flatMap((r) => r.requests)
+      .filter((r) => r.deliveryId && r.event !== 'ping')
+      .map((r) => ({ deliveryId: r.deliveryId!, receivedAt: r.receivedAt, answeredAt: r.answeredAt, abandonedAt: r.abandonedAt, status: r.status }));
     result.observation = {
       scenario: spec.name,
       acceptedEventIds: accepted,
       webhookIds,
       deliveries,
-      requests: receivers
-        .flatMap((r) => r.requests)
-        .filter((r) => r.deliveryId && r.event !== 'ping')
-        .map((r) => ({ deliveryId: r.deliveryId!, receivedAt: r.receivedAt, answeredAt: r.answeredAt, abandonedAt: r.abandonedAt, status: r.status })),
+      requests,
       runs,
+      lostWorkflowTasks: await lostWorkflowTasks(stack, runs, requests),
       faults: result.faults,
       unsettled,
+      ingestTries: records.flatMap((r) => r.tries.map((t) => ({ at: t.at, ms: t.ms }))),
     };
     result.verdict = computeVerdict(result.observation);
   } catch (err) {
     result.error = (err as Error).message;
     load?.abort();
-    if (load) summariseIngest(result, await load.done);
+    if (load) summariseIngest(result, await load.done, stack);
   } finally {
-    result.notes = stack.notes.filter((n) => n.at >= began).map((n) => n.note);
+    result.notes.push(...stack.notes.filter((n) => n.at >= began).map((n) => n.note));
     if (org) await Promise.all(webhookIds.map((id) => deleteWebhook(stack.apiUrl, org!.apiKey, id).catch(() => undefined)));
     await Promise.all(receivers.map((r) => r.stop()));
     result.durationSeconds = Math.round((Date.now() - began) / 1000);
@@ -162,15 +187,16 @@ export async function runScenario(stack: ChaosStack, spec: ScenarioSpec, o: { sh
   return result;
 }
 
-function summariseIngest(result: ScenarioResult, records: IngestRecord[]): void {
+function summariseIngest(result: ScenarioResult, records: IngestRecord[], stack: ChaosStack): void {
   result.ingest = {
     planned: records.length,
     accepted: records.filter((r) => r.accepted).length,
     notAccepted: records.filter((r) => !r.accepted).length,
     rejected: records.filter((r) => r.rejected).length,
-    tries: records.reduce((sum, r) => sum + r.tries, 0),
+    tries: records.reduce((sum, r) => sum + r.tries.length, 0),
     duplicateAnswers: records.filter((r) => r.duplicateAnswer).length,
     latencyMs: latencySummary(records),
+    perApi: countsPerApi(records, stack.apis),
   };
   const rejected = records.find((r) => r.rejected);
   if (rejected) result.notes.push(`ingest refused ${rejected.eventId}: ${rejected.rejected!.status} ${rejected.rejected!.body}`);
@@ -278,6 +304,30 @@ async function readDeliveryLog(apiUrl: string, apiKey: string, webhookIds: strin
     deliveries.push(...batch);
   }
   return deliveries;
+}
+
+const { EventType } = temporal.api.enums.v1;
+
+/**
+ * The workflow tasks that were lost (timed out or failed) in the runs of the deliveries the receivers saw more
+ * than once, from each run's history: what explains a re-send whose earlier send did not overlap the outage.
+ */
+async function lostWorkflowTasks(stack: ChaosStack, runs: ObservedRun[], requests: ObservedRequest[]): Promise<LostWorkflowTask[]> {
+  const seen = new Map<string, number>();
+  for (const r of requests) seen.set(r.deliveryId, (seen.get(r.deliveryId) ?? 0) + 1);
+  const workflowIds = new Set([...seen].filter(([, n]) => n > 1).map(([id]) => deliveryWorkflowIdOf(id)));
+  const client = await stack.temporal();
+  const lost: LostWorkflowTask[] = [];
+  for (const run of runs.filter((r) => workflowIds.has(r.workflowId))) {
+    const { events } = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+    const startedAt = new Map((events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED).map((e) => [Number(e.eventId), tsToMs(e.eventTime)]));
+    for (const e of events ?? []) {
+      const startedEventId = e.workflowTaskTimedOutEventAttributes?.startedEventId ?? e.workflowTaskFailedEventAttributes?.startedEventId;
+      const started = startedEventId != null ? startedAt.get(Number(startedEventId)) : undefined;
+      if (started !== undefined) lost.push({ workflowId: run.workflowId, startedAt: started, lostAt: tsToMs(e.eventTime) });
+    }
+  }
+  return lost;
 }
 
 /** Every run of every delivery workflow of these webhooks (Temporal visibility). */

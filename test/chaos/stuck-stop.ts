@@ -34,7 +34,8 @@ function exitAfterSigterm(worker: ManagedProcess, boundMs: number): Promise<numb
 }
 
 export async function stopWorkerWithStuckAttempts(ctx: FaultContext): Promise<FaultWindow[]> {
-  const { worker, postgres } = ctx.stack.parts;
+  const worker = ctx.stack.part('worker');
+  const postgres = ctx.stack.part('postgres');
   await ctx.untilAccepted(Math.floor(ctx.eventsPlanned / 3));
   // From now on every request is held (10 min): the attempts end only by their own 10 s deadline.
   for (const r of ctx.receivers) r.behaviour = { ...r.behaviour, holdMs: 600_000 };
@@ -48,7 +49,9 @@ export async function stopWorkerWithStuckAttempts(ctx: FaultContext): Promise<Fa
   let resumedAt: number;
   try {
     const tookMs = await exitAfterSigterm(worker, WORKER_STOP_DEADLINE_MS + 10_000);
-    ctx.log(`    SIGTERM with ${held} requests held and PostgreSQL frozen: the worker exited after ${(tookMs / 1000).toFixed(1)} s (deadline ${WORKER_STOP_DEADLINE_MS / 1000} s)`);
+    const line = `SIGTERM with ${held} requests held and PostgreSQL frozen: the worker exited after ${(tookMs / 1000).toFixed(1)} s (deadline ${WORKER_STOP_DEADLINE_MS / 1000} s)`;
+    ctx.log(`    ${line}`);
+    ctx.note(line);
     if (tookMs > WORKER_STOP_DEADLINE_MS) throw new Error(`the worker took ${(tookMs / 1000).toFixed(1)} s to stop, past its ${WORKER_STOP_DEADLINE_MS / 1000} s deadline`);
   } finally {
     signalTree(postgres, 'SIGCONT');

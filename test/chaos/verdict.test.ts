@@ -143,3 +143,61 @@ it('finds where the Delivery Log disagrees with the receiver (defect 2: a cut at
   expect(rule(v, 'duplicates only').ok).toBe(true);
   expect(v.pass).toBe(false);
 });
+
+describe('ingest while Temporal is down', () => {
+  const temporalKill = (from: number, to: number | null): FaultWindow => ({ part: 'temporal', what: 'kill -9 temporal', from: T0 + from, to: to === null ? null : T0 + to });
+  // 100 tries at 10 ms during the outage (+1 s to +11 s), one slow one before and one after it.
+  const tries = () => [{ at: T0, ms: 3000 }, ...Array.from({ length: 100 }, (_, i) => ({ at: T0 + 1000 + i * 100, ms: 10 })), { at: T0 + 12_000, ms: 3000 }];
+
+  it('judges only the tries sent while Temporal was down, against the 100 ms p99 target', () => {
+    const v = computeVerdict({ ...clean(), faults: [temporalKill(1000, 11_000)], ingestTries: tries() });
+    expect(v.ingestWhileTemporalDown).toEqual({ tries: 100, p50: 10, p99: 10, max: 10 });
+    expect(v.targets).toEqual([{ target: 'ingest while Temporal is down: p99 ≤ 100 ms', met: true, measured: 'p99 10 ms, max 10 ms over 100 tries' }]);
+  });
+
+  it('reports the target missed when more than 1% of those tries took longer than 100 ms, without failing the scenario', () => {
+    const slow = tries().map((t, i) => (i >= 1 && i <= 2 ? { ...t, ms: 2500 } : t));
+    const v = computeVerdict({ ...clean(), faults: [temporalKill(1000, null)], ingestTries: slow });
+    // A window that never closed runs to the end: the slow try after it counts too.
+    expect(v.ingestWhileTemporalDown).toEqual({ tries: 101, p50: 10, p99: 2500, max: 3000 });
+    expect(v.targets).toEqual([{ target: 'ingest while Temporal is down: p99 ≤ 100 ms', met: false, measured: 'p99 2500 ms, max 3000 ms over 101 tries' }]);
+    expect(v.pass).toBe(true);
+  });
+
+  it('says when the tries are too few for a percentile', () => {
+    const v = computeVerdict({ ...clean(), faults: [temporalKill(1000, 2000)], ingestTries: tries() });
+    expect(v.targets[0].measured).toBe('p99 10 ms, max 10 ms over 11 tries (fewer than 100: p99 is their maximum)');
+  });
+
+  it('has no such target when Temporal was never down', () => {
+    const v = computeVerdict({ ...clean(), faults: [workerKill(1000, 11_000)], ingestTries: tries() });
+    expect(v.ingestWhileTemporalDown).toBeNull();
+    expect(v.targets).toEqual([]);
+  });
+});
+
+describe('a workflow task lost in the outage', () => {
+  // d1: its workflow task started at +0 s, the database went down at +1 s until +8 s, the task was declared lost at
+  // +14 s; the old attempt still sent at +14.5 s (answered 200) and the next task's attempt sent again at +15 s.
+  const observation = (lostWorkflowTasks: Observation['lostWorkflowTasks'], faults: FaultWindow[] = [{ part: 'postgres', what: 'stop postgres', from: T0 + 1000, to: T0 + 8000 }]) => {
+    const o = clean();
+    o.requests = o.requests.filter((r) => r.deliveryId !== 'd1').concat(ok('d1', 14_500), ok('d1', 15_000));
+    o.runs[0] = run('d1', 0, 15_100);
+    o.deliveries[0].attemptsLogged = 2;
+    return { ...o, faults, lostWorkflowTasks };
+  };
+
+  it('explains the re-send when the lost task was in progress while an attempt-carrying part was down', () => {
+    const v = computeVerdict(observation([{ workflowId: 'delivery:d1', startedAt: T0, lostAt: T0 + 14_000 }]));
+    expect(v.duplicateSends).toEqual([{ deliveryId: 'd1', at: T0 + 15_000, cause: 'cut-by-crash', viaLostTask: true }]);
+    expect(rule(v, 'duplicates only')).toMatchObject({ ok: true, detail: '1 cut by the crash (1 of them after a workflow task lost in the outage), 0 unexplained' });
+    expect(v.pass).toBe(true);
+  });
+
+  it('does not explain it without a lost task, nor with one lost outside any outage or only during an API outage', () => {
+    expect(computeVerdict(observation([])).duplicateSends[0].cause).toBe('unexplained');
+    expect(computeVerdict(observation([{ workflowId: 'delivery:d1', startedAt: T0 + 9000, lostAt: T0 + 14_000 }])).duplicateSends[0].cause).toBe('unexplained');
+    const apiOnly = observation([{ workflowId: 'delivery:d1', startedAt: T0, lostAt: T0 + 14_000 }], [{ part: 'api', what: 'kill -9 api-1', from: T0 + 1000, to: T0 + 8000 }]);
+    expect(computeVerdict(apiOnly).duplicateSends[0].cause).toBe('unexplained');
+  });
+});

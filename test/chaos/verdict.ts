@@ -6,11 +6,20 @@
  *  2. a delivery whose workflow had completed is never sent again (one run per `delivery:<id>`, no request
  *     after that run closed);
  *  3. a delivery is sent twice only when the earlier send was cut by a crash: it was in flight (or answered
- *     within `graceMs`) while a part that carries attempts (worker, PostgreSQL, Temporal) was down;
+ *     within `graceMs`) while a part that carries attempts (worker, PostgreSQL, Temporal) was down, or its workflow
+ *     task was lost in the outage (in progress while such a part was down, then timed out or failed: the attempt
+ *     ran again on the next task, although the old one had not stopped yet);
  *  4. the Delivery Log agrees with the receiver: `succeeded` ⇔ answered 2xx, and attempts logged ≥ requests received;
  *  5. the system settles within the scenario's deadline (nothing left pending, undispatched or running), so the
  *     other rules judged a finished state.
+ *
+ * Targets (reported met or missed, like the bench's; they do not fail the scenario): in a scenario that takes
+ * Temporal down, ingest tries sent while it was down answered within INGEST_P99_TARGET_MS at the 99th percentile
+ * (ingest writes the outbox row and never calls Temporal).
  */
+
+/** Issue 19: ingest p99 while the Temporal server is down. */
+export const INGEST_P99_TARGET_MS = 100;
 
 export type Part = 'worker' | 'api' | 'postgres' | 'temporal' | 'receiver';
 
@@ -64,6 +73,19 @@ export interface Observation {
   graceMs?: number;
   /** What was still unsettled at the settle deadline; null when everything settled. */
   unsettled?: string | null;
+  /** Every ingest try: when it was sent (epoch ms) and how long it took, answered or not. */
+  ingestTries?: { at: number; ms: number }[];
+  /**
+   * Workflow tasks of delivery runs that were lost (timed out or failed) instead of completed, from the runs'
+   * Temporal histories: when each was started and when it was declared lost.
+   */
+  lostWorkflowTasks?: LostWorkflowTask[];
+}
+
+export interface LostWorkflowTask {
+  workflowId: string;
+  startedAt: number;
+  lostAt: number;
 }
 
 export type DuplicateCause = 'cut-by-crash' | 'after-completion' | 'unexplained';
@@ -72,6 +94,8 @@ export interface DuplicateSend {
   deliveryId: string;
   at: number;
   cause: DuplicateCause;
+  /** Cut by the crash because the run's workflow task was lost in the outage (not because the send overlapped it). */
+  viaLostTask?: true;
 }
 
 export interface LogMismatch {
@@ -83,6 +107,12 @@ export interface Rule {
   rule: string;
   ok: boolean;
   detail: string;
+}
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean;
 }
 
 export interface Verdict {
@@ -101,8 +131,19 @@ export interface Verdict {
   logMismatches: LogMismatch[];
   /** Delivery workflows with more than one run that nobody redelivered. */
   multiRun: { workflowId: string; runs: number }[];
+  /** Ingest tries sent while a Temporal fault window was open; null when the scenario has none. */
+  ingestWhileTemporalDown: { tries: number; p50: number; p99: number; max: number } | null;
   rules: Rule[];
+  /** Performance targets: reported, not part of `pass`. */
+  targets: TargetCheck[];
   pass: boolean;
+}
+
+/** Percentiles of durations (ms); 0 for none. */
+export function percentiles(values: number[]): { p50: number; p99: number; max: number } {
+  const all = [...values].sort((a, b) => a - b);
+  const at = (q: number) => (all.length ? all[Math.min(all.length - 1, Math.floor(q * all.length))] : 0);
+  return { p50: at(0.5), p99: at(0.99), max: all.length ? all[all.length - 1] : 0 };
 }
 
 const is2xx = (status: number | null) => status !== null && status >= 200 && status < 300;
@@ -154,6 +195,9 @@ export function computeVerdict(o: Observation): Verdict {
   const duplicateSends: DuplicateSend[] = [];
   let retries = 0;
   const cutting = o.faults.filter((f) => ATTEMPT_CARRYING_PARTS.includes(f.part));
+  const duringOutage = (from: number, to: number) => cutting.some((f) => overlaps(from, to, f.from, f.to ?? Number.MAX_SAFE_INTEGER));
+  const lostTasksOf = new Map<string, LostWorkflowTask[]>();
+  for (const task of o.lostWorkflowTasks ?? []) lostTasksOf.set(task.workflowId, [...(lostTasksOf.get(task.workflowId) ?? []), task]);
   for (const [deliveryId, requests] of requestsOf) {
     const firstRun = runsOf.get(deliveryWorkflowIdOf(deliveryId))?.[0];
     for (let i = 1; i < requests.length; i++) {
@@ -170,8 +214,14 @@ export function computeVerdict(o: Observation): Verdict {
         // needs to record it; a kill in that span can leave the attempt unrecorded.
         const sendFrom = previous.receivedAt;
         const sendTo = (previous.answeredAt ?? previous.abandonedAt ?? request.receivedAt) + graceMs;
-        const cut = cutting.some((f) => overlaps(sendFrom, sendTo, f.from, f.to ?? Number.MAX_SAFE_INTEGER));
-        cause = cut ? 'cut-by-crash' : 'unexplained';
+        const cut = duringOutage(sendFrom, sendTo);
+        // Or the earlier send came from a workflow task that was in progress during the outage and then lost.
+        const lostTask = !cut && (lostTasksOf.get(deliveryWorkflowIdOf(deliveryId)) ?? []).some((t) => t.startedAt <= sendFrom && duringOutage(t.startedAt, t.lostAt));
+        cause = cut || lostTask ? 'cut-by-crash' : 'unexplained';
+        if (lostTask) {
+          duplicateSends.push({ deliveryId, at: request.receivedAt, cause, viaLostTask: true });
+          continue;
+        }
       }
       duplicateSends.push({ deliveryId, at: request.receivedAt, cause });
     }
@@ -195,7 +245,13 @@ export function computeVerdict(o: Observation): Verdict {
     .filter(([workflowId, runs]) => runs.length > 1 && !redelivered.has(workflowId.replace(/^delivery:/, '')))
     .map(([workflowId, runs]) => ({ workflowId, runs: runs.length }));
 
+  // Tries sent from the kill until Temporal was serving again (a window never closed runs to the end).
+  const temporalDown = o.faults.filter((f) => f.part === 'temporal');
+  const whileDown = (o.ingestTries ?? []).filter((t) => temporalDown.some((f) => t.at >= f.from && t.at <= (f.to ?? Number.MAX_SAFE_INTEGER)));
+  const ingestWhileTemporalDown = temporalDown.length ? { tries: whileDown.length, ...percentiles(whileDown.map((t) => t.ms)) } : null;
+
   const after = duplicateSends.filter((d) => d.cause === 'after-completion');
+  const viaLostTask = duplicateSends.filter((d) => d.viaLostTask).length;
   const unexplained = duplicateSends.filter((d) => d.cause === 'unexplained');
   const sample = (ids: string[]) => (ids.length ? `: ${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', …' : ''}` : '');
   const rules: Rule[] = [
@@ -208,7 +264,7 @@ export function computeVerdict(o: Observation): Verdict {
     {
       rule: 'duplicates only for attempts cut by the crash',
       ok: unexplained.length === 0,
-      detail: `${duplicateSends.length - after.length - unexplained.length} cut by the crash, ${unexplained.length} unexplained${sample(unexplained.map((d) => d.deliveryId))}`,
+      detail: `${duplicateSends.length - after.length - unexplained.length} cut by the crash${viaLostTask ? ` (${viaLostTask} of them after a workflow task lost in the outage)` : ''}, ${unexplained.length} unexplained${sample(unexplained.map((d) => d.deliveryId))}`,
     },
     {
       rule: 'the Delivery Log agrees with the receiver',
@@ -217,6 +273,15 @@ export function computeVerdict(o: Observation): Verdict {
     },
     { rule: 'settles within the deadline', ok: !o.unsettled, detail: o.unsettled ? `still: ${o.unsettled}` : 'yes' },
   ];
+  const targets: TargetCheck[] = [];
+  if (ingestWhileTemporalDown) {
+    const { tries, p99, max } = ingestWhileTemporalDown;
+    targets.push({
+      target: `ingest while Temporal is down: p99 ≤ ${INGEST_P99_TARGET_MS} ms`,
+      met: p99 <= INGEST_P99_TARGET_MS,
+      measured: tries ? `p99 ${p99} ms, max ${max} ms over ${tries} tries${tries < 100 ? ' (fewer than 100: p99 is their maximum)' : ''}` : 'no try was sent while it was down',
+    });
+  }
 
   return {
     scenario: o.scenario,
@@ -229,7 +294,9 @@ export function computeVerdict(o: Observation): Verdict {
     retries,
     logMismatches,
     multiRun,
+    ingestWhileTemporalDown,
     rules,
+    targets,
     pass: rules.every((r) => r.ok),
   };
 }

@@ -3,7 +3,7 @@
  * Temporal server on PostgreSQL with SQL visibility, the Temporal UI, two workers, two APIs), then:
  * events through either API reach a loopback receiver signed; kill -9 of one worker mid-load loses nothing;
  * a visibility query `WebhookId = "…"` (client and UI server) finds the deliveries; a webhook's rate limit holds
- * across both workers; SIGTERM stops it all.
+ * across both workers; an ingest token's and an address's API limits hold across both APIs; SIGTERM stops it all.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,7 +12,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { createDb } from '../../src/db/knex';
+import { createKey } from '../../src/dev/credentials';
 import { isListening } from '../../src/dev/ports';
+import { EMBEDDED_POSTGRES_PASSWORD } from '../../src/dev/postgres-password';
 import { secretCreatedData } from '../support/stack';
 import { verifyWebhook } from '../support/verify-webhook';
 import { waitFor } from '../support/wait';
@@ -24,8 +27,18 @@ interface Banner {
   workerPids: number[];
   uiUrl: string;
   temporalAddress: string;
-  credentials: { apiKey: string; serviceToken: string };
+  /** The embedded PostgreSQL the cluster runs on (the banner masks its password; it is the embedded server's). */
+  databaseUrl: string;
+  credentials: { organizationId: string; apiKey: string; serviceToken: string };
 }
+
+/**
+ * Small API limits for the whole cluster, so that spending one takes a moment. The other tests stay below them: they
+ * ingest 74 events with the development token and never fail authentication.
+ */
+const INGEST_BURST = 120;
+const AUTH_FAILURES_PER_MINUTE = 10;
+const CLUSTER_LIMITS = { INGEST_RATE_LIMIT_BURST: String(INGEST_BURST), INGEST_RATE_LIMIT_PER_SECOND: '1', AUTH_FAILURE_LIMIT_PER_MINUTE: String(AUTH_FAILURES_PER_MINUTE) };
 
 interface HeldRequest {
   body: string;
@@ -125,8 +138,10 @@ function parseBanner(text: string): Banner {
   const uiUrl = /^\s+Temporal UI\s+(http:\/\/\S+)$/m.exec(text)?.[1];
   const temporalAddress = /^\s+Temporal\s+(127\.0\.0\.1:\d+) /m.exec(text)?.[1];
   const credentialsFile = /^\s+Credentials\s+(\S+)$/m.exec(text)?.[1];
-  if (!uiUrl || !temporalAddress || !credentialsFile) throw new Error(`Unexpected banner:\n${text}`);
-  return { apis, workerPids, uiUrl, temporalAddress, credentials: JSON.parse(fs.readFileSync(credentialsFile, 'utf8')) };
+  const maskedDatabaseUrl = /^\s+PostgreSQL\s+(postgres:\/\/\S+)/m.exec(text)?.[1];
+  if (!uiUrl || !temporalAddress || !credentialsFile || !maskedDatabaseUrl) throw new Error(`Unexpected banner:\n${text}`);
+  const databaseUrl = maskedDatabaseUrl.replace(':****@', `:${EMBEDDED_POSTGRES_PASSWORD}@`);
+  return { apis, workerPids, uiUrl, temporalAddress, databaseUrl, credentials: JSON.parse(fs.readFileSync(credentialsFile, 'utf8')) };
 }
 
 const alive = (pid: number) => {
@@ -167,7 +182,7 @@ async function deliveriesOf(base: string, webhookId: string): Promise<{ id: stri
 }
 
 beforeAll(async () => {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, NODE_ENV: 'development', LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...CLUSTER_LIMITS };
   for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS', 'PUBLIC_BASE_URL', 'SECRET_ENCRYPTION_KEY']) delete env[name];
   cluster = spawn(process.execPath, ['--import', 'tsx', 'src/cluster.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   cluster.stdout!.on('data', (d) => (output += d));
@@ -312,6 +327,53 @@ describe('kill -9 of one worker mid-load', () => {
     expect(ui.status).toBe(200);
     const { executions } = (await ui.json()) as { executions: { execution: { workflowId: string } }[] };
     expect(executions.map((e) => e.execution.workflowId).sort()).toEqual(expected);
+  });
+});
+
+describe('API rate limits, counted in PostgreSQL for both APIs', () => {
+  /** `count` requests alternating between the two APIs; each answer's status, and Retry-After and type of a 429. */
+  async function alternate(count: number, method: string, route: string, authorization: (i: number) => string, body?: unknown) {
+    const answers: { status: number; retryAfter: string | null; contentType: string | null }[] = [];
+    for (let i = 0; i < count; i++) {
+      const res = await fetch(`${banner.apis[i % 2].url}${route}`, {
+        method,
+        headers: { Authorization: authorization(i), 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      await res.arrayBuffer();
+      answers.push({ status: res.status, retryAfter: res.headers.get('retry-after'), contentType: res.headers.get('content-type') });
+    }
+    return answers;
+  }
+
+  function expectRefusedByBoth(refused: { status: number; retryAfter: string | null; contentType: string | null }[]) {
+    // Both APIs refuse, each as problem+json with the wait.
+    expect(refused.length).toBeGreaterThanOrEqual(2);
+    for (const answer of refused) {
+      expect(answer.contentType).toContain('application/problem+json');
+      expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
+    }
+  }
+
+  it(`a new ingest token gets its burst of ${INGEST_BURST} once through the two APIs, not once through each`, async () => {
+    const db = createDb(banner.databaseUrl, { min: 0, max: 1 });
+    let token: string;
+    try {
+      token = await createKey(db, banner.credentials.organizationId, 'service', 'cluster rate-limit test');
+    } finally {
+      await db.destroy();
+    }
+    // No webhook takes secret.updated: the events are stored and delivered nowhere.
+    const data = { vaultId: 'vlt_limits', vaultName: 'Limits', secretId: 'sec_1', secretKey: 'K' };
+    const answers = await alternate(INGEST_BURST + 4, 'POST', '/v1/events', () => `Bearer ${token}`, { event: 'secret.updated', data });
+    expect(answers.map((a) => a.status)).toEqual([...Array(INGEST_BURST).fill(202), 429, 429, 429, 429]);
+    expectRefusedByBoth(answers.slice(INGEST_BURST));
+  });
+
+  it(`failed authentications from one address get ${AUTH_FAILURES_PER_MINUTE} in total across the two APIs, then 429`, async () => {
+    const answers = await alternate(AUTH_FAILURES_PER_MINUTE + 4, 'GET', '/v1/webhooks', (i) => `Bearer ck_admin_guess${String(i).padStart(40, '0')}`);
+    expect(answers.map((a) => a.status)).toEqual([...Array(AUTH_FAILURES_PER_MINUTE).fill(401), 429, 429, 429, 429]);
+    expectRefusedByBoth(answers.slice(AUTH_FAILURES_PER_MINUTE));
   });
 });
 

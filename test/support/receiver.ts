@@ -22,9 +22,11 @@ export class Receiver {
 
   async start(port = 0): Promise<this> {
     this.server = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => (body += c));
+      // Decoded whole: a character whose UTF-8 bytes straddle two chunks would otherwise read as two U+FFFD.
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
         const received = { method: req.method!, path: req.url!, headers: req.headers, body, at: Date.now() };
         this.requests.push(received);
         const answer = this.respond(received, this.requests.length - 1);

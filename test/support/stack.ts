@@ -20,6 +20,9 @@ import { waitFor } from './wait';
 import { Receiver } from './receiver';
 import { installRuntime } from '../../src/temporal-connection';
 import { specSecretCreatedData } from '../../src/destinations/sample-payloads';
+import type { Tracing } from '../../src/tracing';
+import type { Logger } from '../../src/logger';
+import { workflowBundleOptions } from '../../src/workflow-bundle-file';
 
 export interface StackOptions {
   timeSkipping?: boolean;
@@ -30,6 +33,10 @@ export interface StackOptions {
    * back to the shared queue, so tests that restart a worker replay from history instead.
    */
   noStickyCache?: boolean;
+  /** OpenTelemetry on: the client's and the worker's interceptors, the traced workflow bundle, spans in the API. */
+  tracing?: Tracing;
+  /** The process's logger (default: pino at TEST_LOG_LEVEL, silent). */
+  logger?: Logger;
 }
 
 export interface Org {
@@ -38,7 +45,7 @@ export interface Org {
   serviceToken: string;
 }
 
-let bundle: WorkerOptions['workflowBundle'] | undefined;
+const bundles: { traced?: WorkerOptions['workflowBundle']; untraced?: WorkerOptions['workflowBundle'] } = {};
 
 /**
  * The SDK gives the server 5 s to open its port, a bound it does not let us change; a JVM starting on a busy
@@ -83,7 +90,7 @@ export async function createStack(options: StackOptions = {}) {
   } else {
     // As in production: the client runs on the worker's NativeConnection, so starts may go eager.
     workerConnection = await NativeConnection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
-    client = new Client({ connection: workerConnection, namespace: 'default' });
+    client = new Client({ connection: workerConnection, namespace: 'default', interceptors: options.tracing?.clientInterceptors });
   }
   const eagerStart = !options.timeSkipping;
 
@@ -98,17 +105,22 @@ export async function createStack(options: StackOptions = {}) {
     ...(options.smtpUrl ? { SMTP_URL: options.smtpUrl } : {}),
     ...options.env,
   });
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const tracing = options.tracing;
   const db: Knex = createDb(databaseUrl);
   await migrateLatest(db);
-  const secretBox = new SecretBox(config.secretEncryptionKey!);
+  const secretBox = new SecretBox(config.secretEncryptionKey!, config.secretDecryptionKeys);
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
-  const services: Services = createServices({ db, temporal: client, config, secretBox, logger });
-  const { app, routes, openapi } = createApiApp({ db, temporal: client, config, secretBox, logger, services, publicBaseUrl: 'http://127.0.0.1' });
+  const services: Services = createServices({ db, temporal: client, config, secretBox, logger, tracing });
+  const { app, routes, openapi } = createApiApp({ db, temporal: client, config, secretBox, logger, services, tracing, publicBaseUrl: 'http://127.0.0.1' });
   const server: Server = await listen(app, '127.0.0.1', 0);
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  bundle ??= await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } as never });
+  const traced = tracing ? 'traced' : 'untraced';
+  const bundle = (bundles[traced] ??= await bundleWorkflowCode({
+    ...workflowBundleOptions(require.resolve('../../src/workflows'), Boolean(tracing)),
+    logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } as never,
+  }));
   let worker: Worker | null = null;
   let outbox: OutboxDispatcher | null = null;
   let running: Promise<void> | null = null;
@@ -126,24 +138,26 @@ export async function createStack(options: StackOptions = {}) {
     taskQueue: config.temporal.taskQueue,
 
     /**
-     * The worker and, as in every deployment, the outbox dispatcher that starts stored deliveries. A test can give the
-     * worker its own way to PostgreSQL (`db`) or to Temporal for its activities and its outbox (through a proxy it can
+     * The worker and, as in every deployment, the outbox dispatcher that starts stored deliveries. `secretBox`: a
+     * worker on another key ring than the API's (a process restarted mid-rotation). A test can also give the worker
+     * its own way to PostgreSQL (`db`) or to Temporal for its activities and its outbox (through a proxy it can
      * break); the worker polls on the stack's connection.
      */
-    async startWorker(o: { db?: Knex; activityClient?: Client; outboxClient?: Client } = {}): Promise<void> {
+    async startWorker(o: { secretBox?: SecretBox; db?: Knex; activityClient?: Client; outboxClient?: Client } = {}): Promise<void> {
       const slots = new WorkflowSlots(config.dispatchMaxInFlight);
       const workerDb = o.db ?? db;
       worker = await createWorker({
         connection: workerConnection,
         namespace: 'default',
         taskQueue: config.temporal.taskQueue,
-        deps: activityDeps({ db: workerDb, temporal: o.activityClient ?? client, config, secretBox, mailer, logger, eagerStart, slots }),
+        deps: activityDeps({ db: workerDb, temporal: o.activityClient ?? client, config, secretBox: o.secretBox ?? secretBox, mailer, logger, eagerStart, slots, tracing }),
         workflowBundle: bundle,
         maxCachedWorkflows: options.noStickyCache ? 0 : undefined,
+        tracing: tracing?.workerOptions,
       });
       running = worker.run();
       const outboxClient = o.outboxClient ?? client;
-      outbox = new OutboxDispatcher({ db: workerDb, client: outboxClient, taskQueue: config.temporal.taskQueue, logger, slots, startOptions: { eagerStart: eagerStart && outboxClient === client, deadlineMs: config.temporal.startTimeoutMs } });
+      outbox = new OutboxDispatcher({ db: workerDb, client: outboxClient, taskQueue: config.temporal.taskQueue, logger, slots, tracing, startOptions: { eagerStart: eagerStart && outboxClient === client, deadlineMs: config.temporal.startTimeoutMs } });
       await outbox.start();
     },
 

@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { RouteTable } from '../route';
-import { idParam, listQuery, problem } from '../schemas';
+import type { ApiTag } from '../openapi-info';
+import { apiKeyIdParam, listQuery, problem } from '../schemas';
 import { decodeCursor, page } from '../../services/cursor';
 import { ApiKeyService, presentApiKey } from '../../services/api-keys';
 
@@ -20,11 +21,13 @@ export const apiKeyList = z.object({ data: z.array(apiKey), nextCursor: z.string
 
 export function apiKeyRoutes(table: RouteTable, apiKeys: ApiKeyService): Router {
   const router = Router();
-  const tags = ['API keys'];
+  const tags: ApiTag[] = ['API keys'];
 
   table.add(router, {
     method: 'get', path: '/v1/api-keys', access: 'admin', tags,
-    summary: "The organization's admin keys and service tokens, newest first (never the token)",
+    operationId: 'listApiKeys',
+    summary: 'List API keys',
+    description: "The organization's admin keys and event-ingest service tokens, revoked ones included, newest first. A token is never shown again after it is created: each key shows its first characters (`prefix`) to recognise it.",
     query: listQuery,
     responses: { 200: { description: 'A page of keys, revoked ones included', schema: apiKeyList } },
     handler: async ({ principal, query }) => {
@@ -36,8 +39,10 @@ export function apiKeyRoutes(table: RouteTable, apiKeys: ApiKeyService): Router 
 
   table.add(router, {
     method: 'delete', path: '/v1/api-keys/:id', access: 'admin', tags,
-    summary: 'Revoke a key or service token: it answers 401 from the next request (a key may revoke itself, but not the last admin key)',
-    params: idParam,
+    operationId: 'revokeApiKey',
+    summary: 'Revoke an API key',
+    description: "Revokes an admin key or service token: requests with it are refused (401) from the next one on. A key may revoke itself, but not the organization's last active admin key.",
+    params: apiKeyIdParam,
     responses: {
       204: { description: 'Revoked (or already revoked)' },
       409: { description: "The organization's last active admin key", schema: problem, contentType: 'application/problem+json' },

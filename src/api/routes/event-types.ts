@@ -31,7 +31,9 @@ export function eventTypeRoutes(table: RouteTable): Router {
   const catalog = eventCatalog();
   table.add(router, {
     method: 'get', path: '/v1/event-types', access: 'public', tags: ['Events'],
-    summary: 'The event catalog: every event type, what it means and the JSON Schema of its data (no key needed)',
+    operationId: 'listEventTypes',
+    summary: 'List event types',
+    description: 'The event catalog: every event type, what it means, whether a webhook can subscribe to it, and the JSON Schema of its `data` as ingest validates it. Needs no key.',
     responses: { 200: { description: 'Every event type', schema: eventTypeList } },
     handler: async () => catalog,
   });

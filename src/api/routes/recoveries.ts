@@ -1,18 +1,21 @@
 import { Router } from 'express';
 import type { RouteTable } from '../route';
-import { idParam, problem, recoverableCount, recoverableQuery, recoverBody, recovery, recoveryParams, recoveryStarted } from '../schemas';
+import type { ApiTag } from '../openapi-info';
+import { problem, recoverableCount, recoverableQuery, recoverBody, recovery, recoveryParams, recoveryStarted, webhookIdParam } from '../schemas';
 import { presentRecovery } from '../presenters';
 import type { RecoverableStatus } from '../../db/stores/recoveries';
 import type { RecoveryService } from '../../services/recoveries';
 
 export function recoveryRoutes(table: RouteTable, recoveries: RecoveryService): Router {
   const router = Router();
-  const tags = ['Recovery'];
+  const tags: ApiTag[] = ['Recovery'];
 
   table.add(router, {
     method: 'get', path: '/v1/webhooks/:id/recoverable', access: 'admin', tags,
-    summary: 'How many failed or skipped deliveries a recovery since a time would re-deliver',
-    params: idParam,
+    operationId: 'countRecoverableDeliveries',
+    summary: 'Count what a recovery would re-deliver',
+    description: 'How many of the webhook\'s deliveries created since a time ended `failed` or `skipped` (skipped: the event came while the webhook was disabled or inactive): what `recoverDeliveries` with the same input would re-deliver.',
+    params: webhookIdParam,
     query: recoverableQuery,
     responses: { 200: { description: 'The count', schema: recoverableCount } },
     handler: async ({ principal, params, query }) =>
@@ -21,9 +24,14 @@ export function recoveryRoutes(table: RouteTable, recoveries: RecoveryService): 
 
   table.add(router, {
     method: 'post', path: '/v1/webhooks/:id/recover', access: 'admin', tags,
-    summary: 'Re-deliver every failed or skipped delivery since a time, oldest first, through a recover workflow',
-    params: idParam,
+    operationId: 'recoverDeliveries',
+    summary: 'Re-deliver what failed or was skipped',
+    description:
+      'Starts a recover workflow that re-delivers, oldest first, every delivery of the webhook created since `since` that ended in one of `statuses`. ' +
+      'One recovery runs per webhook at a time; follow it with `getRecovery`.',
+    params: webhookIdParam,
     body: recoverBody,
+    bodyExample: { since: '2026-11-20T00:00:00Z', statuses: ['failed', 'skipped'] },
     responses: {
       202: { description: 'The recovery started; follow it at /v1/webhooks/{id}/recoveries/{recoveryId}', schema: recoveryStarted },
       409: { description: 'The webhook is not active or pending (re-enable it first), or a recovery is running', schema: problem, contentType: 'application/problem+json' },
@@ -36,7 +44,9 @@ export function recoveryRoutes(table: RouteTable, recoveries: RecoveryService): 
 
   table.add(router, {
     method: 'get', path: '/v1/webhooks/:id/recoveries/:recoveryId', access: 'admin', tags,
-    summary: "A recovery's progress",
+    operationId: 'getRecovery',
+    summary: "Read a recovery's progress",
+    description: 'How many deliveries the recovery re-delivers, how many it has started so far, whether it is still running, and its workflow in the Temporal UI.',
     params: recoveryParams,
     responses: { 200: { description: 'The recovery', schema: recovery } },
     handler: async ({ principal, params }) => presentRecovery(await recoveries.get(principal.organizationId, params.id, params.recoveryId)),

@@ -26,12 +26,14 @@ export interface DeliveryAttemptRow {
   /** Null while the request is in flight. */
   succeeded: boolean | null;
   retry_after_ms: number | null;
+  /** The OpenTelemetry trace the attempt ran in, when tracing was on and the trace sampled. */
+  trace_id: string | null;
 }
 
 export type StartedAttemptRow = Pick<
   DeliveryAttemptRow,
   'delivery_id' | 'idempotency_key' | 'step_key' | 'trigger' | 'attempted_at' | 'request_url' | 'request_headers' | 'request_body'
->;
+> & { trace_id?: string | null };
 
 export interface AttemptResult {
   response_status: number | null;
@@ -151,10 +153,15 @@ export const PACING_INTERVAL_FACTOR = 1.1;
 /** A slot closer than this is not waited for: the attempt goes out at once. */
 export const PACING_TOLERANCE_MS = 5;
 
-/** An attempt, written before its request goes out, numbered within its delivery. */
-const START_ATTEMPT = new PreparedStatement('start-attempt', `INSERT INTO delivery_attempts (delivery_id, number, idempotency_key, step_key, trigger, attempted_at, request_url, request_headers, request_body)
-  SELECT ?, coalesce(max(number), 0) + 1, ?, ?, ?, ?, ?, ?::jsonb, ? FROM delivery_attempts WHERE delivery_id = ?
-  RETURNING id`);
+/**
+ * An attempt, written before its request goes out, numbered within its delivery. The traced form also records the
+ * trace id; with tracing off the statement is the same as before tracing existed.
+ */
+const startAttempt = (traced: boolean) => `INSERT INTO delivery_attempts (delivery_id, number, idempotency_key, step_key, trigger, attempted_at, request_url, request_headers, request_body${traced ? ', trace_id' : ''})
+  SELECT ?, coalesce(max(number), 0) + 1, ?, ?, ?, ?, ?, ?::jsonb, ?${traced ? ', ?' : ''} FROM delivery_attempts WHERE delivery_id = ?
+  RETURNING id`;
+const START_ATTEMPT = new PreparedStatement('start-attempt', startAttempt(false));
+const START_TRACED_ATTEMPT = new PreparedStatement('start-traced-attempt', startAttempt(true));
 
 export const deliveryAttemptsStore = {
   async listForDelivery(db: Db, deliveryId: string): Promise<DeliveryAttemptRow[]> {
@@ -205,9 +212,10 @@ export const deliveryAttemptsStore = {
 
   /** Writes an attempt before its request goes out, numbered within its delivery. */
   async start(db: Db, row: StartedAttemptRow): Promise<string> {
-    const rows = await START_ATTEMPT.run<{ id: string }>(db, [
-      row.delivery_id, row.idempotency_key, row.step_key, row.trigger, row.attempted_at, row.request_url, JSON.stringify(row.request_headers), row.request_body, row.delivery_id,
-    ]);
+    const values = [row.delivery_id, row.idempotency_key, row.step_key, row.trigger, row.attempted_at, row.request_url, JSON.stringify(row.request_headers), row.request_body];
+    const rows = row.trace_id
+      ? await START_TRACED_ATTEMPT.run<{ id: string }>(db, [...values, row.trace_id, row.delivery_id])
+      : await START_ATTEMPT.run<{ id: string }>(db, [...values, row.delivery_id]);
     return String(rows[0].id);
   },
 

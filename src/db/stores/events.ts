@@ -13,14 +13,18 @@ export interface EventRow {
   delivery_count: number;
   received_at: Date;
   dispatched_at: Date | null;
+  /** W3C traceparent of the ingest request's span, when tracing was on: the dispatcher continues its trace. */
+  traceparent: string | null;
 }
 
 /**
  * An event and its deliveries in one statement (atomic on its own); a repeated event id inserts nothing. New
- * deliveries wake the workers' outbox dispatchers (the notification is sent at commit).
+ * deliveries wake the workers' outbox dispatchers (the notification is sent at commit). The traced form also stores
+ * the ingest span's traceparent; with tracing off the statement is the same as before tracing existed.
  */
-const INSERT_WITH_DELIVERIES = new PreparedStatement('insert-event-with-deliveries', `WITH ev AS (
-         INSERT INTO events (organization_id, id, type, timestamp, data, delivery_count) VALUES (?, ?, ?, ?, ?::json, ?)
+const insertWithDeliveries = (traced: boolean) => `WITH ev AS (
+         INSERT INTO events (organization_id, id, type, timestamp, data, delivery_count${traced ? ', traceparent' : ''})
+         VALUES (?, ?, ?, ?, ?::json, ?${traced ? ', ?' : ''})
          ON CONFLICT (organization_id, id) DO NOTHING
          RETURNING organization_id, id, type
        ), dl AS (
@@ -30,7 +34,9 @@ const INSERT_WITH_DELIVERIES = new PreparedStatement('insert-event-with-deliveri
          RETURNING id
        )
        SELECT (SELECT count(*) FROM ev)::int AS created, (SELECT count(*) FROM dl)::int AS deliveries,
-              (SELECT pg_notify('${OUTBOX_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM dl)) AS notified`);
+              (SELECT pg_notify('${OUTBOX_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM dl)) AS notified`;
+const INSERT_WITH_DELIVERIES = new PreparedStatement('insert-event-with-deliveries', insertWithDeliveries(false));
+const INSERT_TRACED_WITH_DELIVERIES = new PreparedStatement('insert-traced-event-with-deliveries', insertWithDeliveries(true));
 
 const MARK_MANY_DISPATCHED = new PreparedStatement(
   'mark-events-dispatched',
@@ -97,12 +103,13 @@ export const eventsStore = {
    */
   async insertWithDeliveries(
     db: Db,
-    row: Pick<EventRow, 'organization_id' | 'id' | 'type' | 'timestamp' | 'data' | 'delivery_count'>,
+    row: Pick<EventRow, 'organization_id' | 'id' | 'type' | 'timestamp' | 'data' | 'delivery_count'> & { traceparent?: string | null },
     deliveries: { id: string; webhook_id: string; status: string; last_error: string | null }[],
   ): Promise<boolean> {
-    const rows = await INSERT_WITH_DELIVERIES.run<{ created: number }>(db, [
-      row.organization_id, row.id, row.type, row.timestamp, JSON.stringify(row.data), row.delivery_count, JSON.stringify(deliveries),
-    ]);
+    const values = [row.organization_id, row.id, row.type, row.timestamp, JSON.stringify(row.data), row.delivery_count];
+    const rows = row.traceparent
+      ? await INSERT_TRACED_WITH_DELIVERIES.run<{ created: number }>(db, [...values, row.traceparent, JSON.stringify(deliveries)])
+      : await INSERT_WITH_DELIVERIES.run<{ created: number }>(db, [...values, JSON.stringify(deliveries)]);
     return rows[0].created === 1;
   },
   /** Marks many events dispatched in one statement. */

@@ -123,4 +123,49 @@ export const webhooksStore = {
     const [row] = await live(db).where({ id, organization_id: organizationId }).update({ deleted_at: db.fn.now() }).returning('*');
     return row;
   },
+
+  /**
+   * Key rotation: webhooks (deleted ones included) with a value not sealed under the current key, i.e. not starting
+   * with `sealedPrefix`; in id order after `afterId`, for a keyset walk in batches.
+   */
+  async listSealedOtherwise(db: Db, sealedPrefix: string, afterId: string, limit: number): Promise<SealedValues[]> {
+    return db<WebhookRow>('webhooks')
+      .select('id', 'target_ciphertext', 'secret_ciphertext')
+      .where('id', '>', afterId)
+      .whereRaw('NOT (starts_with(target_ciphertext, ?) AND starts_with(secret_ciphertext, ?))', [sealedPrefix, sealedPrefix])
+      .orderBy('id')
+      .limit(limit);
+  },
+
+  async countSealedOtherwise(db: Db, sealedPrefix: string): Promise<number> {
+    const [{ count }] = await db('webhooks').whereRaw('NOT (starts_with(target_ciphertext, ?) AND starts_with(secret_ciphertext, ?))', [sealedPrefix, sealedPrefix]).count<{ count: string }[]>('* as count');
+    return Number(count);
+  },
+
+  /**
+   * Replaces each row's sealed values only where they are still the ones read (a conditional update, no lock held
+   * between the read and the write): a webhook edited in between keeps its edit. Returns the ids replaced.
+   * `updated_at` stays: the webhook did not change, only how it is stored.
+   */
+  async replaceSealedValues(db: Db, rows: { before: SealedValues; after: Omit<SealedValues, 'id'> }[]): Promise<string[]> {
+    if (rows.length === 0) return [];
+    const column = (pick: (r: (typeof rows)[number]) => string) => rows.map(pick);
+    const { rows: replaced } = await db.raw<{ rows: { id: string }[] }>(
+      `UPDATE webhooks w
+          SET target_ciphertext = v.new_target, secret_ciphertext = v.new_secret
+         FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS v(id, old_target, old_secret, new_target, new_secret)
+        WHERE w.id = v.id AND w.target_ciphertext = v.old_target AND w.secret_ciphertext = v.old_secret
+        RETURNING w.id`,
+      [
+        column((r) => r.before.id),
+        column((r) => r.before.target_ciphertext),
+        column((r) => r.before.secret_ciphertext),
+        column((r) => r.after.target_ciphertext),
+        column((r) => r.after.secret_ciphertext),
+      ],
+    );
+    return replaced.map((r) => r.id);
+  },
 };
+
+export type SealedValues = Pick<WebhookRow, 'id' | 'target_ciphertext' | 'secret_ciphertext'>;

@@ -43,3 +43,15 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "ckw.configChecksum" -}}
 checksum/config: {{ include (print $.Template.BasePath "/configmap.yaml") . | sha256sum }}
 {{- end -}}
+
+{{/* mTLS to Temporal (when temporal.mtls.secretName is set): the Secret mounted whole, since a subPath mount would never see a renewed certificate. */}}
+{{- define "ckw.temporalTlsVolumeMount" -}}
+- { name: temporal-tls, mountPath: {{ .Values.temporal.mtls.mountPath }}, readOnly: true }
+{{- end -}}
+
+{{- define "ckw.temporalTlsVolume" -}}
+- name: temporal-tls
+  secret:
+    secretName: {{ .Values.temporal.mtls.secretName }}
+    defaultMode: 0440
+{{- end -}}
