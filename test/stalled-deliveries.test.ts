@@ -133,7 +133,9 @@ describe('a delivery held up by our infrastructure', () => {
           const d = await deliveryOf('evt_signal_blocked');
           return d.stalled ? d : null;
         }, 'the Delivery Log to say why the attempt is held up', 60_000, 250);
-        expect(waiting).toMatchObject({ status: 'retrying', attemptCount: 1, lastResponseStatus: 500, stalled: { reason: 'temporal_unavailable' } });
+        expect(waiting).toMatchObject({ status: 'retrying', attemptCount: 1, lastResponseStatus: 500, stalled: { reason: 'temporal_unavailable', since: expect.any(String) } });
+        // Since the step began (its first try, seconds before the second failure marked it), not since the mark.
+        expect(Date.parse(waiting.stalled.since)).toBeLessThanOrEqual(Date.parse(waiting.attempts[0].attemptedAt) + 5000);
         expect((await stalledGauge()).temporal_unavailable).toBe(1);
         // The outcome is recorded once: the retries report it, they do not send again.
         expect(requestsOf('/signal')).toHaveLength(1);
