@@ -683,11 +683,18 @@ export interface components {
             nextAttemptAt: string | null;
             /** @description Set while the delivery waits for its turn under the webhook's rate limit: when it goes out (equal to nextAttemptAt) */
             pacedUntil: string | null;
+            stalled: components["schemas"]["DeliveryStall"];
             createdAt: string;
             completedAt: string | null;
             /** @description The delivery workflow's page in the Temporal Web UI */
             temporalUrl: string;
         };
+        /** @description Set while the delivery waits on our own infrastructure, not on its schedule: its attempt keeps failing on PostgreSQL (database_unavailable, database_error) or Temporal (temporal_unavailable), or the outbox cannot start it (temporal_unavailable). It is retried until that is back; `since` is when the wait began. Null otherwise. */
+        DeliveryStall: {
+            /** @enum {string} */
+            reason: "database_unavailable" | "database_error" | "temporal_unavailable" | "unknown";
+            since: string | null;
+        } | null;
         DeliveryDetail: components["schemas"]["Delivery"] & {
             payload?: unknown;
             attempts: components["schemas"]["DeliveryAttempt"][];
@@ -712,6 +719,8 @@ export interface components {
             error: string | null;
             succeeded: boolean;
             retryAfterMs: number | null;
+            /** @description The OpenTelemetry trace this attempt ran in (32 hex digits): the trace of its event, from ingest to this request. Null when tracing is off or the trace was not sampled */
+            traceId: string | null;
         };
         RecoverableCount: {
             count: number;

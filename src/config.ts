@@ -39,6 +39,7 @@ const envSchema = z.object({
   TEMPORAL_START_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
   DISPATCH_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(200).default(16),
   POSTGRES_PORT: port.default(5433),
+  WORKER_METRICS_PORT: port.optional(),
   SECRET_ENCRYPTION_KEY: z
     .string()
     .regex(BASE64_KEY, 'must be 32 bytes, base64-encoded')
@@ -115,6 +116,8 @@ export interface Config {
   slack: { clientId?: string; clientSecret?: string; redirectUrl?: string; authorizeUrl: string; apiUrl: string };
   /** SIGTERM: how long /readyz answers 503 before the API stops accepting connections. */
   shutdown: { readinessDelayMs: number };
+  /** A worker process on its own serves /metrics on this port (on HOST); unset, it serves none. */
+  workerMetricsPort?: number;
   /** Delivery Log retention: attempts, deliveries and events older than this are pruned daily. */
   logRetentionDays: number;
   /** Admin API per key per minute; ingest per service token (sustained per second + burst); failed authentications per address per minute. */
@@ -212,6 +215,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       apiUrl: e.SLACK_API_URL,
     },
     shutdown: { readinessDelayMs: e.SHUTDOWN_READINESS_DELAY_SECONDS * 1000 },
+    workerMetricsPort: e.WORKER_METRICS_PORT,
     logRetentionDays: e.LOG_RETENTION_DAYS,
     rateLimits: {
       adminPerMinute: e.RATE_LIMIT_PER_MINUTE,

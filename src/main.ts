@@ -17,6 +17,16 @@ import { applyNamespaceRetention } from './services/retention-schedule';
 import { createApiApp, createServices, DEV_DATABASE, listen, loadSecretBox, startWorker } from './runtime';
 import { startTracing } from './tracing';
 import { traceableUrl } from './tracing/attributes';
+import { API_DRAIN_DEADLINE_MS, Drain } from './api/drain';
+import { ALL_IN_ONE_STOP_DEADLINE_MS, CLOSE_MS, runStop, StopStep } from './shutdown';
+
+const killQuietly = (pid: number) => {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+};
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -26,17 +36,23 @@ async function main(): Promise<void> {
   tracing?.logErrorsTo(logger);
   const say = (line: string) => console.log(line);
   fs.mkdirSync(config.dataDir, { recursive: true });
+  // Started parts, stopped last first: each bounded, the whole within the worker's 15 s plus the API's drain.
   // Stopped last (the list runs backwards): the shutdown's own spans are sent.
-  const stops: (() => Promise<unknown>)[] = tracing ? [() => tracing.shutdown()] : [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((err) => logger.error({ err: err.message }, 'shutdown step failed'));
-  };
+  const stops: StopStep[] = tracing ? [{ name: 'tracing', run: () => tracing.shutdown(), timeoutMs: CLOSE_MS }] : [];
+  /** Child processes that must not outlive a stop its deadline cut short. */
+  const children: number[] = [];
+  const stopAll = () =>
+    runStop([...stops].reverse(), {
+      deadlineMs: config.shutdown.readinessDelayMs + ALL_IN_ONE_STOP_DEADLINE_MS,
+      logger,
+      onDeadline: () => children.forEach((pid) => killQuietly(pid)),
+    });
   let stopping = false;
   const onSignal = () => {
     if (stopping) return;
     stopping = true;
     say('\nStopping…');
-    stopAll().then(() => process.exit(0));
+    void stopAll().then(() => process.exit(0));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -46,7 +62,7 @@ async function main(): Promise<void> {
     if (!databaseUrl) {
       say(`Starting PostgreSQL (embedded, data in ${path.join(config.dataDir, 'postgres')})…`);
       const pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: config.postgresPort, notice: say, log: (l) => logger.debug(l) });
-      stops.push(() => pg.stop());
+      stops.push({ name: 'PostgreSQL', run: () => pg.stop(), timeoutMs: 10_000 });
       await pg.createDatabase(DEV_DATABASE);
       databaseUrl = pg.url(DEV_DATABASE);
     }
@@ -64,7 +80,8 @@ async function main(): Promise<void> {
         namespace: config.temporal.namespace,
         log: (l) => logger.debug(l),
       });
-      stops.push(() => server.stop());
+      stops.push({ name: 'the Temporal dev server', run: () => server.stop() });
+      children.push(server.pid);
       temporalAddress = server.address;
       uiUrl = server.uiUrl;
     }
@@ -72,11 +89,11 @@ async function main(): Promise<void> {
     const runtimeConfig = { ...config, temporal: temporalOptions };
 
     const db = createDb(databaseUrl);
-    stops.push(() => db.destroy());
+    stops.push({ name: 'the database pool', run: () => db.destroy(), timeoutMs: CLOSE_MS });
     await migrateLatest(db);
     const connection = await connectTemporal(temporalOptions, { logger, interceptors: tracing?.clientInterceptors });
     const temporal = connection.client;
-    stops.push(() => connection.close());
+    stops.push({ name: 'the Temporal connection', run: () => connection.close(), timeoutMs: CLOSE_MS });
     // The dev server's namespace is ours: keep histories as long as the Delivery Log keeps its rows.
     if (!config.temporal.address) await applyNamespaceRetention(temporal.connection, config.temporal.namespace, config.logRetentionDays);
     const secretBox = loadSecretBox(config);
@@ -84,10 +101,14 @@ async function main(): Promise<void> {
 
     // The worker drains the outbox ingest writes to, starting deliveries eagerly on this connection.
     const services = createServices({ db, temporal, config: runtimeConfig, secretBox, logger, tracing });
-    stops.push(await startWorker({ db, temporal, config: runtimeConfig, secretBox, logger, mailer, connection, tracing }));
-    const { app } = createApiApp({ db, temporal, config: runtimeConfig, secretBox, logger, services, tracing });
+    const stopWorker = await startWorker({ db, temporal, config: runtimeConfig, secretBox, logger, mailer, connection, tracing });
+    stops.push({ name: 'the worker', run: stopWorker });
+    const drain = new Drain();
+    const { app } = createApiApp({ db, temporal, config: runtimeConfig, secretBox, logger, services, tracing, isDraining: () => drain.draining });
     const server = await listen(app, config.http.host, config.http.port);
-    stops.push(() => new Promise((r) => server.close(r)));
+    // The API drains its requests in flight while the worker stops.
+    const drainApi = () => drain.close(server, { readinessDelayMs: config.shutdown.readinessDelayMs, deadlineMs: API_DRAIN_DEADLINE_MS });
+    stops[stops.length - 1] = { name: 'the API and the worker', run: () => Promise.all([drainApi(), stopWorker()]) };
 
     const credentials = config.production ? null : await ensureDevCredentials(db, config.dataDir);
     const base = config.http.publicBaseUrl;

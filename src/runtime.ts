@@ -27,6 +27,9 @@ import { prebuiltWorkflowBundlePath } from './workflow-bundle-file';
 import { ensureLogRetentionSchedule } from './services/retention-schedule';
 import type { ActivityDeps } from './activities';
 import { startTracing, Tracing } from './tracing';
+import { API_STOP_DEADLINE_MS, CLOSE_MS, OUTBOX_STOP_MS, runStop, StopStep, WORKER_SHUTDOWN_FORCE_MS, WORKER_STOP_DEADLINE_MS } from './shutdown';
+import { within } from './time-limit';
+import { serveMetrics } from './metrics';
 
 export const DEV_DATABASE = 'cloudkeep_webhooks';
 
@@ -119,9 +122,14 @@ export async function startWorker(o: Omit<RuntimeParts, 'services'> & { connecti
   const outbox = new OutboxDispatcher({ db, client: temporal, taskQueue: config.temporal.taskQueue, logger, slots, tracing, startOptions: { eagerStart: true, deadlineMs: config.temporal.startTimeoutMs } });
   await outbox.start();
   return async () => {
-    await outbox.stop();
+    // A claim in progress commits or rolls back; one stuck on a database that does not answer is left to its
+    // transaction, which dies with the process (its events stay in the outbox).
+    await within(outbox.stop(), OUTBOX_STOP_MS, 'the outbox').catch((err: Error) => logger.warn({ err: err.message }, 'outbox not stopped; leaving its claim'));
     if (worker.getState() === 'RUNNING') worker.shutdown(); // a worker that failed has already stopped
-    await running;
+    // The SDK gives up on what still runs at its force time; its own clean-up may still wait on it, hence the bound.
+    await within(running, WORKER_SHUTDOWN_FORCE_MS + 1_000, 'the worker').catch((err: Error) =>
+      logger.warn({ err: err.message }, 'worker stop forced: attempts still running were left to Temporal, which runs them again on the next worker'),
+    );
   };
 }
 
@@ -145,30 +153,51 @@ export async function runStandalone(role: 'worker' | 'api'): Promise<void> {
   const connection = await connectTemporal(temporalOptions, { logger, interceptors: tracing?.clientInterceptors });
   const temporal = connection.client;
   const secretBox = loadSecretBox(config);
-  // Closed last: the spans of the shutdown itself are sent.
-  const closers: (() => Promise<unknown>)[] = [...(tracing ? [() => tracing.shutdown()] : []), () => connection.close()];
+  let stopRole: StopStep;
 
   if (role === 'worker') {
     const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, logger });
-    closers.push(await startWorker({ db, temporal, config, secretBox, logger, mailer, connection, tracing }));
+    const stopWorker = await startWorker({ db, temporal, config, secretBox, logger, mailer, connection, tracing });
+    const metrics = config.workerMetricsPort === undefined ? null : await serveMetrics(config.http.host, config.workerMetricsPort);
+    stopRole = {
+      name: 'the worker',
+      run: async () => {
+        await stopWorker();
+        metrics?.closeAllConnections();
+        if (metrics) await new Promise((resolve) => metrics.close(resolve));
+      },
+    };
     const workflowCode = `${hasPrebuiltWorkflowBundle(Boolean(tracing)) ? 'prebuilt bundle' : 'bundled from source (cached)'}${tracing ? ', traced' : ''}`;
-    logger.info({ taskQueue: config.temporal.taskQueue, workflowCode, tracing: Boolean(tracing) }, 'worker running');
+    const metricsUrl = metrics ? `http://${config.http.host}:${config.workerMetricsPort}/metrics` : null;
+    logger.info({ taskQueue: config.temporal.taskQueue, workflowCode, tracing: Boolean(tracing), metrics: metricsUrl }, 'worker running');
   } else {
     const services = createServices({ db, temporal, config, secretBox, logger, tracing });
     const drain = new Drain();
     const { app } = createApiApp({ db, temporal, config, secretBox, logger, services, tracing, isDraining: () => drain.draining });
     const server = await listen(app, config.http.host, config.http.port);
-    closers.push(async () => {
-      logger.info({ readinessDelayMs: config.shutdown.readinessDelayMs }, 'API draining: /readyz answers 503, in-flight requests finish');
-      await drain.close(server, { readinessDelayMs: config.shutdown.readinessDelayMs, deadlineMs: API_DRAIN_DEADLINE_MS });
-    });
+    stopRole = {
+      name: 'the API\'s requests in flight',
+      run: async () => {
+        logger.info({ readinessDelayMs: config.shutdown.readinessDelayMs }, 'API draining: /readyz answers 503, in-flight requests finish');
+        await drain.close(server, { readinessDelayMs: config.shutdown.readinessDelayMs, deadlineMs: API_DRAIN_DEADLINE_MS });
+      },
+    };
     logger.info({ tracing: Boolean(tracing) }, `API listening on ${config.http.publicBaseUrl}`);
   }
   const stop = async () => {
     logger.info(`${role} shutting down`);
-    // Last pushed first: the API drains or the worker stops, then the shared Temporal connection closes.
-    for (const close of closers.reverse()) await close();
-    await db.destroy();
+    // The API drains or the worker stops, then the shared Temporal connection and the pool close: each bounded, and
+    // the whole within the process's deadline (src/shutdown.ts).
+    await runStop(
+      [
+        stopRole,
+        { name: 'the Temporal connection', run: () => connection.close(), timeoutMs: CLOSE_MS },
+        { name: 'the database pool', run: () => db.destroy(), timeoutMs: CLOSE_MS },
+        // Last: the spans of the shutdown itself are sent.
+        ...(tracing ? [{ name: 'tracing', run: () => tracing.shutdown(), timeoutMs: CLOSE_MS }] : []),
+      ],
+      { deadlineMs: role === 'worker' ? WORKER_STOP_DEADLINE_MS : config.shutdown.readinessDelayMs + API_STOP_DEADLINE_MS, logger },
+    );
     logger.info(`${role} stopped`);
     process.exit(0);
   };

@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { ActivityDeps, createActivities } from './activities';
 import type { Tracing } from './tracing';
+import { WORKER_SHUTDOWN_FORCE_MS, WORKER_SHUTDOWN_GRACE_MS } from './shutdown';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -42,8 +43,10 @@ export function createWorker(setup: WorkerSetup): Promise<Worker> {
     workflowBundle: setup.workflowBundle,
     activities: createActivities(setup.deps),
     ...WORKER_TUNING,
-    // On shutdown (SIGTERM), attempts in flight finish and are logged: longer than the 10 s attempt timeout.
-    shutdownGraceTime: '15 seconds',
+    // On shutdown (SIGTERM), attempts in flight finish and are logged (longer than the 10 s attempt timeout); what
+    // still runs after that is cancelled, and given up on at the force time (src/shutdown.ts).
+    shutdownGraceTime: WORKER_SHUTDOWN_GRACE_MS,
+    shutdownForceTime: WORKER_SHUTDOWN_FORCE_MS,
     ...(setup.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: setup.maxCachedWorkflows } : {}),
     ...setup.tracing,
   });

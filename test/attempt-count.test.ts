@@ -3,6 +3,7 @@
  * interrupted: the receiver may have seen it). It used to move only when an attempt completed, so after a worker's
  * kill -9 it said 1 where the attempts list and the receiver said 2.
  */
+import { MockActivityEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { createDeliveryActivities, INTERRUPTED_ATTEMPT_ERROR } from '../src/activities/delivery';
 import { deliveryAttemptsStore } from '../src/db/stores/delivery-attempts';
@@ -14,6 +15,9 @@ let org: Org;
 let receiver: Receiver;
 let webhookId: string;
 let activities: ReturnType<typeof createDeliveryActivities>;
+
+/** The attempt as the worker runs it: inside an activity's context (its retry count, its cancellation). */
+const attempt = (input: Parameters<typeof activities.attemptDelivery>[0]) => new MockActivityEnvironment().run(activities.attemptDelivery, input);
 
 beforeAll(async () => {
   stack = await createStack();
@@ -76,7 +80,7 @@ it('markInterrupted counts the cut try, once, in PostgreSQL', async () => {
 it('the step re-run after a crash: the cut try and the re-send both counted, as the receiver saw them', async () => {
   const id = await delivery('resend');
   await inFlight(id, `run-${id}:scheduled:1`);
-  const outcome = await activities.attemptDelivery({ deliveryId: id, trigger: 'scheduled', attemptedAt: Date.now(), idempotencyKey: `run-${id}:scheduled:1`, retryDelayMs: 60_000, nextAttemptAt: null });
+  const outcome = await attempt({ deliveryId: id, trigger: 'scheduled', attemptedAt: Date.now(), idempotencyKey: `run-${id}:scheduled:1`, retryDelayMs: 60_000, nextAttemptAt: null });
   expect(outcome).toMatchObject({ result: 'succeeded', deliveryStatus: 'succeeded' });
   expect(await stack.db('delivery_attempts').where({ delivery_id: id }).orderBy('number').select('number', 'succeeded', 'error')).toEqual([
     { number: 1, succeeded: false, error: INTERRUPTED_ATTEMPT_ERROR },
@@ -91,7 +95,7 @@ it('a cut try whose re-run finds the webhook deleted is closed and counted too (
   const received = receiver.requests.length;
   await stack.db('webhooks').where({ id: webhookId }).update({ deleted_at: new Date() });
   try {
-    const outcome = await activities.attemptDelivery({ deliveryId: id, trigger: 'scheduled', attemptedAt: Date.now(), idempotencyKey: `run-${id}:scheduled:1`, retryDelayMs: 60_000, nextAttemptAt: null });
+    const outcome = await attempt({ deliveryId: id, trigger: 'scheduled', attemptedAt: Date.now(), idempotencyKey: `run-${id}:scheduled:1`, retryDelayMs: 60_000, nextAttemptAt: null });
     expect(outcome).toMatchObject({ result: 'cancelled', deliveryStatus: 'cancelled' });
     const [row] = await stack.db('deliveries').where({ id });
     const attempts = await stack.db('delivery_attempts').where({ delivery_id: id });

@@ -277,6 +277,34 @@ it('says Healthy for an active webhook with a failed attempt behind it, and filt
   failingPaths.delete('/flaky');
 });
 
+it('says a delivery held up on our side is delayed, since when and why, in the log and its detail', async () => {
+  const { id } = await createWebhook(org, { url: `${receiver.url}/held-up`, events: ['vault.deleted'] });
+  await waitFor(async () => (await webhookStatus(id)) === 'active', 'the ping');
+  failingPaths.add('/held-up');
+  try {
+    await stack.api('POST', '/v1/events', org.serviceToken, { event: 'vault.deleted', data: { vaultId: 'vlt_8xK2mN', vaultName: 'Production', actor: { id: 'usr_1', name: 'Jane' } } });
+    await waitFor(async () => (await deliveredCount(id, 'retrying')) === 1, 'a failed attempt');
+    // The state a worker writes when the next attempt keeps failing on the database (test/stalled-deliveries.test.ts
+    // makes it for real); written here so the page is checked on a delivery that stays in it.
+    const [delivery] = await stack.db('deliveries').where({ webhook_id: id, event_type: 'vault.deleted' }).update({ stalled_reason: 'database_unavailable', stalled_since: new Date('2026-11-25T10:14:03Z') }).returning('id');
+    const expected = 'Delayed on our side since 2026-11-25 10:14 UTC: our database is unavailable. It goes out once that is fixed.';
+    await refreshList(page);
+    await page.click(`${card(id)} button:has-text("Delivery Log")`);
+    const cell = `#deliveries tr[data-delivery="${delivery.id}"] td[data-label="Last response"]`;
+    await page.waitForSelector(`${cell}:has-text("Delayed on our side")`);
+    expect(await page.textContent(cell)).toBe(expected);
+    expect(await page.textContent(`#deliveries tr[data-delivery="${delivery.id}"] .badge`)).toBe('Retrying');
+    await page.click(`#deliveries tr[data-delivery="${delivery.id}"] button:has-text("Details")`);
+    await page.waitForSelector('#detail-dialog[open] dt:has-text("Delayed")');
+    expect(await page.textContent('#detail-dialog dt:has-text("Delayed") + dd')).toBe(expected);
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#detail-dialog', { state: 'hidden' });
+    await page.click('#close-log');
+  } finally {
+    failingPaths.delete('/held-up');
+  }
+});
+
 it('pages through webhooks and deliveries with the cursor API', async () => {
   const many = await stack.createOrg('Many', 'many@acme.test');
   const ids: string[] = [];

@@ -26,7 +26,11 @@ async function activeWebhook(route: string): Promise<string> {
   return res.body.id;
 }
 
+const deadline = (message: string, ms = 30_000) => new Promise<never>((_, reject) => setTimeout(() => reject(new Error(message)), ms).unref());
+
 const requestsTo = (route: string) => receiver.requests.filter((r) => r.path === route && r.headers['x-cloudkeep-event'] === 'secret.created');
+/** Every event goes to every webhook of the organization: the requests of one event to one route. */
+const requestsOf = (route: string, eventId: string) => requestsTo(route).filter((r) => JSON.parse(r.body).id === eventId);
 
 /** Waits (bounded) for the delivery's workflow to close and returns the Delivery Log's view of it. */
 async function finished(deliveryId: string) {
@@ -110,16 +114,61 @@ describe('a delivery that can never be attempted', () => {
   });
 });
 
+describe('stored data the code cannot use, and answers PostgreSQL cannot store', () => {
+  it('a webhook whose stored destination the code does not know: failed with the reason, nothing sent', async () => {
+    const webhookId = await activeWebhook('/unknown-destination');
+    await stack.db('webhooks').where({ id: webhookId }).update({ destination: 'carrier-pigeon' });
+    const deliveryId = await ingestTo(webhookId, 'evt_unknown_destination');
+    const { result, detail } = await Promise.race([finished(deliveryId), deadline('the delivery did not end within 30 s')]);
+    expect(result).toMatchObject({ status: 'failed', lastError: 'Undeliverable: the request cannot be built from the stored delivery: unknown destination "carrier-pigeon"' });
+    expect(detail).toMatchObject({ status: 'failed', lastError: result.lastError, attempts: [] });
+    expect(requestsTo('/unknown-destination')).toHaveLength(0);
+  });
+
+  it('an answer with NUL in its body and a Retry-After beyond any wait are recorded once, not re-sent once a minute for ever', async () => {
+    const nul = await activeWebhook('/nul-answer');
+    const far = await activeWebhook('/far-retry-after');
+    receiver.respond = (req) => {
+      if (req.path === '/nul-answer' && req.headers['x-cloudkeep-event'] === 'secret.created') return { status: 200, body: 'ok\u0000thanks' };
+      if (req.path === '/far-retry-after' && req.headers['x-cloudkeep-event'] === 'secret.created') return { status: 429, headers: { 'Retry-After': '99999999999' } };
+      return { status: 200, body: 'ok' };
+    };
+    try {
+      const nulDelivery = await ingestTo(nul, 'evt_nul_answer');
+      const farDelivery = await ingestTo(far, 'evt_far_retry_after');
+      const nulDone = await Promise.race([finished(nulDelivery), deadline('the NUL answer was not recorded within 30 s')]);
+      expect(nulDone.detail).toMatchObject({ status: 'succeeded', attemptCount: 1 });
+      expect(nulDone.detail.attempts[0].response).toEqual({ status: 200, body: 'ok\uFFFDthanks' });
+      // The 429 waits its schedule (retrying); its one attempt is recorded with the longest wait the log holds.
+      const retrying = await waitFor(async () => {
+        const res = await stack.api('GET', `/v1/deliveries/${farDelivery}`, org.apiKey);
+        return res.body.status === 'retrying' ? res.body : null;
+      }, 'the 429 to be recorded');
+      expect(retrying).toMatchObject({ attemptCount: 1, lastResponseStatus: 429, stalled: null });
+      expect(retrying.attempts).toMatchObject([{ response: { status: 429 }, retryAfterMs: 2_147_483_647 }]);
+      expect(requestsOf('/nul-answer', 'evt_nul_answer')).toHaveLength(1);
+      expect(requestsOf('/far-retry-after', 'evt_far_retry_after')).toHaveLength(1);
+    } finally {
+      receiver.respond = () => ({ status: 200, body: 'ok' });
+    }
+  });
+});
+
 describe('what counts as final', () => {
-  it('our UndeliverableError and programming errors are; PostgreSQL errors and lost connections are not (they are retried)', async () => {
+  it('our UndeliverableError, programming errors and data PostgreSQL cannot take are; its other errors and lost connections are not (they are retried)', async () => {
     expect(isUndeliverable(new UndeliverableError('event evt_1 not found'))).toBe(true);
     expect(isUndeliverable(new RangeError('Invalid time value'))).toBe(true);
     expect(isUndeliverable(new TypeError("Cannot read properties of undefined (reading 'id')"))).toBe(true);
     expect(isUndeliverable(new SyntaxError('Unexpected token'))).toBe(true);
 
+    // A value PostgreSQL cannot take (its data exceptions, SQLSTATE class 22) fails the same way every time.
+    const dataError = await stack.db.raw('SELECT 1 / 0').catch((err: Error) => err);
+    expect(dataError).toMatchObject({ code: '22012' });
+    expect(isUndeliverable(dataError)).toBe(true);
     // Real infrastructure errors, from a real PostgreSQL and a port nobody listens on.
-    const sqlError = await stack.db.raw('SELECT 1 / 0').catch((err: Error) => err);
-    expect(sqlError).toBeInstanceOf(Error);
+    // Any other error of PostgreSQL's (here a column this code expects and the schema lacks, as in a deploy's skew).
+    const sqlError = await stack.db.raw('SELECT no_such_column FROM deliveries').catch((err: Error) => err);
+    expect(sqlError).toMatchObject({ code: '42703' });
     expect(isUndeliverable(sqlError)).toBe(false);
     const port = await freePort();
     const quiet = { warn() {}, error() {}, debug() {}, deprecate() {} };

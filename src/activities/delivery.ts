@@ -1,13 +1,15 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { DeliveryStatus } from '../db/stores/deliveries';
+import { deliveriesStore, DeliveryStatus } from '../db/stores/deliveries';
 import { deliveryAttemptsStore, AttemptContext, AttemptTrigger, RecordedOutcome } from '../db/stores/delivery-attempts';
 import { buildRequest, redactUrl } from '../destinations';
 import { toEventPayload } from '../domain/event-payload';
 import { sendWebhookRequest, sharedAgents } from '../delivery/http-sender';
 import { AttemptOutcomeSignal, attemptOutcomeSignal, UNDELIVERABLE_FAILURE_TYPE, webhookHealthWorkflowId, WorkflowSignatures, workflowTypes } from '../workflows/messages';
 import { waitBeforeRetry } from '../workflows/schedule';
-import { deliveriesPaced, deliveryAttempts, deliveryAttemptSeconds } from '../metrics';
+import { deliveriesPaced, deliveryAttempts, deliveryAttemptSeconds, stalledDeliveries } from '../metrics';
+import { sqlStateOf, StallReason, stallReasonOf } from '../domain/stalls';
+import { TimeLimitError, within } from '../time-limit';
 import type { ActivityDeps } from './deps';
 
 export interface AttemptInput {
@@ -86,15 +88,35 @@ export class UndeliverableError extends Error {
   }
 }
 
+const FINAL_ERROR_NAMES = new Set(['UndeliverableError', 'RangeError', 'TypeError', 'SyntaxError', 'ReferenceError']);
+
 /**
- * Whether an attempt's error is final. Ours (UndeliverableError) and the built-in errors of a programming fault
- * (RangeError, TypeError, SyntaxError, ReferenceError) are: the same input fails the same way every time.
- * Everything else (PostgreSQL's errors, lost connections, Temporal's client errors) is an infrastructure fault that
- * the local activity's retry policy waits out.
+ * Whether an attempt's error is final. Ours (UndeliverableError), the built-in errors of a programming fault
+ * (RangeError, TypeError, SyntaxError, ReferenceError) and PostgreSQL's data exceptions (SQLSTATE class 22: a
+ * stored or computed value it cannot take) are: the same input fails the same way every time. Everything else
+ * (PostgreSQL's other errors, lost connections, Temporal's client errors) is an infrastructure fault that the
+ * attempt's retry policy waits out, the delivery marked stalled meanwhile (src/domain/stalls.ts).
  */
 export function isUndeliverable(err: unknown): err is Error {
-  return err instanceof UndeliverableError || err instanceof RangeError || err instanceof TypeError || err instanceof SyntaxError || err instanceof ReferenceError;
+  // By name, not instanceof: Node's own errors (a header Node refuses to send) come from another realm under Jest.
+  if (typeof err !== 'object' || err === null) return false;
+  return FINAL_ERROR_NAMES.has((err as Error).name) || sqlStateOf(err)?.startsWith('22') === true;
 }
+
+/** What a try is waiting on right now: when its time-out cuts it, that part is why the delivery is stalled. */
+interface Phase {
+  on: 'database' | 'receiver' | 'temporal';
+}
+
+/**
+ * The longest one try of an attempt may take before it is given up and tried again: the 10 s request, the send gate's
+ * second and the database and Temporal round trips fit in it with room. Below the workflow's 20 s start-to-close
+ * time-out (src/workflows/delivery.ts), so the try ends by our hand, its reason known.
+ */
+export const ATTEMPT_BOUND_MS = 18_000;
+
+/** The longest the stall mark's write may take: it is best effort (the database may be the part that is down). */
+const STALL_WRITE_TIMEOUT_MS = 2_000;
 
 /**
  * A success changes the failure-day count only if a failure happened in the last three UTC days: further back,
@@ -137,14 +159,41 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
     await db('deliveries')
       .where({ id: deliveryId })
       .whereIn('status', ['pending', 'retrying'])
-      .update({ status: 'cancelled', last_error: reason, next_attempt_at: null, paced_until: null, completed_at: db.fn.now(), updated_at: db.fn.now() });
+      .update({ status: 'cancelled', last_error: reason, next_attempt_at: null, paced_until: null, stalled_reason: null, stalled_since: null, completed_at: db.fn.now(), updated_at: db.fn.now() });
   }
 
-  /** Signals the outcome to the webhook's health workflow, starting it if it is missing. */
-  async function reportToHealth(ctx: AttemptContext, attempt: Outcome, attemptedAt: number, outcomes: RecordedOutcome): Promise<void> {
+  /**
+   * A try failed on our infrastructure (or its time-out cut it). From the second one on the delivery is stalled: in
+   * this process's memory (the `ckw_deliveries_stalled` gauge), in the log, and on its row when the database takes
+   * the write (not when the database is what the try was stuck on). The retry policy tries the step again.
+   */
+  async function noteStall(deliveryId: string, info: { attempt: number; scheduledTimestampMs: number }, reason: StallReason, err: unknown, writable: boolean): Promise<void> {
+    if (info.attempt < 2) return; // the first failure is retried 2 s later: a blip until it happens again
+    stalledDeliveries.mark(deliveryId, reason, info.scheduledTimestampMs);
+    const message = err instanceof Error ? err.message : String(err);
+    logger.warn({ deliveryId, reason, attempt: info.attempt, err: message }, 'delivery stalled: its attempt keeps failing on our infrastructure and is retried until that is back');
+    if (!writable) return;
+    await within(deliveriesStore.markStalled(db, deliveryId, reason, new Date(info.scheduledTimestampMs)), STALL_WRITE_TIMEOUT_MS, 'the stall mark').catch((writeErr: Error) =>
+      logger.debug({ deliveryId, err: writeErr.message }, 'the stall could not be recorded on the delivery'),
+    );
+  }
+
+  /** The step went through: the delivery is no longer stalled (the statement that recorded it has cleared the row). */
+  async function endStall(deliveryId: string): Promise<void> {
+    stalledDeliveries.clear(deliveryId);
+    await deliveriesStore.clearStalled(db, deliveryId).catch((err: Error) => logger.warn({ deliveryId, err: err.message }, 'a stall mark could not be cleared'));
+  }
+
+  /**
+   * Signals the outcome to the webhook's health workflow, starting it if it is missing. `repeat`: the outcome was
+   * recorded by an earlier try of this step, whose signal may not have gone out (a crash, Temporal unreachable).
+   */
+  async function reportToHealth(ctx: AttemptContext, attempt: Outcome, attemptedAt: number, outcomes: RecordedOutcome, repeat: boolean): Promise<void> {
     if (attempt.succeeded && !successMattersToHealth(outcomes.last_failure_at, attemptedAt)) return;
-    // `ctx.webhook` is the webhook as it was before this attempt.
-    if (!attempt.succeeded && ctx.webhook && !failureMattersToHealth(ctx.webhook, attemptedAt)) return;
+    // `ctx.webhook` is the webhook as it was before this attempt — unless the attempt was recorded by an earlier try,
+    // whose record already moved last_failure_at to this very failure: it would look like no news, and the failure
+    // would never reach the health rule. A repeat is sent (it changes no day count if the first one got there).
+    if (!attempt.succeeded && ctx.webhook && !repeat && !failureMattersToHealth(ctx.webhook, attemptedAt)) return;
     await temporal.workflow.signalWithStart<WorkflowSignatures['webhookHealthWorkflow'], [AttemptOutcomeSignal]>(workflowTypes.webhookHealthWorkflow, {
       workflowId: webhookHealthWorkflowId(ctx.delivery.webhook_id),
       taskQueue: config.taskQueue,
@@ -168,9 +217,9 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
    * The health signal once the outcome is recorded. A programming error in it must not undo the recorded outcome nor
    * retry the step for ever: it is logged (the health workflow misses this one outcome). Infrastructure faults retry.
    */
-  async function reportRecorded(ctx: AttemptContext, attempt: Outcome, attemptedAt: number, outcomes: RecordedOutcome): Promise<void> {
+  async function reportRecorded(ctx: AttemptContext, attempt: Outcome, attemptedAt: number, outcomes: RecordedOutcome, repeat = false): Promise<void> {
     try {
-      await reportToHealth(ctx, attempt, attemptedAt, outcomes);
+      await reportToHealth(ctx, attempt, attemptedAt, outcomes, repeat);
     } catch (err) {
       if (!isUndeliverable(err)) throw err;
       logger.error({ deliveryId: ctx.delivery.id, err }, 'the attempt outcome could not be reported to the health workflow');
@@ -195,7 +244,7 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
     }
   }
 
-  async function attempt(input: AttemptInput, started: (attemptId: string) => void): Promise<AttemptOutcome> {
+  async function attempt(input: AttemptInput, started: (attemptId: string) => void, phase: Phase): Promise<AttemptOutcome> {
     const ctx = await deliveryAttemptsStore.loadContext(db, input.deliveryId, input.idempotencyKey);
     if (!ctx) throw new UndeliverableError(`delivery ${input.deliveryId} not found`);
     const { delivery, webhook, event, lastTry } = ctx;
@@ -204,7 +253,11 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       // The health signal may not have gone out before the crash: send it again (a repeat changes no day count).
       const outcomes = webhook ?? { last_failure_at: null, last_success_at: null };
       const recorded = { ...lastTry, succeeded: lastTry.succeeded };
-      await reportRecorded(ctx, recorded, input.attemptedAt, outcomes);
+      phase.on = 'temporal';
+      await reportRecorded(ctx, recorded, input.attemptedAt, outcomes, true);
+      phase.on = 'database';
+      // A stall another worker marked before the step moved here (this path is a crash's or a failed signal's).
+      await deliveriesStore.clearStalled(db, delivery.id);
       return outcomeOf(recorded, input);
     }
     if (!webhook || webhook.deleted_at || webhook.status === 'disabled') {
@@ -278,11 +331,13 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
     }
     hooks.requestSent?.(input);
     const sendOptions = { policy: config.outbound, timeoutMs: config.attemptTimeoutMs, agents: sharedAgents };
+    phase.on = 'receiver';
     // With tracing on, the request gets a span (status and duration; never a header, the body or a query string).
     // Nothing is added to the request: the receiver sees no trace header.
     const sent = tracing
       ? await tracing.outgoingRequest({ url: requestUrl, destination: webhook.destination, deliveryId: delivery.id, webhookId: webhook.id }, () => sendWebhookRequest(request, sendOptions))
       : await sendWebhookRequest(request, sendOptions);
+    phase.on = 'database';
     deliveryAttempts.inc({ destination: webhook.destination, result: sent.succeeded ? 'succeeded' : 'failed' });
     deliveryAttemptSeconds.observe({ destination: webhook.destination }, sent.durationMs / 1000);
 
@@ -308,6 +363,12 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       failedPingReason: delivery.event_type === 'ping' ? `Ping failed: ${sent.error}` : null,
     });
 
+    if (!outcomes) {
+      // Given up while it waited on the database; a newer try has logged it as interrupted and sent again.
+      logger.warn({ deliveryId: delivery.id, attemptId }, 'a late try was not recorded: a newer try of its step has taken over');
+      return outcome;
+    }
+    phase.on = 'temporal';
     await reportRecorded(ctx, result, input.attemptedAt, outcomes);
     logger.debug({ deliveryId: delivery.id, status: sent.status, succeeded: sent.succeeded, durationMs: sent.durationMs }, 'delivery attempt');
     return outcome;
@@ -322,15 +383,40 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
      * logged as interrupted and sent again (at-least-once, and the log says so).
      */
     async attemptDelivery(input: AttemptInput): Promise<AttemptOutcome> {
+      const activity = Context.current();
+      const { info } = activity;
       let attemptId: string | null = null;
+      const phase: Phase = { on: 'database' };
       try {
-        return await attempt(input, (id) => void (attemptId = id));
+        // Bounded by us, not only by the retry policy's time-out: a query to a hung database or a call to an
+        // unreachable Temporal may never answer, and the retry must not wait for it (the SDK does not always cut a
+        // retried local activity at its time-out). What the try was waiting on is why the delivery is stalled.
+        const outcome = await within(
+          attempt(input, (id) => void (attemptId = id), phase),
+          ATTEMPT_BOUND_MS,
+          'the attempt',
+        );
+        if (info.attempt > 1 || stalledDeliveries.has(input.deliveryId)) await endStall(input.deliveryId);
+        return outcome;
       } catch (err) {
-        if (!isUndeliverable(err)) throw err; // infrastructure: the retry policy tries the step again
+        // A try the SDK already cut (worker shutdown) that fails late: nothing to add.
+        if (activity.cancellationSignal.aborted) throw err;
+        if (err instanceof TimeLimitError) {
+          const reason = phase.on === 'temporal' ? 'temporal_unavailable' : phase.on === 'database' ? 'database_unavailable' : 'unknown';
+          // Not written when the database is what does not answer: the write would hang too.
+          await noteStall(input.deliveryId, info, reason, new Error(`no answer from ${phase.on === 'temporal' ? 'Temporal' : phase.on === 'database' ? 'PostgreSQL' : 'the receiver'} within ${ATTEMPT_BOUND_MS / 1000} s`), reason !== 'database_unavailable');
+          throw err;
+        }
+        if (!isUndeliverable(err)) {
+          // Infrastructure: the retry policy tries the step again; from the second failure on, the delivery shows why.
+          await noteStall(input.deliveryId, info, stallReasonOf(err), err, true);
+          throw err;
+        }
         // Final: the delivery ends failed with the reason in its log (and a try already written is closed with it),
         // and the workflow ends on the non-retryable failure instead of the step being retried for ever.
         const reason = `Undeliverable: ${err.message}`;
         await deliveryAttemptsStore.failUndeliverable(db, { deliveryId: input.deliveryId, attemptId, reason });
+        stalledDeliveries.clear(input.deliveryId);
         logger.error({ deliveryId: input.deliveryId, err }, 'delivery failed: it cannot be attempted');
         throw ApplicationFailure.nonRetryable(reason, UNDELIVERABLE_FAILURE_TYPE);
       }

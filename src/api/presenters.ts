@@ -40,6 +40,7 @@ export function presentDelivery(row: DeliveryRow, temporalUrl: string) {
     lastError: row.last_error,
     nextAttemptAt: iso(row.next_attempt_at),
     pacedUntil: row.paced_until && (row.status === 'pending' || row.status === 'retrying') ? row.paced_until.toISOString() : null,
+    stalled: row.stalled_reason && (row.status === 'pending' || row.status === 'retrying') ? { reason: row.stalled_reason, since: iso(row.stalled_since) } : null,
     createdAt: row.created_at.toISOString(),
     completedAt: iso(row.completed_at),
     temporalUrl,

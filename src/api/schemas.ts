@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { EVENT_TYPES, eventDataSchemas, isDeliverableYear, SUBSCRIBABLE_EVENT_TYPES } from '../domain/events';
 import { DELIVERY_STATUSES } from '../db/stores/deliveries';
 import { parseIsoTime } from '../domain/iso-time';
+import { STALL_REASONS } from '../domain/stalls';
 
 extendZodWithOpenApi(z);
 
@@ -222,6 +223,16 @@ export const delivery = z
       .string()
       .nullable()
       .describe("Set while the delivery waits for its turn under the webhook's rate limit: when it goes out (equal to nextAttemptAt)"),
+    stalled: z
+      .object({
+        reason: z.enum(STALL_REASONS),
+        since: z.string().nullable(),
+      })
+      .nullable()
+      .describe(
+        'Set while the delivery waits on our own infrastructure, not on its schedule: its attempt keeps failing on PostgreSQL (database_unavailable, database_error) or Temporal (temporal_unavailable), or the outbox cannot start it (temporal_unavailable). It is retried until that is back; `since` is when the wait began. Null otherwise.',
+      )
+      .openapi('DeliveryStall'),
     createdAt: z.string(),
     completedAt: z.string().nullable(),
     temporalUrl: z.string().describe("The delivery workflow's page in the Temporal Web UI"),

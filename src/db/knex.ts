@@ -9,6 +9,7 @@ import * as fairDispatch from './migrations/008_fair_dispatch';
 import * as webhookRateLimit from './migrations/009_webhook_rate_limit';
 import * as apiRateLimits from './migrations/010_api_rate_limits';
 import * as traceContext from './migrations/011_trace_context';
+import * as deliveryStalled from './migrations/012_delivery_stalled';
 
 /** A connection or a transaction: every store takes either, so services decide the transaction. */
 export type Db = Knex | Knex.Transaction;
@@ -25,6 +26,7 @@ const migrations: Record<string, Knex.Migration> = {
   '009_webhook_rate_limit': webhookRateLimit,
   '010_api_rate_limits': apiRateLimits,
   '011_trace_context': traceContext,
+  '012_delivery_stalled': deliveryStalled,
 };
 
 const migrationSource: Knex.MigrationSource<string> = {

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseRetryAfter, sendWebhookRequest } from './http-sender';
+import { MAX_RETRY_AFTER_KEPT_MS, parseRetryAfter, sendWebhookRequest } from './http-sender';
 import { AgentPool } from './agent-pool';
 
 const policy = { allowPrivateTargets: true, requireHttps: false };
@@ -69,6 +69,17 @@ it('reads Retry-After from a 429 as seconds or as an HTTP date', async () => {
   expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:30 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(30_000);
   expect(parseRetryAfter('soon', 0)).toBeNull();
   expect(parseRetryAfter(undefined, 0)).toBeNull();
+});
+
+it('keeps what the log can store: NUL in an answer as U+FFFD, a Retry-After beyond 32 bits of milliseconds at the most it holds', async () => {
+  handler = (_req, res) => res.writeHead(429, { 'Retry-After': '99999999999999999999' }).end(Buffer.from('busy\u0000now', 'utf8'));
+  expect(await send()).toMatchObject({ status: 429, responseExcerpt: 'busy\uFFFDnow', retryAfterMs: MAX_RETRY_AFTER_KEPT_MS });
+  expect(parseRetryAfter('Fri, 31 Dec 9999 23:59:59 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(MAX_RETRY_AFTER_KEPT_MS);
+});
+
+it('rejects, rather than reporting an endpoint failure, a request Node refuses to make (a programming error)', async () => {
+  const refused = sendWebhookRequest({ url, headers: { 'X-Broken': 'line\nbreak' }, body: '' }, { policy, timeoutMs: 100 });
+  await expect(refused).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_CHAR' });
 });
 
 it('reports a refused connection clearly', async () => {

@@ -36,13 +36,26 @@ export interface SendOptions {
 /** The process's pool: deliveries to one endpoint reuse their connections. */
 export const sharedAgents = new AgentPool();
 
+/**
+ * The longest Retry-After kept (ms): what the log's 32-bit column holds. The schedule caps the wait at 12 h anyway;
+ * a larger value (`Retry-After: 9999999999`, a date in year 9999) used to make the attempt's record fail on every
+ * retry, and the retry sent the request again, once a minute, for ever.
+ */
+export const MAX_RETRY_AFTER_KEPT_MS = 2_147_483_647;
+
 /** Retry-After is either delta-seconds or an HTTP date. */
 export function parseRetryAfter(value: string | undefined, now: number): number | null {
   if (!value) return null;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  if (/^\d+$/.test(value.trim())) return Math.min(Number(value.trim()) * 1000, MAX_RETRY_AFTER_KEPT_MS);
   const at = Date.parse(value);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
+  return Number.isNaN(at) ? null : Math.min(Math.max(0, at - now), MAX_RETRY_AFTER_KEPT_MS);
 }
+
+/**
+ * The answer's excerpt as the log keeps it: NUL, which PostgreSQL's text cannot hold (its record would fail on every
+ * retry, each retry sending again), becomes U+FFFD like any other byte that is not text.
+ */
+export const excerptOf = (bytes: Buffer): string => bytes.toString('utf8').replace(/\u0000/g, '\uFFFD');
 
 /**
  * One POST: redirects are not followed (a 3xx is a failure), the whole exchange has one deadline,
@@ -62,7 +75,7 @@ export function sendWebhookRequest(request: OutboundRequest, options: SendOption
     return Promise.resolve(failure(describeError(err)));
   }
 
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (result: SendResult) => {
       if (settled) return;
@@ -92,7 +105,7 @@ export function sendWebhookRequest(request: OutboundRequest, options: SendOption
         const done = (complete: boolean) => {
           const status = res.statusCode ?? 0;
           const succeeded = status >= 200 && status < 300;
-          const excerpt = Buffer.concat(chunks).toString('utf8');
+          const excerpt = excerptOf(Buffer.concat(chunks));
           finish({
             status,
             succeeded,
@@ -122,8 +135,16 @@ export function sendWebhookRequest(request: OutboundRequest, options: SendOption
       finish(failure(`Timed out after ${timeoutMs / 1000} s`));
       req.destroy();
     }, timeoutMs);
-    // Without a pool: a fresh connection per attempt.
-    send(options.agents ? options.agents.agentFor(url, options.policy) : false);
+    try {
+      // Without a pool: a fresh connection per attempt.
+      send(options.agents ? options.agents.agentFor(url, options.policy) : false);
+    } catch (err) {
+      // A request Node refuses to make (a header it cannot send): our fault, not the endpoint's. The attempt ends it
+      // as undeliverable; the deadline must not fire on a request that never existed.
+      settled = true;
+      clearTimeout(timer);
+      reject(err);
+    }
   });
 }
 

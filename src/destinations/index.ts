@@ -49,6 +49,9 @@ export function buildRequest(destination: Destination, payload: EventPayload, ct
       return { url: ctx.url, headers: common, body: JSON.stringify(buildSlackMessage(payload)) };
     case 'discord':
       return { url: ctx.url, headers: common, body: JSON.stringify(buildDiscordMessage(payload)) };
+    default:
+      // A stored value this code does not know (a row written by a newer version, or by hand).
+      throw new Error(`unknown destination "${String(destination satisfies never)}"`);
   }
 }
 

@@ -3,6 +3,9 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 import type { Db } from '../db/knex';
 import { eventsStore, OUTBOX_CHANNEL } from '../db/stores/events';
+import { deliveriesStore } from '../db/stores/deliveries';
+import { stalledDeliveries } from '../metrics';
+import { within } from '../time-limit';
 import { vaultIdOf } from '../domain/events';
 import type { Logger } from '../logger';
 import { DeliveryWorkflows, StartOptions } from './delivery-workflows';
@@ -147,6 +150,8 @@ export class OutboxDispatcher {
   private woken = false;
   private wakeUp: (() => void) | null = null;
   private readonly recent = new RecentService();
+  /** How many deliveries the latest claim set out to start: those this worker holds back when Temporal refuses. */
+  private claimedDeliveries = 0;
 
   constructor(
     private readonly o: {
@@ -196,7 +201,9 @@ export class OutboxDispatcher {
       if (!events.length) return 'full';
       for (const e of events) this.recent.add(e.organization_id, 1);
       const tracing = this.o.tracing;
-      await startDeliveries(this.workflows, await deliveriesOf(trx, events, Boolean(tracing)), (id, eager) => this.o.slots.started(id, eager), tracing);
+      const deliveries = await deliveriesOf(trx, events, Boolean(tracing));
+      this.claimedDeliveries = deliveries.length;
+      await startDeliveries(this.workflows, deliveries, (id, eager) => this.o.slots.started(id, eager), tracing);
       await on('PostgreSQL', () => eventsStore.markManyDispatched(trx, events.map((e) => ({ organizationId: e.organization_id, id: e.id }))));
       return 'more';
     });
@@ -209,16 +216,33 @@ export class OutboxDispatcher {
       try {
         drained = await this.drainOnce();
         failures = 0;
+        stalledDeliveries.setUndispatched(0);
       } catch (err) {
         failures++;
         const component = err instanceof DispatchError ? err.component : 'Temporal or PostgreSQL';
         const message = err instanceof DispatchError ? (err.cause as Error)?.message : (err as Error).message;
         this.o.logger.error({ component, err: message }, `dispatch failed: ${component} unavailable; the events stay in the outbox and are tried again`);
+        if (component === 'Temporal' && failures >= 2) await this.markStalled();
         await this.idle(Math.min(30_000, 250 * 2 ** failures));
         continue;
       }
       if (drained === 'idle') await this.idle(OUTBOX_FALLBACK_MS);
       else if (drained === 'full') await this.idle(FULL_RETRY_MS);
+    }
+  }
+
+  /**
+   * Temporal has refused this worker's starts twice in a row: the gauge counts the deliveries of the events it claimed
+   * (claims never overlap, so the sum over workers counts each once), and every delivery still waiting in the outbox
+   * says why in the Delivery Log (their first attempt's record clears it). Best effort: the database answered the
+   * claim a moment ago, but the mark must not hold the loop up.
+   */
+  private async markStalled(): Promise<void> {
+    stalledDeliveries.setUndispatched(this.claimedDeliveries);
+    try {
+      await within(deliveriesStore.markUndispatchedStalled(this.o.db, 'temporal_unavailable'), 5_000, 'the stall mark');
+    } catch (err) {
+      this.o.logger.warn({ err: (err as Error).message }, 'the deliveries waiting in the outbox could not be marked as stalled');
     }
   }
 

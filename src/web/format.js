@@ -104,5 +104,21 @@
     return 'Paced: goes out at ' + d.toISOString().slice(0, 19).replace('T', ' ') + ' UTC';
   }
 
-  return { utc: utc, plural: plural, rateLimit: rateLimit, rateLimitInput: rateLimitInput, paced: paced, health: health, statusLabel: statusLabel, duration: duration, outcome: outcome, vaultIds: vaultIds, localInputToIso: localInputToIso, isoToLocalInput: isoToLocalInput };
+  var STALL_CAUSES = {
+    database_unavailable: 'our database is unavailable',
+    database_error: 'our database is failing',
+    temporal_unavailable: 'our workflow service is unreachable',
+    unknown: 'an internal error',
+  };
+
+  /**
+   * A delivery held up on our side (its `stalled`): "Delayed on our side since 2026-11-25 10:14 UTC: our database is
+   * unavailable. It goes out once that is fixed."
+   */
+  function stalled(stall) {
+    var cause = STALL_CAUSES[stall && stall.reason] || STALL_CAUSES.unknown;
+    return 'Delayed on our side' + (stall && stall.since ? ' since ' + utc(stall.since) : '') + ': ' + cause + '. It goes out once that is fixed.';
+  }
+
+  return { utc: utc, plural: plural, rateLimit: rateLimit, rateLimitInput: rateLimitInput, paced: paced, stalled: stalled, health: health, statusLabel: statusLabel, duration: duration, outcome: outcome, vaultIds: vaultIds, localInputToIso: localInputToIso, isoToLocalInput: isoToLocalInput };
 });

@@ -60,3 +60,13 @@ describe('rate limit', () => {
     expect(format.paced('2026-11-25T10:14:03.250Z')).toBe('Paced: goes out at 2026-11-25 10:14:03 UTC');
   });
 });
+
+describe('stalled', () => {
+  it('says a delivery is delayed on our side, since when and why, in words an owner reads', () => {
+    expect(format.stalled({ reason: 'database_unavailable', since: '2026-11-25T10:14:03Z' })).toBe(
+      'Delayed on our side since 2026-11-25 10:14 UTC: our database is unavailable. It goes out once that is fixed.',
+    );
+    expect(format.stalled({ reason: 'temporal_unavailable', since: null })).toBe('Delayed on our side: our workflow service is unreachable. It goes out once that is fixed.');
+    expect(format.stalled({ reason: 'something_new', since: null })).toBe('Delayed on our side: an internal error. It goes out once that is fixed.');
+  });
+});

@@ -422,7 +422,7 @@
   function cell(label, children) { return el('td', { 'data-label': label }, children); }
 
   function deliveryRow(d) {
-    const last = d.status === 'skipped' ? 'Not sent: the webhook was not active' : d.pacedUntil ? F.paced(d.pacedUntil) : F.outcome(d.lastResponseStatus, d.lastError);
+    const last = d.status === 'skipped' ? 'Not sent: the webhook was not active' : d.stalled ? F.stalled(d.stalled) : d.pacedUntil ? F.paced(d.pacedUntil) : F.outcome(d.lastResponseStatus, d.lastError);
     return el('tr', { 'data-delivery': d.id }, [
       cell('When', [el('time', { datetime: d.createdAt, text: F.utc(d.createdAt) })]),
       cell('Event', [d.event]),
@@ -458,7 +458,7 @@
     $('detail-temporal').href = d.temporalUrl;
     const summary = $('detail-summary');
     summary.textContent = '';
-    [['Event', d.event + ' · ' + d.eventId], ['Status', badge(d.status)], ['Created', F.utc(d.createdAt)], ['Attempts', String(d.attemptCount)],
+    [['Event', d.event + ' · ' + d.eventId], ['Status', badge(d.status)], ['Delayed', d.stalled ? F.stalled(d.stalled) : null], ['Created', F.utc(d.createdAt)], ['Attempts', String(d.attemptCount)],
       ['Next attempt', d.pacedUntil ? F.paced(d.pacedUntil) + ' (rate limit)' : d.nextAttemptAt ? F.utc(d.nextAttemptAt) : null], ['Completed', d.completedAt ? F.utc(d.completedAt) : null]]
       .filter((p) => p[1] !== null)
       .forEach((p) => { summary.appendChild(el('dt', { text: p[0] })); summary.appendChild(el('dd', {}, [p[1]])); });

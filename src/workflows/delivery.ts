@@ -20,7 +20,7 @@ import { SCHEDULED_ATTEMPTS, retryDelayAfter } from './schedule';
 // as failed and throws a non-retryable failure (UNDELIVERABLE_FAILURE_TYPE): the workflow then ends `failed`.
 const ATTEMPT_OPTIONS = {
   // The 10 s request plus three queries and the health signal (with a rate limit: two reservations and at most
-  // 1 s at the send gate).
+  // 1 s at the send gate). The attempt bounds itself a little below this (ATTEMPT_BOUND_MS), naming what hung.
   startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 } as const;

@@ -4,6 +4,7 @@
  * `runScenario` does the rest. `short` marks the ones `--short` runs (with `shortLoad`).
  */
 import { failReceivers, killAndRestart, stopAndStart } from './faults';
+import { stopWorkerWithStuckAttempts } from './stuck-stop';
 import type { FaultContext, ScenarioSpec } from './scenario';
 import { waitUntil } from './wait';
 
@@ -122,6 +123,14 @@ export const SCENARIOS: Scenario[] = [
       ctx.log(`    receivers recovered after ${((window.to! - window.from) / 1000).toFixed(1)} s and ${failedAnswers()} answers of 500`);
       return [window];
     },
+  },
+  {
+    name: 'stop-with-stuck-attempt',
+    title: 'SIGTERM the worker while its attempts are stuck (receivers never answer, PostgreSQL frozen): it exits within its deadline, then restarts',
+    short: false,
+    load: { events: 45, clients: 6, ratePerSecond: 5 },
+    settleDeadlineMs: SETTLE_MS,
+    inject: stopWorkerWithStuckAttempts,
   },
 ];
 

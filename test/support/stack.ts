@@ -139,21 +139,25 @@ export async function createStack(options: StackOptions = {}) {
 
     /**
      * The worker and, as in every deployment, the outbox dispatcher that starts stored deliveries. `secretBox`: a
-     * worker on another key ring than the API's (a process restarted mid-rotation).
+     * worker on another key ring than the API's (a process restarted mid-rotation). A test can also give the worker
+     * its own way to PostgreSQL (`db`) or to Temporal for its activities and its outbox (through a proxy it can
+     * break); the worker polls on the stack's connection.
      */
-    async startWorker(keys: { secretBox?: SecretBox } = {}): Promise<void> {
+    async startWorker(o: { secretBox?: SecretBox; db?: Knex; activityClient?: Client; outboxClient?: Client } = {}): Promise<void> {
       const slots = new WorkflowSlots(config.dispatchMaxInFlight);
+      const workerDb = o.db ?? db;
       worker = await createWorker({
         connection: workerConnection,
         namespace: 'default',
         taskQueue: config.temporal.taskQueue,
-        deps: activityDeps({ db, temporal: client, config, secretBox: keys.secretBox ?? secretBox, mailer, logger, eagerStart, slots, tracing }),
+        deps: activityDeps({ db: workerDb, temporal: o.activityClient ?? client, config, secretBox: o.secretBox ?? secretBox, mailer, logger, eagerStart, slots, tracing }),
         workflowBundle: bundle,
         maxCachedWorkflows: options.noStickyCache ? 0 : undefined,
         tracing: tracing?.workerOptions,
       });
       running = worker.run();
-      outbox = new OutboxDispatcher({ db, client, taskQueue: config.temporal.taskQueue, logger, slots, tracing, startOptions: { eagerStart, deadlineMs: config.temporal.startTimeoutMs } });
+      const outboxClient = o.outboxClient ?? client;
+      outbox = new OutboxDispatcher({ db: workerDb, client: outboxClient, taskQueue: config.temporal.taskQueue, logger, slots, tracing, startOptions: { eagerStart: eagerStart && outboxClient === client, deadlineMs: config.temporal.startTimeoutMs } });
       await outbox.start();
     },
 

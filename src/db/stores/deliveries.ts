@@ -1,4 +1,5 @@
 import type { Db } from '../knex';
+import type { StallReason } from '../../domain/stalls';
 import { Keyed, KeysetPosition, newestFirst } from '../keyset';
 
 /** `skipped`: the event matched while the webhook was inactive or disabled; kept (no request) for a recovery. */
@@ -18,6 +19,9 @@ export interface DeliveryRow {
   next_attempt_at: Date | null;
   /** While the delivery waits for its slot under the webhook's rate limit: the slot (equal to next_attempt_at). */
   paced_until: Date | null;
+  /** While the delivery waits on our own infrastructure (src/domain/stalls.ts): why, and since when. */
+  stalled_reason: StallReason | null;
+  stalled_since: Date | null;
   created_at: Date;
   updated_at: Date;
   completed_at: Date | null;
@@ -65,6 +69,31 @@ export const deliveriesStore = {
       .skipLocked()
       .select('id');
     return rows.map((r) => r.id);
+  },
+  /** Its attempt keeps failing on our infrastructure: say why on the delivery (if it is still open). */
+  async markStalled(db: Db, id: string, reason: StallReason, since: Date): Promise<void> {
+    await db('deliveries')
+      .where({ id })
+      .whereIn('status', ['pending', 'retrying'])
+      .update({ stalled_reason: reason, stalled_since: db.raw('coalesce(stalled_since, ?)', [since]) });
+  },
+  /** Its attempt went through (the statements that record, cancel or pace an attempt clear it themselves). */
+  async clearStalled(db: Db, id: string): Promise<void> {
+    await db('deliveries').where({ id }).whereNotNull('stalled_reason').update({ stalled_reason: null, stalled_since: null });
+  },
+  /**
+   * The outbox cannot start workflows (Temporal unreachable): every delivery still waiting in it says so. Returns how
+   * many wait. The statement that records each one's first attempt clears it.
+   */
+  async markUndispatchedStalled(db: Db, reason: StallReason): Promise<number> {
+    const result = await db.raw(
+      `UPDATE deliveries d SET stalled_reason = ?, stalled_since = coalesce(d.stalled_since, now())
+         FROM events e
+        WHERE e.organization_id = d.organization_id AND e.id = d.event_id AND e.dispatched_at IS NULL AND e.delivery_count > 0
+          AND d.status = 'pending'`,
+      [reason],
+    );
+    return result.rowCount ?? 0;
   },
   async deleteByIds(db: Db, ids: string[]): Promise<number> {
     return ids.length ? db('deliveries').whereIn('id', ids).del() : 0;

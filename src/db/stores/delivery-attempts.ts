@@ -67,17 +67,17 @@ const TO_INACTIVE = `(deleted_at IS NULL AND ?::boolean AND status = 'pending')`
 /** `complete`'s one statement (its text depends on nothing but the constants above). */
 const COMPLETE = new PreparedStatement('complete-attempt', `WITH a AS (
          UPDATE delivery_attempts SET response_status = ?, response_body = ?, duration_ms = ?, error = ?, succeeded = ?, retry_after_ms = ?
-          WHERE id = ? RETURNING id
+          WHERE id = ? AND succeeded IS NULL RETURNING id
        ), d AS (
          UPDATE deliveries SET
            status = ${NEW_STATUS},
            attempt_count = attempt_count + 1,
            last_response_status = ?, last_error = ?,
            next_attempt_at = CASE WHEN ${NEW_STATUS} = 'retrying' THEN ?::timestamptz ELSE NULL END,
-           paced_until = NULL,
+           paced_until = NULL, stalled_reason = NULL, stalled_since = NULL,
            completed_at = CASE WHEN ${NEW_STATUS} IN ('succeeded', 'failed') THEN ?::timestamptz ELSE NULL END,
            updated_at = now()
-          WHERE id = ? RETURNING id
+          WHERE id = ? AND EXISTS (SELECT 1 FROM a) RETURNING id
        )
        UPDATE webhooks SET
          status = CASE WHEN ${TO_ACTIVE} THEN 'active' WHEN ${TO_INACTIVE} THEN 'inactive' ELSE status END,
@@ -87,7 +87,7 @@ const COMPLETE = new PreparedStatement('complete-attempt', `WITH a AS (
          last_success_at = CASE WHEN ?::boolean THEN greatest(coalesce(last_success_at, ?::timestamptz), ?::timestamptz) ELSE last_success_at END,
          last_failure_at = CASE WHEN ?::boolean THEN last_failure_at ELSE greatest(coalesce(last_failure_at, ?::timestamptz), ?::timestamptz) END,
          last_duration_ms = ?
-        WHERE id = ?
+        WHERE id = ? AND EXISTS (SELECT 1 FROM a)
         RETURNING last_failure_at, last_success_at`);
 
 /**
@@ -118,7 +118,7 @@ const RESERVE_SLOT = new PreparedStatement('reserve-send-slot', `WITH r AS (
           WHERE id = ? AND rate_limit IS NOT NULL AND rate_limit > 0
           RETURNING next_send_at - make_interval(secs => ?::float8 / rate_limit) AS slot, clock_timestamp() AS at
        ), d AS (
-         UPDATE deliveries SET next_attempt_at = r.slot, paced_until = r.slot, updated_at = now()
+         UPDATE deliveries SET next_attempt_at = r.slot, paced_until = r.slot, stalled_reason = NULL, stalled_since = NULL, updated_at = now()
            FROM r
           WHERE deliveries.id = ? AND r.slot > r.at + make_interval(secs => ?::float8 / 1000) AND deliveries.status IN ('pending', 'retrying')
           RETURNING deliveries.id
@@ -241,7 +241,7 @@ export const deliveryAttemptsStore = {
       `WITH a AS (
          UPDATE delivery_attempts SET succeeded = false, error = ? WHERE id = ? AND delivery_id = ? AND succeeded IS NULL RETURNING id
        ), d AS (
-         UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, completed_at = now(), updated_at = now(),
+         UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, stalled_reason = NULL, stalled_since = NULL, completed_at = now(), updated_at = now(),
                 attempt_count = attempt_count + (SELECT count(*) FROM a)
           WHERE id = ? RETURNING webhook_id, event_type
        )
@@ -255,6 +255,8 @@ export const deliveryAttemptsStore = {
    * Completes an attempt, moves its delivery and its webhook on, in one statement (so one round trip and
    * atomic): the delivery's new status, the webhook's pending/inactive → active on success (pending →
    * inactive on a failed ping), and the webhook's last outcome times, which it returns for the health signal.
+   * Null when the try had already been closed: a newer try of the step found it unrecorded (this one was given up,
+   * waiting on a database that answered late), logged it as interrupted and sent again; a late record changes nothing.
    */
   async complete(
     db: Db,
@@ -270,7 +272,7 @@ export const deliveryAttemptsStore = {
       nextAttemptAt: Date | null;
       failedPingReason: string | null;
     },
-  ): Promise<RecordedOutcome> {
+  ): Promise<RecordedOutcome | null> {
     const r = o.result;
     const statusArgs = [r.succeeded, o.manual, ...FINISHED, o.status];
     const pingFailed = !r.succeeded && o.failedPingReason !== null;
@@ -292,7 +294,7 @@ export const deliveryAttemptsStore = {
         o.webhookId,
       ],
     );
-    return rows[0] ?? { last_failure_at: null, last_success_at: null };
+    return rows[0] ?? null;
   },
 
   async deleteForDeliveries(db: Db, deliveryIds: string[]): Promise<number> {
