@@ -374,7 +374,7 @@ async function parked(sys: System, receiver: BenchReceiver): Promise<Result> {
   const rss = new RssSampler(sys.pids.node);
   const rssByRole = Object.fromEntries(Object.entries(sys.pids.app).map(([role, pid]) => [role, new RssSampler([pid])]));
   // BENCH_RATE paces the ingest (events/s): with the API and the worker apart there is no eager start, and an
-  // ingest far ahead of the worker leaves Temporal's task queue a backlog it dispatches slowly (see performance.md).
+  // ingest far ahead of the worker leaves Temporal's task queue a backlog it dispatches slowly (see docs/decisions.md, "Real time for every tenant").
   const ratePerSecond = process.env.BENCH_RATE ? env('BENCH_RATE', 0) : undefined;
   const ingestResult = await ingest(sys, events, { concurrency: env('BENCH_CONCURRENCY', 10), ratePerSecond, prefix: 'parked' });
   const attempted = () => new Set(deliveriesSinceOf(receiver, from).map((a) => a.deliveryId)).size;

@@ -17,7 +17,7 @@ export interface WorkerSetup {
 }
 
 /**
- * Worker options set from measurements (docs/performance.md). Deliveries wait on HTTP, not CPU, so many local
+ * Worker options set from measurements (docs/decisions.md, docs/performance.md). Deliveries wait on HTTP, not CPU, so many local
  * activities may be in flight; the sticky cache keeps a workflow between its start and its completion (a cache of
  * 0 doubles the server's work per delivery), bounded at 250 so RSS stays flat while thousands wait in back-off
  * (parked 3,000: 677 → 440 MiB against 1,000; a parked workflow is replayed when its timer fires).

@@ -27,7 +27,7 @@ export async function waitForPort(port: number, deadlineMs: number, child?: Chil
 /**
  * SQLite settings for the dev server's file. WAL with synchronous=NORMAL commits without an fsync per transaction
  * and checkpoints in the background: about 1.7× the throughput of the default rollback journal (measured,
- * docs/performance.md). A killed server process loses nothing — the WAL is on disk; only an OS crash or power
+ * docs/decisions.md). A killed server process loses nothing — the WAL is on disk; only an OS crash or power
  * loss can drop the last commits. A larger page cache and memory-mapped reads cut the read side.
  */
 export const DURABLE_SQLITE_PRAGMAS = ['journal_mode=WAL', 'synchronous=NORMAL', 'cache_size=-65536', 'temp_store=MEMORY', 'mmap_size=268435456'];
@@ -35,7 +35,7 @@ export const DURABLE_SQLITE_PRAGMAS = ['journal_mode=WAL', 'synchronous=NORMAL',
 /**
  * Dynamic config for the single-process dev server. One task-queue partition instead of four: with one matching
  * host, four partitions only split the queue so polls and tasks are forwarded between partitions, costing server
- * CPU and missed sync matches on every task (measured in docs/performance.md). A multi-host cluster keeps its own.
+ * CPU and missed sync matches on every task (measured: docs/decisions.md). A multi-host cluster keeps its own.
  */
 export const DEV_SERVER_DYNAMIC_CONFIG = ['matching.numTaskqueueReadPartitions=1', 'matching.numTaskqueueWritePartitions=1'];
 
