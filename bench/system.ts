@@ -116,7 +116,18 @@ export async function startSystem(mode: TemporalMode, log: (line: string) => voi
   });
   crashed.catch(() => undefined); // observed by whoever races it; never an unhandled rejection
   const apiUrl = `http://127.0.0.1:${port}`;
-  await Promise.race([waitUntil(async () => (await fetch(`${apiUrl}/readyz`)).ok, 'the API', 120_000), crashed]);
+  try {
+    await Promise.race([waitUntil(async () => (await fetch(`${apiUrl}/readyz`)).ok, 'the API', 120_000), crashed]);
+  } catch (err) {
+    // A start that failed: its logs kept, everything started so far stopped.
+    stopping = true;
+    keepProcessLogs(dir, log);
+    for (const child of Object.values(apps)) child.kill('SIGKILL');
+    await temporal.stop();
+    await pg.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   let credentials: System['credentials'];
   if (split) {
     // No `npm start` bootstrap here: the bench makes the development organization and keys itself.

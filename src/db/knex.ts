@@ -39,6 +39,25 @@ export function createDb(connectionString: string, pool = { min: 0, max: 10 }): 
   return knexFactory({ client: 'pg', connection: connectionString, pool });
 }
 
+/** Any fixed number: the session-level advisory lock every process takes to migrate (see migrateLatest). */
+const MIGRATION_LOCK_KEY = 7_422_019;
+
+/**
+ * Migrates to the latest schema, one process at a time. The API and the worker both migrate at start (the Helm chart
+ * starts them together): knex's own lock lives in a table that the first migration creates, so two processes on an
+ * empty database both try to create it and one fails. A PostgreSQL advisory lock, held on one connection for the
+ * whole migration, serialises them; the second finds nothing left to do.
+ */
 export async function migrateLatest(db: Knex): Promise<void> {
-  await db.migrate.latest({ migrationSource });
+  const client = await db.client.acquireConnection();
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      await db.migrate.latest({ migrationSource });
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await db.client.releaseConnection(client);
+  }
 }
