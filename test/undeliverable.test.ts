@@ -6,7 +6,7 @@
 import { isUndeliverable, UndeliverableError } from '../src/activities/delivery';
 import knexFactory from 'knex';
 import { freePort } from '../src/dev/ports';
-import { deliveryWorkflowId } from '../src/workflows/messages';
+import { deliveryWorkflowId, searchAttributes } from '../src/workflows/messages';
 import { Receiver } from './support/receiver';
 import { withStackPerFile, Org, secretCreatedData, Stack } from './support/stack';
 import { waitFor } from './support/wait';
@@ -63,7 +63,9 @@ describe('a delivery that can never be attempted', () => {
     expect(detail).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/^Undeliverable: .*not a Standard Webhooks secret/), completedAt: expect.any(String), attemptCount: 0, attempts: [] });
     expect(requestsTo('/plain')).toHaveLength(0);
     const search = await stack.client.workflow.getHandle(deliveryWorkflowId(deliveryId)).describe();
+    // The Temporal UI: the run completed, `DeliveryStatus` says failed and its result carries the reason (above).
     expect(search.status.name).toBe('COMPLETED');
+    expect(search.typedSearchAttributes.get(searchAttributes.deliveryStatus)).toBe('failed');
   });
 
   it('a stored secret that cannot be decrypted, and an event time out of every range: failed with the reason', async () => {

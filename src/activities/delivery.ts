@@ -186,7 +186,7 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
 
   /**
    * Signals the outcome to the webhook's health workflow, starting it if it is missing. `repeat`: the outcome was
-   * recorded by an earlier try of this step, whose signal may not have gone out (a crash, Temporal unreachable).
+   * recorded by an earlier try of this step that then failed, possibly on this very signal (Temporal unreachable).
    */
   async function reportToHealth(ctx: AttemptContext, attempt: Outcome, attemptedAt: number, outcomes: RecordedOutcome, repeat: boolean): Promise<void> {
     if (attempt.succeeded && !successMattersToHealth(outcomes.last_failure_at, attemptedAt)) return;
@@ -244,17 +244,19 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
     }
   }
 
-  async function attempt(input: AttemptInput, started: (attemptId: string) => void, phase: Phase): Promise<AttemptOutcome> {
+  async function attempt(input: AttemptInput, started: (attemptId: string) => void, phase: Phase, retried: boolean): Promise<AttemptOutcome> {
     const ctx = await deliveryAttemptsStore.loadContext(db, input.deliveryId, input.idempotencyKey);
     if (!ctx) throw new UndeliverableError(`delivery ${input.deliveryId} not found`);
     const { delivery, webhook, event, lastTry } = ctx;
 
     if (lastTry && lastTry.succeeded !== null) {
       // The health signal may not have gone out before the crash: send it again (a repeat changes no day count).
+      // When this step's previous try failed here (Temporal unreachable for the signal, say), the record it left
+      // makes the failure look like no news: it is sent regardless.
       const outcomes = webhook ?? { last_failure_at: null, last_success_at: null };
       const recorded = { ...lastTry, succeeded: lastTry.succeeded };
       phase.on = 'temporal';
-      await reportRecorded(ctx, recorded, input.attemptedAt, outcomes, true);
+      await reportRecorded(ctx, recorded, input.attemptedAt, outcomes, retried);
       phase.on = 'database';
       // A stall another worker marked before the step moved here (this path is a crash's or a failed signal's).
       await deliveriesStore.clearStalled(db, delivery.id);
@@ -392,7 +394,7 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
         // unreachable Temporal may never answer, and the retry must not wait for it (the SDK does not always cut a
         // retried local activity at its time-out). What the try was waiting on is why the delivery is stalled.
         const outcome = await within(
-          attempt(input, (id) => void (attemptId = id), phase),
+          attempt(input, (id) => void (attemptId = id), phase, info.attempt > 1),
           ATTEMPT_BOUND_MS,
           'the attempt',
         );
