@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError, MethodNotAllowedError, RateLimitedError } from '../errors';
-import { isDatabaseUnavailable } from '../db/availability';
+import { isDatabaseUnavailable } from '../domain/stalls';
 import type { Logger } from '../logger';
 
 /** What a client is told to wait when the database is unavailable: a restart or failover takes seconds. */

@@ -37,6 +37,17 @@ export function stallReasonOf(err: unknown): StallReason {
   return 'unknown';
 }
 
+/**
+ * Whether an error (or one it wraps: `cause`, an AggregateError's `errors`) says the database cannot be reached or is
+ * not serving, by the same classes as a stall. The API answers those 503 with Retry-After instead of 500.
+ */
+export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
+  if (depth > 5 || !err || typeof err !== 'object') return false;
+  if (stallReasonOf(err) === 'database_unavailable') return true;
+  const { cause, errors } = err as { cause?: unknown; errors?: unknown };
+  return isDatabaseUnavailable(cause, depth + 1) || (Array.isArray(errors) && errors.some((inner) => isDatabaseUnavailable(inner, depth + 1)));
+}
+
 interface AttemptStall {
   reason: StallReason;
   since: number;

@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable } from './availability';
+import { isDatabaseUnavailable } from './stalls';
 
 describe('isDatabaseUnavailable', () => {
   it('recognises a database that cannot be reached or is not serving', () => {
