@@ -108,6 +108,13 @@ interface Phase {
   on: 'database' | 'receiver' | 'temporal';
 }
 
+/** Per phase: the stall reason when a try's time-out cuts it there, and the part it got no answer from. */
+const CUT_IN: Record<Phase['on'], { reason: StallReason; part: string }> = {
+  database: { reason: 'database_unavailable', part: 'PostgreSQL' },
+  temporal: { reason: 'temporal_unavailable', part: 'Temporal' },
+  receiver: { reason: 'unknown', part: 'the receiver' },
+};
+
 /**
  * The longest one try of an attempt may take before it is given up and tried again: the 10 s request, the send gate's
  * second and the database and Temporal round trips fit in it with room. Below the workflow's 20 s start-to-close
@@ -404,9 +411,9 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
         // A try the SDK already cut (worker shutdown) that fails late: nothing to add.
         if (activity.cancellationSignal.aborted) throw err;
         if (err instanceof TimeLimitError) {
-          const reason = phase.on === 'temporal' ? 'temporal_unavailable' : phase.on === 'database' ? 'database_unavailable' : 'unknown';
+          const { reason, part } = CUT_IN[phase.on];
           // Not written when the database is what does not answer: the write would hang too.
-          await noteStall(input.deliveryId, info, reason, new Error(`no answer from ${phase.on === 'temporal' ? 'Temporal' : phase.on === 'database' ? 'PostgreSQL' : 'the receiver'} within ${ATTEMPT_BOUND_MS / 1000} s`), reason !== 'database_unavailable');
+          await noteStall(input.deliveryId, info, reason, new Error(`no answer from ${part} within ${ATTEMPT_BOUND_MS / 1000} s`), reason !== 'database_unavailable');
           throw err;
         }
         if (!isUndeliverable(err)) {
