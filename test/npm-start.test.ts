@@ -2,12 +2,12 @@
  * `npm start` as a user runs it: embedded PostgreSQL and the Temporal dev server (with its Web UI) under a
  * data folder, dev credentials written there, Ctrl-C stops everything, and a second start finds its data.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { waitFor } from './support/wait';
+import { interrupt, runNpmStart } from './support/npm-start';
 import { freePort } from '../src/dev/ports';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -22,20 +22,14 @@ const portOpen = (port: number) =>
   });
 
 async function start(env: Record<string, string>): Promise<string> {
-  let output = '';
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  await waitFor(() => output.includes('Press Ctrl-C to stop.') || child!.exitCode !== null, 'npm start to be ready', 120_000, 200);
-  if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}):\n${output}`);
-  return output;
+  const started = await runNpmStart(ROOT, { ...process.env, ...env });
+  child = started.child;
+  if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}):\n${started.output()}`);
+  return started.output();
 }
 
 async function stop(): Promise<number | null> {
-  const running = child!;
-  const exited = new Promise<number | null>((resolve) => running.once('exit', (code) => resolve(code)));
-  running.kill('SIGINT');
-  const code = await exited;
+  const code = await interrupt(child!);
   child = null;
   return code;
 }

@@ -38,6 +38,12 @@ async function ingest(eventId: string): Promise<void> {
 }
 
 const deliveryOf = async (eventId: string) => (await stack.api('GET', `/v1/deliveries/${(await stack.db('deliveries').where({ event_id: eventId }).first()).id}`, org.apiKey)).body;
+/** The event's delivery as the Delivery Log shows it, once it says the delivery is stalled. */
+const onceStalled = (eventId: string, what: string) =>
+  waitFor(async () => {
+    const d = await deliveryOf(eventId);
+    return d.stalled ? d : null;
+  }, what, 60_000, 250);
 const requestsOf = (route: string) => receiver.requests.filter((r) => r.path === route && r.headers['x-cloudkeep-event'] === 'secret.created');
 
 /** Runs `body` with the stack's worker replaced by one given `parts`; the stack's own worker is back afterwards. */
@@ -100,10 +106,7 @@ describe('a delivery held up by our infrastructure', () => {
       proxy.set('refusing');
       await withWorker({ outboxClient: unreachable.client }, async () => {
         await ingest('evt_outbox_blocked');
-        const waiting = await waitFor(async () => {
-          const d = await deliveryOf('evt_outbox_blocked');
-          return d.stalled ? d : null;
-        }, 'the Delivery Log to say why the delivery waits', 60_000, 250);
+        const waiting = await onceStalled('evt_outbox_blocked', 'the Delivery Log to say why the delivery waits');
         expect(waiting).toMatchObject({ status: 'pending', attemptCount: 0, stalled: { reason: 'temporal_unavailable', since: expect.any(String) } });
         expect((await stalledGauge()).temporal_unavailable).toBeGreaterThanOrEqual(1);
         expect(requestsOf('/outbox')).toHaveLength(0);
@@ -129,10 +132,7 @@ describe('a delivery held up by our infrastructure', () => {
       receiver.respond = (req) => (req.path === '/signal' && req.headers['x-cloudkeep-event'] === 'secret.created' ? { status: 500 } : { status: 200 });
       await withWorker({ activityClient: unreachable.client }, async () => {
         await ingest('evt_signal_blocked');
-        const waiting = await waitFor(async () => {
-          const d = await deliveryOf('evt_signal_blocked');
-          return d.stalled ? d : null;
-        }, 'the Delivery Log to say why the attempt is held up', 60_000, 250);
+        const waiting = await onceStalled('evt_signal_blocked', 'the Delivery Log to say why the attempt is held up');
         expect(waiting).toMatchObject({ status: 'retrying', attemptCount: 1, lastResponseStatus: 500, stalled: { reason: 'temporal_unavailable', since: expect.any(String) } });
         // Since the step began (its first try, seconds before the second failure marked it), not since the mark.
         expect(Date.parse(waiting.stalled.since)).toBeLessThanOrEqual(Date.parse(waiting.attempts[0].attemptedAt) + 5000);

@@ -4,13 +4,13 @@
  * places the binaries and the data where that user can reach them, and a second start finds the data again.
  * Not as root, nothing moves. A start that cannot succeed (the port taken) says why in one line.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../src/dev/ports';
-import { waitFor } from './support/wait';
+import { interrupt, runNpmStart } from './support/npm-start';
 
 const ROOT = path.resolve(__dirname, '..');
 const asRoot = process.getuid?.() === 0;
@@ -35,24 +35,16 @@ function makeClone(dir: string): void {
 }
 
 async function start(env: Record<string, string>): Promise<{ exitCode: number | null; output: string; stderr: string }> {
-  let output = '';
-  let stderr = '';
   // The embedded PostgreSQL: no DATABASE_URL from the environment.
   const inherited = { ...process.env };
   delete inherited.DATABASE_URL;
-  const started = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: clone, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child = started;
-  started.stdout!.on('data', (d) => (output += d));
-  started.stderr!.on('data', (d) => ((output += d), (stderr += d)));
-  await waitFor(() => output.includes('Press Ctrl-C to stop.') || started.exitCode !== null, 'npm start to be ready or to stop', 120_000, 200);
-  return { exitCode: started.exitCode, output, stderr };
+  const started = await runNpmStart(clone, { ...inherited, ...env });
+  child = started.child;
+  return { exitCode: child.exitCode, output: started.output(), stderr: started.stderr() };
 }
 
 async function stop(): Promise<number | null> {
-  const running = child!;
-  const exited = new Promise<number | null>((resolve) => running.once('exit', (code) => resolve(code)));
-  running.kill('SIGINT');
-  const code = await exited;
+  const code = await interrupt(child!);
   child = null;
   return code;
 }
