@@ -14,7 +14,8 @@ import { startTemporalDevServer } from './dev/temporal-dev-server';
 import { ensureDevCredentials } from './dev/credentials';
 import { connectTemporal } from './temporal-connection';
 import { applyNamespaceRetention } from './services/retention-schedule';
-import { createApiApp, createServices, DEV_DATABASE, listen, loadSecretBox, startWorker } from './runtime';
+import { createApiApp, createServices, DEV_DATABASE, listen, startWorker } from './runtime';
+import { loadSecretBox } from './encryption-keys';
 import { startTracing } from './tracing';
 import { traceableUrl } from './tracing/attributes';
 import { API_DRAIN_DEADLINE_MS, Drain } from './api/drain';
@@ -102,13 +103,13 @@ async function main(): Promise<void> {
     // The worker drains the outbox ingest writes to, starting deliveries eagerly on this connection.
     const services = createServices({ db, temporal, config: runtimeConfig, secretBox, logger, tracing });
     const stopWorker = await startWorker({ db, temporal, config: runtimeConfig, secretBox, logger, mailer, connection, tracing });
-    stops.push({ name: 'the worker', run: stopWorker });
+    // The API (once listening) drains its requests in flight while the worker stops.
+    const api: { drain?: () => Promise<unknown> } = {};
+    stops.push({ name: 'the API and the worker', run: () => Promise.all([api.drain?.(), stopWorker()]) });
     const drain = new Drain();
     const { app } = createApiApp({ db, temporal, config: runtimeConfig, secretBox, logger, services, tracing, isDraining: () => drain.draining });
     const server = await listen(app, config.http.host, config.http.port);
-    // The API drains its requests in flight while the worker stops.
-    const drainApi = () => drain.close(server, { readinessDelayMs: config.shutdown.readinessDelayMs, deadlineMs: API_DRAIN_DEADLINE_MS });
-    stops[stops.length - 1] = { name: 'the API and the worker', run: () => Promise.all([drainApi(), stopWorker()]) };
+    api.drain = () => drain.close(server, { readinessDelayMs: config.shutdown.readinessDelayMs, deadlineMs: API_DRAIN_DEADLINE_MS });
 
     const credentials = config.production ? null : await ensureDevCredentials(db, config.dataDir);
     const base = config.http.publicBaseUrl;

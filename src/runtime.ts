@@ -38,7 +38,6 @@ export const DEV_DATABASE = 'cloudkeep_webhooks';
 /** Running from dist/, where `npm run build` left the workflow bundles beside the entry points. */
 const hasPrebuiltWorkflowBundle = (traced = false) => fs.existsSync(prebuiltWorkflowBundlePath(undefined, traced));
 
-export { loadSecretBox };
 
 export interface Services {
   events: EventService;
