@@ -64,6 +64,9 @@ const FIND_SUBSCRIBERS = new PreparedStatement(
 
 const live = (db: Db) => db<WebhookRow>('webhooks').whereNull('deleted_at');
 
+/** A webhook with a value not sealed under the current key (bound twice to its sealed prefix). */
+const SEALED_OTHERWISE = 'NOT (starts_with(target_ciphertext, ?) AND starts_with(secret_ciphertext, ?))';
+
 export const webhooksStore = {
   async insert(db: Db, row: NewWebhookRow): Promise<WebhookRow> {
     const [created] = await db('webhooks').insert(toColumns(row)).returning('*');
@@ -132,13 +135,13 @@ export const webhooksStore = {
     return db<WebhookRow>('webhooks')
       .select('id', 'target_ciphertext', 'secret_ciphertext')
       .where('id', '>', afterId)
-      .whereRaw('NOT (starts_with(target_ciphertext, ?) AND starts_with(secret_ciphertext, ?))', [sealedPrefix, sealedPrefix])
+      .whereRaw(SEALED_OTHERWISE, [sealedPrefix, sealedPrefix])
       .orderBy('id')
       .limit(limit);
   },
 
   async countSealedOtherwise(db: Db, sealedPrefix: string): Promise<number> {
-    const [{ count }] = await db('webhooks').whereRaw('NOT (starts_with(target_ciphertext, ?) AND starts_with(secret_ciphertext, ?))', [sealedPrefix, sealedPrefix]).count<{ count: string }[]>('* as count');
+    const [{ count }] = await db('webhooks').whereRaw(SEALED_OTHERWISE, [sealedPrefix, sealedPrefix]).count<{ count: string }[]>('* as count');
     return Number(count);
   },
 
