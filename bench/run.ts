@@ -24,6 +24,7 @@ import { serviceNode } from '../src/dev/node-runtime';
 import { startSystem, System, TemporalMode } from './system';
 import { checkTargets, TargetCheck, targetLines } from './targets';
 import { runScript } from '../src/dev/run-script';
+import { createDb } from '../src/db/knex';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const log = (line: string) => console.log(line);
@@ -279,16 +280,20 @@ async function unloaded(sys: System, receiver: BenchReceiver): Promise<Result> {
   const window = new CpuWindow({ temporal: [sys.pids.temporal], postgres: [sys.pids.postgres], node: sys.pids.node });
   const e2e: number[] = [];
   const ingestMs: number[] = [];
+  const timings = new Map<string, { sent: number; arrived: number }>();
   for (let i = 0; i < events; i++) {
     const id = `evt_unloaded${i}`;
     const arrived = receiver.next((a) => a.key === id, 30_000);
     const t0 = Date.now();
     await ingestOne(sys, id);
     ingestMs.push(Date.now() - t0);
-    e2e.push((await arrived).at - t0);
+    const at = (await arrived).at;
+    e2e.push(at - t0);
+    timings.set(id, { sent: t0, arrived: at });
     if (i % 50 === 49) log(`  ours: ${i + 1}/${events}`);
   }
   const cpu = window.end(events);
+  const stages = await unloadedStages(sys, timings);
   return {
     scenario: 'unloaded',
     events,
@@ -301,10 +306,41 @@ async function unloaded(sys: System, receiver: BenchReceiver): Promise<Result> {
     rawP50Ms: raw.p50Ms,
     cpuMsPerDelivery: cpu.totalMs,
     floorCpuMsPerDelivery: floor.cpuMsPerDelivery,
+    stagesP50Ms: stages,
     ours: { cpuMsByProcess: cpu.perItemMs },
     floor,
     raw,
   };
+}
+
+/**
+ * Where an unloaded event's time goes, p50 of each stage, from the clocks each part keeps on this one host: sent →
+ * stored (the insert's `received_at`) → claimed (the dispatch transaction's `dispatched_at`) → the delivery
+ * workflow's first task (its `attempted_at`, workflow time) → at the receiver.
+ */
+async function unloadedStages(sys: System, timings: Map<string, { sent: number; arrived: number }>): Promise<Record<string, number>> {
+  const db = createDb(sys.databaseUrl, { min: 0, max: 1 });
+  try {
+    const rows: { id: string; stored: number; claimed: number; task: number }[] = (
+      await db.raw(
+        `SELECT e.id, extract(epoch FROM e.received_at) * 1000 AS stored, extract(epoch FROM e.dispatched_at) * 1000 AS claimed,
+                extract(epoch FROM min(a.attempted_at)) * 1000 AS task
+           FROM events e JOIN deliveries d ON d.organization_id = e.organization_id AND d.event_id = e.id
+           JOIN delivery_attempts a ON a.delivery_id = d.id
+          WHERE e.id = ANY(?) GROUP BY e.id, e.received_at, e.dispatched_at`,
+        [[...timings.keys()]],
+      )
+    ).rows;
+    const stage = (f: (r: (typeof rows)[number], t: { sent: number; arrived: number }) => number) => round(percentile(rows.map((r) => f(r, timings.get(r.id)!)), 50));
+    return {
+      sentToStored: stage((r, t) => Number(r.stored) - t.sent),
+      storedToClaimed: stage((r) => Number(r.claimed) - Number(r.stored)),
+      claimedToWorkflowTask: stage((r) => Number(r.task) - Number(r.claimed)),
+      workflowTaskToReceiver: stage((r, t) => t.arrived - Number(r.task)),
+    };
+  } finally {
+    await db.destroy();
+  }
 }
 
 async function steady(sys: System, receiver: BenchReceiver): Promise<Result> {

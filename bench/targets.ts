@@ -131,15 +131,20 @@ interface UnloadedResult {
   e2eP50Ms: number;
   floorP50Ms: number;
   ingestP50Ms: number;
+  stagesP50Ms?: Record<string, number>;
 }
+
+/** The stages' p50s as one phrase, for what limits the latency. */
+const stagesOf = (r: UnloadedResult) =>
+  r.stagesP50Ms ? `; by stage (p50): ${Object.entries(r.stagesP50Ms).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}` : '';
 
 function unloadedTargets(r: UnloadedResult): TargetCheck[] {
   return [
     check(`unloaded event → receiver p50 ≤ ${TARGETS.unloadedP50Ms} ms`, r.e2eP50Ms, ' ms', r.e2eP50Ms <= TARGETS.unloadedP50Ms, () =>
-      `the floor, paced alike, took ${r.floorP50Ms} ms (p50); ingest (the API's answer) took ${r.ingestP50Ms} ms`,
+      `the floor, paced alike, took ${r.floorP50Ms} ms (p50); ingest (the API's answer) took ${r.ingestP50Ms} ms${stagesOf(r)}`,
     ),
     check(`unloaded event → receiver p50 ≤ ${TARGETS.unloadedP50RatioToFloor}× the floor's`, round2(r.e2eP50Ms / r.floorP50Ms), '×', r.e2eP50Ms <= TARGETS.unloadedP50RatioToFloor * r.floorP50Ms, () =>
-      `${r.e2eP50Ms} ms against the floor's ${r.floorP50Ms} ms, paced alike; ingest (the API's answer) took ${r.ingestP50Ms} ms of it`,
+      `${r.e2eP50Ms} ms against the floor's ${r.floorP50Ms} ms, paced alike; ingest (the API's answer) took ${r.ingestP50Ms} ms of it${stagesOf(r)}`,
     ),
   ];
 }
