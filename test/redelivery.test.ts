@@ -108,10 +108,35 @@ it('a finished delivery is re-sent by a new run of the same workflow id: same ev
   const detail = await stack.api('GET', `/v1/deliveries/${deliveryId}`, org.apiKey);
   expect(detail.status).toBe(200);
   expect(detail.body).toMatchObject({ id: deliveryId, eventId, status: 'succeeded', attemptCount: 2, completedAt: expect.any(String) });
+  // The re-send is the one the user asked for: the log says so.
   expect(detail.body.attempts).toEqual([
-    expect.objectContaining({ number: 1, succeeded: true, response: { status: 200, body: 'got it' }, request: expect.objectContaining({ body: original.body }) }),
-    expect.objectContaining({ number: 2, succeeded: true, response: { status: 200, body: 'got it' }, request: expect.objectContaining({ body: original.body }) }),
+    expect.objectContaining({ number: 1, trigger: 'scheduled', succeeded: true, response: { status: 200, body: 'got it' }, request: expect.objectContaining({ body: original.body }) }),
+    expect.objectContaining({ number: 2, trigger: 'manual', succeeded: true, response: { status: 200, body: 'got it' }, request: expect.objectContaining({ body: original.body }) }),
   ]);
+});
+
+it('a finished delivery re-sent on request to an endpoint that now fails: the asked-for attempt is manual, then the schedule runs again with no extra send', async () => {
+  let sends = 0;
+  const { org, deliveryId } = await deliveryTo(() => ({ status: ++sends === 1 ? 200 : 503 }));
+  await waitFor(async () => (await stack.db('deliveries').where({ id: deliveryId }).first()).status === 'succeeded', 'the delivery to succeed');
+
+  const res = await stack.api('POST', `/v1/deliveries/${deliveryId}/redeliver`, org.apiKey);
+  expect(res.status).toBe(202);
+  await waitFor(async () => (await stack.db('deliveries').where({ id: deliveryId }).first()).status === 'retrying', 'the re-send to fail and wait for its retry');
+  // The request that started the run is answered by its first attempt: no second, immediate attempt for it.
+  expect(await attemptsOf(deliveryId)).toHaveLength(2);
+  expect(eventRequests(receiver!)).toHaveLength(2);
+
+  await stack.env!.sleep(MINUTE + SLACK_MS);
+  await waitFor(async () => (await attemptsOf(deliveryId)).length >= 3, 'the first retry of the new run');
+  const attempts = await attemptsOf(deliveryId);
+  expect(attempts.map((a) => [a.number, a.trigger, a.succeeded])).toEqual([
+    [1, 'scheduled', true],
+    [2, 'manual', false],
+    [3, 'scheduled', false],
+  ]);
+  // The retry came after the back-off's first step, measured from the asked-for attempt.
+  expect(attempts[2].attempted_at.getTime() - attempts[1].attempted_at.getTime()).toBeGreaterThanOrEqual(MINUTE);
 });
 
 it('redelivering to a disabled webhook answers 409 naming the webhook, and sends nothing', async () => {

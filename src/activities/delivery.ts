@@ -28,6 +28,11 @@ export interface AttemptInput {
    * `paced`: send without reserving again. Absent on every first call (and in every history recorded before pacing).
    */
   slotReserved?: boolean;
+  /**
+   * The first attempt of a run a redeliver started (see DeliveryWorkflowInput.startedOnRequest): logged as manual,
+   * since someone asked, while it keeps the scheduled step's behaviour (a failure continues the schedule).
+   */
+  requested?: boolean;
 }
 
 /** In-process observers of an attempt (never part of its input, which the workflow records). */
@@ -314,7 +319,7 @@ export function createDeliveryActivities({ db, temporal, secretBox, logger, conf
       delivery_id: delivery.id,
       idempotency_key: lastTry ? `${input.idempotencyKey}#${lastTry.id}` : input.idempotencyKey,
       step_key: input.idempotencyKey,
-      trigger: input.trigger,
+      trigger: input.requested ? 'manual' : input.trigger,
       attempted_at: attemptedAt,
       request_url: requestUrl,
       request_headers: request.headers,

@@ -78,7 +78,8 @@ export class DeliveryWorkflows {
    */
   async redeliver(input: DeliveryWorkflowInput, summary: string, requestedBy: string, kind: DeliveryKind = 'interactive'): Promise<void> {
     await this.client.workflow.signalWithStart<WorkflowSignatures['deliveryWorkflow'], [{ requestedBy?: string }]>(workflowTypes.deliveryWorkflow, {
-      ...(await this.options(input, summary, kind)),
+      // The input reaches the workflow only when this starts a new run: it then knows a request started it.
+      ...(await this.options({ ...input, startedOnRequest: true }, summary, kind)),
       signal: redeliverSignal,
       signalArgs: [{ requestedBy }],
     });

@@ -36,10 +36,13 @@ const { attemptDelivery: attemptSlowEndpoint } = proxyActivities<Activities>(ATT
 export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<DeliveryProgress> {
   const { runId } = workflowInfo();
   const progress: DeliveryProgress = { status: 'pending', scheduledAttempts: 0, manualAttempts: 0, nextAttemptAt: null, lastError: null };
-  let redeliverRequested = false;
+  // Redeliver requests received, and how many of them an attempt has answered (counted, not a flag: a run started by
+  // a redeliver gets that signal's handler call whenever the SDK runs it, which may be after its first attempt began).
+  let redeliverRequests = 0;
+  let answeredRequests = 0;
   let stopReason: string | null = null;
 
-  setHandler(redeliverSignal, () => void (redeliverRequested = true));
+  setHandler(redeliverSignal, () => void redeliverRequests++);
   setHandler(stopDeliverySignal, ({ reason }) => void (stopReason = reason));
   setHandler(deliveryProgressQuery, () => progress);
 
@@ -49,11 +52,20 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   };
   // DeliveryStatus starts as `pending` from the start options (DeliveryWorkflows), so nothing to upsert yet.
 
-  const attempt = async (trigger: 'scheduled' | 'manual', retryDelayMs: number | null, nextAttemptAt: number | null) => {
-    // Any redeliver request received so far is answered by this attempt.
-    redeliverRequested = false;
+  const attempt = async (trigger: 'scheduled' | 'manual', retryDelayMs: number | null, nextAttemptAt: number | null, requested = false) => {
+    // Any redeliver request received so far is answered by this attempt; the first attempt of a run a redeliver
+    // started answers that one too, even if its signal has not been handled yet.
+    answeredRequests = requested ? Math.max(redeliverRequests, 1) : redeliverRequests;
     const n = trigger === 'scheduled' ? ++progress.scheduledAttempts : ++progress.manualAttempts;
-    const step = { deliveryId: input.deliveryId, trigger, attemptedAt: Date.now(), idempotencyKey: `${runId}:${trigger}:${n}`, retryDelayMs, nextAttemptAt };
+    const step = {
+      deliveryId: input.deliveryId,
+      trigger,
+      attemptedAt: Date.now(),
+      idempotencyKey: `${runId}:${trigger}:${n}`,
+      retryDelayMs,
+      nextAttemptAt,
+      ...(requested ? { requested: true } : {}),
+    };
     // A slow endpoint's local attempt hands over to a regular activity (the same step).
     const attemptStep = async (s: typeof step & { slotReserved?: boolean }) => {
       const local = await attemptDelivery(s);
@@ -83,7 +95,7 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
 
   for (let index = 0; index < SCHEDULED_ATTEMPTS; index++) {
     if (stopReason) break;
-    const outcome = await attempt('scheduled', retryDelayAfter(index), null);
+    const outcome = await attempt('scheduled', retryDelayAfter(index), null, index === 0 && input.startedOnRequest === true);
     if (outcome.result !== 'failed' || outcome.nextDelayMs === null) {
       setStatus(outcome.deliveryStatus);
       return progress;
@@ -94,7 +106,7 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
 
     // Wait out the back-off on a durable timer, attempting early whenever a redelivery is asked for.
     while (!stopReason && Date.now() < due) {
-      const woken = await condition(() => redeliverRequested || stopReason !== null, due - Date.now());
+      const woken = await condition(() => redeliverRequests > answeredRequests || stopReason !== null, due - Date.now());
       if (!woken || stopReason) break;
       const manual = await attempt('manual', null, due);
       // A failed manual attempt continues the schedule, unless it failed for good (undeliverable).

@@ -22,6 +22,11 @@ export interface DeliveryWorkflowInput {
   webhookId: string;
   eventType: string;
   vaultId?: string;
+  /**
+   * Set when a redeliver (or a recovery) starts this run — a finished delivery sent again, or a skipped one sent for
+   * the first time: someone asked, so its first attempt is logged as manual; it keeps the whole schedule.
+   */
+  startedOnRequest?: boolean;
 }
 export type DeliveryState = 'pending' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
 export interface DeliveryProgress {
