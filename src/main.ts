@@ -55,14 +55,17 @@ async function main(): Promise<void> {
     say('\nStopping…');
     void stopAll().then(() => process.exit(0));
   };
+  // Ctrl-C, a stop, or the terminal closing. The servers below run in process groups of their own, so the terminal's
+  // signal reaches only this process, which stops them after the API and the worker are done with them.
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
 
   try {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       say(`Starting PostgreSQL (embedded, data in ${path.join(config.dataDir, 'postgres')})…`);
-      const pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: config.postgresPort, notice: say, log: (l) => logger.debug(l) });
+      const pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: config.postgresPort, notice: say, log: (l) => logger.debug(l), ownProcessGroup: true });
       stops.push({ name: 'PostgreSQL', run: () => pg.stop(), timeoutMs: 10_000 });
       await pg.createDatabase(DEV_DATABASE);
       databaseUrl = pg.url(DEV_DATABASE);
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
         dbFile: path.join(config.dataDir, 'temporal.db'),
         namespace: config.temporal.namespace,
         log: (l) => logger.debug(l),
+        ownProcessGroup: true,
       });
       stops.push({ name: 'the Temporal dev server', run: () => server.stop() });
       children.push(server.pid);

@@ -186,11 +186,17 @@ async function initialise(bin: string, dataDir: string, user: RunAs | null, log:
 }
 
 /** The server, resolved once it accepts connections; a server that exits first rejects with its last error. */
-function startServer(bin: string, dataDir: string, port: number, user: RunAs | null, log: (line: string) => void): Promise<ChildProcess> {
+function startServer(bin: string, dataDir: string, port: number, user: RunAs | null, log: (line: string) => void, ownProcessGroup: boolean): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     // Loopback only, and no Unix socket (its default folder may not exist or be writable here).
     const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
-    const server = spawn(path.join(bin, 'postgres'), args, { ...(user ?? {}), cwd: path.dirname(dataDir), env: { ...process.env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const server = spawn(path.join(bin, 'postgres'), args, {
+      ...(user ?? {}),
+      cwd: path.dirname(dataDir),
+      env: { ...process.env, LC_MESSAGES: 'C' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: ownProcessGroup,
+    });
     let output = '';
     let ready = false;
     const toLog = lineByLine(log);
@@ -224,6 +230,11 @@ export async function startEmbeddedPostgres(options: {
   notice?: (line: string) => void;
   /** PostgreSQL's own output, line by line (initdb's and the server's log). */
   log?: (line: string) => void;
+  /**
+   * Out of our process group, so a terminal's Ctrl-C (sent to the whole group) reaches only us and we stop the server
+   * after what uses it (`npm start`). It still goes when this process exits.
+   */
+  ownProcessGroup?: boolean;
 }): Promise<EmbeddedDatabase> {
   const log = options.log ?? (() => undefined);
   const user = postgresUser();
@@ -232,7 +243,7 @@ export async function startEmbeddedPostgres(options: {
   if (binaries.copiedTo) options.notice?.(`PostgreSQL runs as the postgres user, who cannot reach this project's copy of it: running the one in ${binaries.copiedTo}`);
   if (relocated) options.notice?.(`PostgreSQL runs as the postgres user, who cannot reach ${options.dir}: its data is in ${dataDir}, linked from there`);
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(binaries.bin, dataDir, user, log);
-  const server = await startServer(binaries.bin, dataDir, options.port, user, log);
+  const server = await startServer(binaries.bin, dataDir, options.port, user, log, options.ownProcessGroup ?? false);
   // If this process ends without stop(), the server goes with it (SIGINT: PostgreSQL's fast shutdown).
   const stopOnExit = () => server.kill('SIGINT');
   process.once('exit', stopOnExit);

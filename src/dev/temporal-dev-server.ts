@@ -60,6 +60,11 @@ export async function startTemporalDevServer(options: {
   fairness?: boolean;
   namespace?: string;
   log?: (line: string) => void;
+  /**
+   * Out of our process group, so a terminal's Ctrl-C (sent to the whole group) reaches only us and we stop the server
+   * after the worker that uses it (`npm start`). It still goes when this process exits.
+   */
+  ownProcessGroup?: boolean;
 }): Promise<DevServer> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'error', '--namespace', options.namespace ?? 'default'];
   if (options.uiPort) args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
@@ -71,8 +76,11 @@ export async function startTemporalDevServer(options: {
   for (const value of [...DEV_SERVER_DYNAMIC_CONFIG, ...(options.fairness === false ? [] : FAIRNESS_DYNAMIC_CONFIG)]) args.push('--dynamic-config-value', value);
   for (const key of SEARCH_ATTRIBUTE_KEYS) args.push('--search-attribute', `${key.name}=Keyword`);
 
-  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: options.ownProcessGroup ?? false });
   child.stderr!.on('data', (d: Buffer) => options.log?.(d.toString().trim()));
+  // Out of our group, a signal to it no longer takes the server along: it goes when this process exits.
+  const stopOnExit = () => child.kill('SIGTERM');
+  if (options.ownProcessGroup) process.once('exit', stopOnExit);
   await waitForPort(options.port, 60_000, child);
   return {
     address: `127.0.0.1:${options.port}`,
@@ -80,6 +88,7 @@ export async function startTemporalDevServer(options: {
     uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : '',
     stop: () =>
       new Promise<void>((resolve) => {
+        process.off('exit', stopOnExit);
         if (child.exitCode !== null) return resolve();
         const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
         child.once('exit', () => (clearTimeout(kill), resolve()));
