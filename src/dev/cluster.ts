@@ -101,7 +101,8 @@ export async function startCluster(config: Config, log: Log, stops = new Stops(l
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       log(`Starting PostgreSQL (embedded, data in ${path.join(dir, 'postgres')})…`);
-      const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'postgres'), port: await freePort() });
+      // Its own process group, as every other part here: a terminal's Ctrl-C reaches only us, and we stop it last.
+      const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'postgres'), port: await freePort(), ownProcessGroup: true });
       stops.push(() => pg.stop());
       await pg.createDatabase(DEV_DATABASE);
       databaseUrl = pg.url(DEV_DATABASE);
