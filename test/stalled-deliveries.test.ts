@@ -11,6 +11,7 @@ import { Receiver } from './support/receiver';
 import { withStackPerFile, Org, secretCreatedData, Stack } from './support/stack';
 import { TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';
+import { deliveryWorkflowId } from '../src/workflows/messages';
 
 let stack: Stack;
 let org: Org;
@@ -153,6 +154,16 @@ describe('a delivery held up by our infrastructure', () => {
           return res.body.health?.consecutiveFailureDays >= 0 && res.body.health.lastError ? res.body.health : null;
         }, 'the failure to reach the health workflow');
         expect(health).toMatchObject({ lastError: 'HTTP 500' });
+
+        // Stop this worker with nothing on it: no attempt in progress (its workflow task is out while it runs), none
+        // due before the stop is over. A scheduled retry can come due while the test waits above; it would still be
+        // signalling through this worker's client when the worker stops, and the stop would give up on it.
+        const handle = stack.client.workflow.getHandle(deliveryWorkflowId(waiting.id));
+        await waitFor(async () => {
+          const { next_attempt_at: due } = await stack.db('deliveries').where({ id: waiting.id }).first();
+          const { raw } = await handle.describe();
+          return !raw.pendingWorkflowTask && due !== null && due.getTime() - Date.now() > 30_000;
+        }, 'the delivery to wait for a retry that is not due yet, with no attempt running', 120_000, 250);
       });
     } finally {
       receiver.respond = () => ({ status: 200, body: 'ok' });
