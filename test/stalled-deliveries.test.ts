@@ -11,7 +11,6 @@ import { Receiver } from './support/receiver';
 import { withStackPerFile, Org, secretCreatedData, Stack } from './support/stack';
 import { TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';
-import { deliveryWorkflowId } from '../src/workflows/messages';
 
 let stack: Stack;
 let org: Org;
@@ -144,9 +143,7 @@ describe('a delivery held up by our infrastructure', () => {
         proxy.set('open');
         await waitFor(async () => (await deliveryOf('evt_signal_blocked')).stalled === null, 'the stall to clear once Temporal is back', 90_000, 250);
         expect(await deliveryOf('evt_signal_blocked')).toMatchObject({ status: 'retrying', attemptCount: 1 });
-        // The gauge clears when a try of the step returns. The row can clear a little earlier: a try cut at its time
-        // limit may still get its signal through in the background; the step's next try then finds it sent and ends.
-        await waitFor(async () => (await stalledGauge()).temporal_unavailable === 0, 'the gauge to clear once a try of the step has gone through', 90_000, 250);
+        expect((await stalledGauge()).temporal_unavailable).toBe(0);
         expect(requestsOf('/signal')).toHaveLength(1);
         // The failure reached the health rule after all (the retry used to think the signal was no news).
         const health = await waitFor(async () => {
@@ -154,16 +151,6 @@ describe('a delivery held up by our infrastructure', () => {
           return res.body.health?.consecutiveFailureDays >= 0 && res.body.health.lastError ? res.body.health : null;
         }, 'the failure to reach the health workflow');
         expect(health).toMatchObject({ lastError: 'HTTP 500' });
-
-        // Stop this worker with nothing on it: no attempt in progress (its workflow task is out while it runs), none
-        // due before the stop is over. A scheduled retry can come due while the test waits above; it would still be
-        // signalling through this worker's client when the worker stops, and the stop would give up on it.
-        const handle = stack.client.workflow.getHandle(deliveryWorkflowId(waiting.id));
-        await waitFor(async () => {
-          const { next_attempt_at: due } = await stack.db('deliveries').where({ id: waiting.id }).first();
-          const { raw } = await handle.describe();
-          return !raw.pendingWorkflowTask && due !== null && due.getTime() - Date.now() > 30_000;
-        }, 'the delivery to wait for a retry that is not due yet, with no attempt running', 120_000, 250);
       });
     } finally {
       receiver.respond = () => ({ status: 200, body: 'ok' });
