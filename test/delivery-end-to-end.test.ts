@@ -5,7 +5,7 @@
 import { Receiver } from './support/receiver';
 import { createStack, Org, secretCreatedData, Stack } from './support/stack';
 import { waitFor } from './support/wait';
-import { deliveryWorkflowId } from '../src/workflows/messages';
+import { deliveryWorkflowId, searchAttributes } from '../src/workflows/messages';
 import { verifyWebhook } from './support/verify-webhook';
 
 
@@ -59,7 +59,37 @@ it('delivers the spec payload, signed so that verifyWebhook accepts it, records 
   expect((await handle.result()).status).toBe('succeeded');
   const description = await handle.describe();
   expect(description.typedSearchAttributes.get({ name: 'VaultId', type: 'KEYWORD' } as never)).toBe('vlt_8xK2mN');
-  expect(description.typedSearchAttributes.get({ name: 'DeliveryStatus', type: 'KEYWORD' } as never)).toBe('succeeded');
+  // A first-attempt success: the run's own status says it, and `DeliveryStatus` is left unset (no visibility write).
+  expect(description.status.name).toBe('COMPLETED');
+  expect(description.typedSearchAttributes.get(searchAttributes.deliveryStatus)).toBeUndefined();
+});
+
+it('sets DeliveryStatus once a delivery leaves the straight path: retrying while it waits, succeeded when a redeliver gets through', async () => {
+  const detourOrg = await stack.createOrg('Detour', 'owner@detour.test');
+  const created = await stack.api('POST', '/v1/webhooks', detourOrg.apiKey, { url: `${receiver.url}/detour`, events: ['secret.created'] });
+  expect(created.status).toBe(201);
+  const webhookId = created.body.id;
+  await waitFor(async () => (await stack.db('webhooks').where({ id: webhookId }).first()).status === 'active', 'the webhook to be active');
+  receiver.respond = (req) => (req.path === '/detour' && req.headers['x-cloudkeep-event'] === 'secret.created' ? { status: 500, body: 'down' } : { status: 200, body: 'ok' });
+  try {
+    expect((await stack.api('POST', '/v1/events', detourOrg.serviceToken, { id: 'evt_detour', event: 'secret.created', data: secretCreatedData })).status).toBe(202);
+    const { id: deliveryId } = await waitFor(() => stack.db('deliveries').where({ event_id: 'evt_detour', webhook_id: webhookId }).first(), 'the delivery row');
+    const handle = stack.client.workflow.getHandle(deliveryWorkflowId(deliveryId));
+    const statusOf = async () => (await handle.describe()).typedSearchAttributes.get(searchAttributes.deliveryStatus);
+    await waitFor(async () => ((await statusOf()) === 'retrying' ? true : null), 'DeliveryStatus retrying after the failed attempt');
+
+    receiver.respond = () => ({ status: 200, body: 'ok' });
+    expect((await stack.api('POST', `/v1/deliveries/${deliveryId}/redeliver`, detourOrg.apiKey)).status).toBe(202);
+    await waitFor(async () => ((await handle.describe()).status.name === 'COMPLETED' ? true : null), 'the delivery to end');
+    expect(await statusOf()).toBe('succeeded');
+    // What an operator types in the Temporal UI finds it (visibility is eventually consistent: wait for it).
+    await waitFor(async () => {
+      for await (const wf of stack.client.workflow.list({ query: `WebhookId = '${webhookId}' AND DeliveryStatus = 'succeeded'` })) if (wf.workflowId === handle.workflowId) return true;
+      return null;
+    }, 'visibility by DeliveryStatus');
+  } finally {
+    receiver.respond = () => ({ status: 200, body: 'ok' });
+  }
 });
 
 it('accepts the same event id once: a second ingest fans out nothing new', async () => {

@@ -38,13 +38,14 @@ export class DeliveryWorkflows {
     return {
       workflowId: deliveryWorkflowId(input.deliveryId),
       taskQueue: this.taskQueue,
-      args: [input] as [DeliveryWorkflowInput],
+      args: [{ ...input, deliveryStatusOnDetour: true }] as [DeliveryWorkflowInput],
       // Its place in the task queue: the tenant's fair share, and people watching first (delivery-priority.ts).
       ...(org ? { priority: deliveryPriority(org, kind, await this.startOptions.weights?.of(org)) } : {}),
+      // Findable in the Temporal UI by webhook, event type and vault. `DeliveryStatus` is set by the run itself, only
+      // when the delivery leaves the straight path: a first-attempt success shows as Completed, nothing more.
       typedSearchAttributes: [
         { key: searchAttributes.webhookId, value: input.webhookId },
         { key: searchAttributes.eventType, value: input.eventType },
-        { key: searchAttributes.deliveryStatus, value: 'pending' },
         ...(input.vaultId ? [{ key: searchAttributes.vaultId, value: input.vaultId }] : []),
       ],
       // What an operator reads first in the Temporal UI's list and header.

@@ -46,11 +46,16 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   setHandler(stopDeliverySignal, ({ reason }) => void (stopReason = reason));
   setHandler(deliveryProgressQuery, () => progress);
 
+  // `DeliveryStatus` is shown once the delivery leaves the straight path (see DeliveryWorkflowInput); runs started
+  // before that carry `pending` from their start options and show every status.
+  let statusShown = input.deliveryStatusOnDetour !== true;
   const setStatus = (status: DeliveryProgress['status']) => {
     progress.status = status;
+    // A success with nothing shown before it is a first-attempt success: the run's own status, Completed, says it.
+    if (status === 'succeeded' && !statusShown) return;
+    statusShown = true;
     upsertSearchAttributes([{ key: searchAttributes.deliveryStatus, value: status }]);
   };
-  // DeliveryStatus starts as `pending` from the start options (DeliveryWorkflows), so nothing to upsert yet.
 
   const attempt = async (trigger: 'scheduled' | 'manual', retryDelayMs: number | null, nextAttemptAt: number | null, requested = false) => {
     // Any redeliver request received so far is answered by this attempt; the first attempt of a run a redeliver

@@ -27,6 +27,13 @@ export interface DeliveryWorkflowInput {
    * the first time: someone asked, so its first attempt is logged as manual; it keeps the whole schedule.
    */
   startedOnRequest?: boolean;
+  /**
+   * Set on every run started now: the run starts without `DeliveryStatus` and sets it only when the delivery leaves
+   * the straight path (retrying, failed, cancelled, and the success that ends a retry). A first-attempt success leaves
+   * it unset, since Temporal's own status, Completed, says it, and that saves a visibility write on almost every
+   * delivery. Absent in runs started before it was added: they start `pending` and set every end, and replay so.
+   */
+  deliveryStatusOnDetour?: boolean;
 }
 export type DeliveryState = 'pending' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
 export interface DeliveryProgress {
