@@ -46,15 +46,13 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   setHandler(stopDeliverySignal, ({ reason }) => void (stopReason = reason));
   setHandler(deliveryProgressQuery, () => progress);
 
-  // `DeliveryStatus` is shown once the delivery leaves the straight path (see DeliveryWorkflowInput); runs started
-  // before that carry `pending` from their start options and show every status.
-  let statusShown = input.deliveryStatusOnDetour !== true;
+  // `DeliveryStatus` is shown once the delivery leaves the straight path (see DeliveryWorkflowInput): a success straight
+  // from `pending` is a first-attempt success, which the run's own status, Completed, says. Runs started before the
+  // flag carry `pending` from their start options and show every status.
   const setStatus = (status: DeliveryProgress['status']) => {
+    const straight = input.deliveryStatusOnDetour === true && status === 'succeeded' && progress.status === 'pending';
     progress.status = status;
-    // A success with nothing shown before it is a first-attempt success: the run's own status, Completed, says it.
-    if (status === 'succeeded' && !statusShown) return;
-    statusShown = true;
-    upsertSearchAttributes([{ key: searchAttributes.deliveryStatus, value: status }]);
+    if (!straight) upsertSearchAttributes([{ key: searchAttributes.deliveryStatus, value: status }]);
   };
 
   const attempt = async (trigger: 'scheduled' | 'manual', retryDelayMs: number | null, nextAttemptAt: number | null, requested = false) => {
